@@ -1,0 +1,1 @@
+"""Exercise kit and sandboxed autograder for neural-network internals."""
