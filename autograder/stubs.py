@@ -1,0 +1,68 @@
+"""Derive the student stubs from the reference solutions (nbgrader-style markers).
+
+In solutions/, each function body sits between `### BEGIN SOLUTION` and
+`### END SOLUTION`. A stub keeps everything else (docstrings, imports, the XOR
+constants) and replaces each marked block with a `raise NotImplementedError`
+that names the function, so exercises/ never drifts from solutions/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from autograder.spec import MODULES
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+_DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
+
+
+def make_stub(source: str) -> str:
+    """Return `source` with every solution block replaced by a NotImplementedError."""
+    out: list[str] = []
+    function = "this function"
+    inside = False
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if match := _DEF.match(line):
+            function = match.group(1)
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"nested {BEGIN} in {function}")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("{function}: not implemented yet")\n')
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{END} without {BEGIN} in {function}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN} without {END} in {function}")
+    return "".join(out)
+
+
+def strip_markers(source: str) -> str:
+    """The reference source without its marker lines (what a correct student file looks like)."""
+    return "".join(
+        line for line in source.splitlines(keepends=True) if line.strip() not in (BEGIN, END)
+    )
+
+
+def write_stubs(solutions: Path, exercises: Path) -> list[Path]:
+    """Write a stub for every exercise module of `solutions` into `exercises`."""
+    exercises.mkdir(parents=True, exist_ok=True)
+    written = []
+    for module in MODULES:
+        target = exercises / f"{module}.py"
+        target.write_text(make_stub((solutions / f"{module}.py").read_text()))
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent.parent
+    for path in write_stubs(root / "solutions", root / "exercises"):
+        print(f"wrote {path.relative_to(root)}")
