@@ -1,0 +1,120 @@
+"""Confine the current (freshly forked) process before it runs student code.
+
+Layers, each independent of the others:
+- resource limits: address space, CPU seconds, file size, open files, no core
+  dumps, and a process count that holds because the child is not root;
+- an unprivileged uid of its own when the grader runs as root;
+- Landlock: read access to the standard library and NumPy only, write access to
+  the scratch folder only, no TCP, no abstract Unix sockets or signals outside;
+- a scrubbed environment and an import path without site-packages, with a
+  finder that refuses torch.
+The namespaces (PID, network, mount) are entered earlier, by the zygote.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.sandbox import landlock
+
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds for one student child."""
+
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    file_mb: int = 16
+    open_files: int = 64
+    processes: int = 32
+
+
+def python_read_paths() -> list[str]:
+    """What student code may read: the standard library and the installed NumPy."""
+    import numpy
+
+    numpy_dir = Path(numpy.__file__).resolve().parent
+    paths: set[str] = set()
+    for key in ("stdlib", "platstdlib"):
+        # every entry of the standard library except site-packages, where torch lives
+        stdlib = Path(sysconfig.get_paths()[key])
+        paths |= {str(p) for p in stdlib.iterdir() if p.name not in ("site-packages", "dist-packages")}
+    paths |= {str(Path(p).resolve()) for p in sys.path if p.endswith("lib-dynload")}
+    paths.add(str(numpy_dir))
+    paths |= {str(p) for p in numpy_dir.parent.glob("numpy.libs")}
+    paths |= {str(p) for p in numpy_dir.parent.glob("numpy-*.dist-info")}
+    paths |= {"/dev/null", "/dev/urandom"}
+    return sorted(paths)
+
+
+def set_limits(limits: Limits) -> None:
+    """Apply the resource limits (RLIMIT_NPROC only binds a non-root uid)."""
+    soft_hard = {
+        resource.RLIMIT_AS: limits.memory_mb * MB,
+        resource.RLIMIT_CPU: limits.cpu_seconds,
+        resource.RLIMIT_FSIZE: limits.file_mb * MB,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NPROC: limits.processes,
+    }
+    for which, value in soft_hard.items():
+        resource.setrlimit(which, (value, value))
+
+
+def drop_privileges(uid: int) -> None:
+    """Become `uid` (and gid = uid) with no supplementary groups; only possible as root."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def scrub_environment(home: str) -> None:
+    """Replace the whole environment: nothing of the grader's reaches student code."""
+    os.environ.clear()
+    os.environ.update({
+        "HOME": home, "TMPDIR": home, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    })
+
+
+def restrict_imports(folder: str, stdlib: set[str]) -> None:
+    """Student modules import from `folder` and the standard library; torch is refused."""
+    from autograder.sandbox.child import TorchBlocker
+
+    sys.path[:] = [folder] + [p for p in sys.path if p in stdlib or p.endswith("lib-dynload")]
+    sys.meta_path.insert(0, TorchBlocker())
+    sys.dont_write_bytecode = True
+    for name in [m for m in sys.modules if m.split(".")[0] in TorchBlocker.BLOCKED]:
+        del sys.modules[name]
+
+
+def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool) -> list[str]:
+    """Apply every layer to this process; return a description of what holds.
+
+    Raises OSError when Landlock is required and unavailable.
+    """
+    held = []
+    readable = python_read_paths()  # computed before any restriction takes hold
+    stdlib = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")}
+    set_limits(limits)
+    held.append("rlimits")
+    if uid is not None and os.getuid() == 0:
+        drop_privileges(uid)
+        held.append(f"uid {uid}")
+    try:
+        abi = landlock.restrict(readable, [folder])
+        held.append(f"landlock ABI {abi}")
+    except OSError:
+        if require_landlock:
+            raise
+    scrub_environment(folder)
+    restrict_imports(folder, stdlib)
+    os.chdir(folder)
+    return held

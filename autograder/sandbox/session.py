@@ -1,0 +1,228 @@
+"""The trusted side of the sandbox: a zygote per worker, a child per submission, calls by value.
+
+`Sandbox` owns one zygote. `Sandbox.open(sources)` gives a `StudentProcess`
+whose `call(function, args, timeout)` runs one student function in the confined
+child and returns its decoded response, or raises `StudentError` for a timeout,
+a crash or an exit. After such a failure the next call starts a fresh child, so
+one bad function costs only its own cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox import wire
+from autograder.sandbox.confine import Limits
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+UID_BASE = 61000
+OUTPUT_CAP = 64 * 1024
+MAX_RESPAWNS = 12
+START_TIMEOUT = 20.0
+
+
+class StudentError(Exception):
+    """A call that produced no value: kind is timeout, crash, exception, import, missing, return."""
+
+    def __init__(self, kind: str, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.detail = detail
+
+
+class SandboxUnavailable(RuntimeError):
+    """The required isolation cannot be had on this machine."""
+
+
+@dataclass
+class Policy:
+    """How strictly to isolate. `require` refuses to grade without the full sandbox."""
+
+    limits: Limits = field(default_factory=Limits)
+    require: bool = False
+    tmpfs_mb: int = 64
+    isolate: bool = True
+
+
+def _zygote_env() -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+    return env
+
+
+class Sandbox:
+    """A torch-free zygote process that forks a confined child per submission."""
+
+    def __init__(self, policy: Policy | None = None, slot: int = 0) -> None:
+        self.policy = policy or Policy()
+        self.uid = UID_BASE + slot if os.geteuid() == 0 else None
+        self.scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.scratch_root.chmod(0o711)
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from autograder.sandbox.zygote import main; main(int(sys.argv[2]))")
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", code, PACKAGE_PARENT, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], env=_zygote_env(), stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+
+    def spawn(self, scratch: Path) -> tuple[int, socket.socket, dict]:
+        """Fork a child for `scratch`; return its pid, our end of its channel, its report."""
+        request = {
+            "scratch": str(scratch), "uid": self.uid, "limits": asdict(self.policy.limits),
+            "namespaces": self.policy.isolate, "require_namespaces": self.policy.require,
+            "require_landlock": self.policy.require, "tmpfs_mb": self.policy.tmpfs_mb,
+        }
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno()])
+        finally:
+            theirs.close()
+        self._control.settimeout(START_TIMEOUT)
+        reply = json.loads(self._control.recv(1 << 16) or b'{"error": "the zygote died"}')
+        if "error" in reply:
+            ours.close()
+            raise SandboxUnavailable(reply["error"])
+        return reply["pid"], ours, reply
+
+    def open(self, sources: dict[str, str]) -> StudentProcess:
+        """A StudentProcess for one submission's module sources."""
+        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+        scratch.chmod(0o711)
+        (scratch / "src").mkdir()
+        for module, text in sources.items():
+            (scratch / "src" / f"{module}.py").write_text(text)
+        return StudentProcess(self, scratch)
+
+    def close(self) -> None:
+        """Stop the zygote (it kills its children) and remove every scratch folder."""
+        self._control.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def kill_tree(pid: int, timeout: float = 2.0) -> None:
+    """SIGKILL `pid` (PID 1 of its namespace, so all it started dies too) and wait until gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return  # a zombie: dead, waiting for the zygote to reap it
+        except OSError:
+            return
+        time.sleep(0.002)
+
+
+class StudentProcess:
+    """One submission's child; restarted after a crash or timeout, up to MAX_RESPAWNS times."""
+
+    def __init__(self, sandbox: Sandbox, scratch: Path) -> None:
+        self.sandbox = sandbox
+        self.scratch = scratch
+        self.pid: int | None = None
+        self.channel: socket.socket | None = None
+        self.isolation: list[str] = []
+        self.starts = 0
+        self.crashes: dict[str, int] = {}
+
+    def _start(self) -> None:
+        if self.starts > MAX_RESPAWNS:
+            raise StudentError("crash", "gave up: the submission's process died too many times")
+        self.starts += 1
+        pid, channel, reply = self.sandbox.spawn(self.scratch)
+        self.pid, self.channel = pid, channel
+        try:
+            ready = wire.receive(channel, START_TIMEOUT)
+        except (wire.ChannelClosed, wire.ChannelTimeout, wire.WireError):
+            self._stop()
+            raise SandboxUnavailable(
+                f"the sandboxed child did not start: {self.output()[-500:]}"
+            ) from None
+        held = ready.get("ready", []) if isinstance(ready, dict) else []
+        self.isolation = [str(reply.get("isolation", ""))] + [str(h) for h in held]
+
+    def _stop(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.pid is not None:
+            kill_tree(self.pid)
+            self.pid = None
+
+    def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
+        """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
+        module = function.split(".", 1)[0]
+        if self.crashes.get(module, 0) >= 2:
+            raise StudentError("crash", f"skipped: {module}.py ended the process twice already")
+        if self.channel is None:
+            self._start()
+        assert self.channel is not None
+        try:
+            wire.send(self.channel, {"op": "call", "function": function, "args": tuple(args)})
+            response = wire.receive(self.channel, timeout)
+        except wire.ChannelTimeout:
+            self._stop()
+            raise StudentError(
+                "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
+            ) from None
+        except (wire.ChannelClosed, BrokenPipeError, wire.WireError) as exc:
+            self._stop()
+            self.crashes[module] = self.crashes.get(module, 0) + 1
+            raise StudentError(
+                "crash",
+                f"the process running {function} ended during the call: os._exit(), a crash, "
+                f"or a CPU or memory limit",
+                str(exc),
+            ) from None
+        if not isinstance(response, dict) or "ok" not in response:
+            raise StudentError("return", f"{function}: malformed response")
+        if not response["ok"]:
+            raise StudentError(str(response.get("kind")), str(response.get("message")),
+                               str(response.get("detail", "")))
+        return response
+
+    def output(self) -> str:
+        """The first OUTPUT_CAP bytes of what student code printed (stdout and stderr)."""
+        try:
+            with open(self.scratch / "output", "rb") as handle:
+                data = handle.read(OUTPUT_CAP + 1)
+        except OSError:
+            return ""
+        text = data[:OUTPUT_CAP].decode("utf-8", "replace")
+        return text + ("\n[output truncated]" if len(data) > OUTPUT_CAP else "")
+
+    def close(self) -> None:
+        """Kill the child and remove the scratch folder."""
+        self._stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)

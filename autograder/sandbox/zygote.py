@@ -1,0 +1,176 @@
+"""The zygote: a torch-free interpreter with NumPy loaded that forks one confined child per request.
+
+Started by the trusted grader with a scrubbed environment. It never imports
+torch, the hidden cases or the solutions, so nothing a child inherits from it is
+secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying the
+child's end of a fresh channel as an SCM_RIGHTS file descriptor.
+
+Process tree per request:
+    zygote -> middle (enters new PID/net/mount namespaces, mounts the tmpfs)
+                 -> child (PID 1 of the new namespace: confined, serves calls)
+The middle reports the child's pid and exits. Killing the child, PID 1 of its
+namespace, kills everything it started, `setsid` daemons included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+
+import numpy  # noqa: F401 - loaded once here so that every child starts warm
+
+from autograder.sandbox import child, namespaces
+from autograder.sandbox.confine import Limits, confine
+
+CHANNEL_FD = 3
+MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
+
+
+def _private_ancestor(path: Path) -> Path | None:
+    """The highest ancestor of `path` that others may not traverse (like /root), if any."""
+    for parent in reversed(path.parents):
+        if parent != Path("/") and not parent.stat().st_mode & 0o001:
+            return parent
+    return None
+
+
+def _expose_python(scratch: Path) -> None:
+    """Let an unprivileged child reach the Python installation inside a private home.
+
+    Only in the child's private mount namespace: the home (e.g. /root, mode 0700)
+    is covered by an empty tmpfs and only the Python tree's top folder is moved
+    back beneath it, so the rest of the home stays out of sight.
+    """
+    prefix = Path(sys.base_prefix).resolve()
+    home = _private_ancestor(prefix)
+    if home is None:
+        return
+    keep = home / prefix.relative_to(home).parts[0]
+    holder = scratch / "python"
+    holder.mkdir(exist_ok=True)
+    namespaces._mount(str(keep), str(holder), None, MS_BIND | MS_REC, None)
+    namespaces._mount("tmpfs", str(home), "tmpfs", 0, "size=1m,mode=0755")
+    (home / keep.name).mkdir()
+    namespaces._mount(str(holder), str(home / keep.name), None, MS_MOVE, None)
+
+
+def _prepare_run_folder(request: dict) -> str:
+    """Create the child's writable folder (a size-bounded tmpfs when possible) with its sources."""
+    scratch = Path(request["scratch"])
+    run = scratch / "run"
+    run.mkdir(mode=0o700, exist_ok=True)
+    if request.get("tmpfs_mb") and os.geteuid() == 0 and request.get("namespaces"):
+        namespaces.mount_tmpfs(str(run), request["tmpfs_mb"] << 20)
+    for source in (scratch / "src").glob("*.py"):
+        shutil.copyfile(source, run / source.name)
+    uid = request.get("uid")
+    if uid is not None and os.geteuid() == 0:
+        for path in [run, *run.iterdir()]:
+            os.chown(path, uid, uid)
+    return str(run)
+
+
+def _become_child(request: dict, channel_fd: int, output_fd: int, run: str) -> None:
+    """In the grandchild: wire up file descriptors, confine, say ready, and serve."""
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(channel_fd, CHANNEL_FD)
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.closerange(CHANNEL_FD + 1, 1 << 16)
+    limits = Limits(**request.get("limits", {}))
+    held = confine(run, limits, request.get("uid"), bool(request.get("require_landlock")))
+    channel = socket.socket(fileno=CHANNEL_FD)
+    channel.sendall(child.wire.encode({"ready": held}))
+    child.serve(channel, run)
+
+
+def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
+    """Enter namespaces, prepare the folder, fork the child and report its pid."""
+    isolation = ""
+    if request.get("namespaces"):
+        try:
+            isolation = namespaces.enter_isolated_namespaces()
+        except OSError as exc:
+            if request.get("require_namespaces"):
+                raise
+            isolation = f"none ({exc})"
+    if isolation.endswith("namespaces") and os.geteuid() == 0 and request.get("uid"):
+        _expose_python(Path(request["scratch"]))
+    run = _prepare_run_folder(request)
+    output_fd = os.open(Path(request["scratch"]) / "output", os.O_WRONLY | os.O_CREAT, 0o600)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(report_fd)
+            _become_child(request, channel_fd, output_fd, run)
+        except BaseException:  # noqa: BLE001 - report why confinement failed, then die
+            os.write(2, traceback.format_exc().encode()[-4000:])
+        finally:
+            os._exit(0)
+    os.write(report_fd, json.dumps({"pid": pid, "isolation": isolation}).encode())
+
+
+def spawn(request: dict, channel_fd: int) -> dict:
+    """Fork a confined child for one submission; return {"pid": ..., "isolation": ...}."""
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        try:
+            os.close(read_end)
+            _middle(request, channel_fd, write_end)
+        except BaseException as exc:  # noqa: BLE001 - the zygote must survive any failure
+            os.write(write_end, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    os.close(channel_fd)
+    with os.fdopen(read_end, "rb") as report:
+        data = report.read()
+    try:
+        return json.loads(data)
+    except ValueError:
+        return {"error": "the sandbox could not start a child"}
+
+
+def main(control_fd: int) -> None:
+    """Serve spawn requests until the control socket closes, then kill every child."""
+    namespaces.set_child_subreaper()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children and orphans are reaped at once
+    control = socket.socket(fileno=control_fd)
+    children: set[int] = set()
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+        except OSError:
+            message, fds = b"", []
+        if not message:
+            break
+        request = json.loads(message)
+        reply = spawn(request, fds[0]) if fds else {"error": "no channel"}
+        if "pid" in reply:
+            children.add(reply["pid"])
+        control.send(json.dumps(reply).encode())
+    for pid in children:
+        if _parent_of(pid) == os.getpid():  # still ours: the pid was not reused
+            os.kill(pid, signal.SIGKILL)
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent pid of `pid`, or None when it no longer exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
