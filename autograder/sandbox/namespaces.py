@@ -1,0 +1,293 @@
+"""Namespace, prctl and pids-cgroup primitives for the grading child (ctypes, libc).
+
+These are the process-lifetime half of the sandbox: they make sure that whatever the
+student code spawns (daemons, fork loops, sockets) is contained and dies with the run.
+The filesystem half lives in :mod:`autograder.sandbox.landlock`.
+
+Intended use, in a child forked from the zygote::
+
+    enter_isolated_namespaces()      # this process: new net/ipc/uts/mount ns
+    mount_tmpfs(scratch, 64 << 20)   # invisible outside, freed with the namespace
+    pid = os.fork()                  # child is PID 1 of the new PID namespace
+    ...
+    os.kill(pid, signal.SIGKILL)     # kills *every* process of that namespace
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import time
+from pathlib import Path
+
+__all__ = [
+    "CLONE_NEWIPC",
+    "CLONE_NEWNET",
+    "CLONE_NEWNS",
+    "CLONE_NEWPID",
+    "CLONE_NEWUSER",
+    "CLONE_NEWUTS",
+    "enter_isolated_namespaces",
+    "join_cgroup",
+    "mount_tmpfs",
+    "pids_cgroup",
+    "remove_cgroup",
+    "set_child_subreaper",
+    "set_pdeathsig",
+    "unshare",
+]
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+_ISOLATION_FLAGS = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS
+_FLAG_NAMES = (
+    (CLONE_NEWUSER, "user"),
+    (CLONE_NEWPID, "pid"),
+    (CLONE_NEWNET, "net"),
+    (CLONE_NEWIPC, "ipc"),
+    (CLONE_NEWUTS, "uts"),
+    (CLONE_NEWNS, "mount"),
+)
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                        ctypes.c_ulong, ctypes.c_char_p]
+_libc.prctl.restype = ctypes.c_int
+
+
+def _check(res: int, what: str) -> None:
+    """Turn a libc ``-1`` return into an ``OSError`` carrying errno."""
+    if res != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _enc(value: str | None) -> bytes | None:
+    return None if value is None else os.fsencode(value)
+
+
+def _prctl(option: int, arg: int, what: str) -> None:
+    ulong = ctypes.c_ulong
+    _check(_libc.prctl(option, ulong(arg), ulong(0), ulong(0), ulong(0)), what)
+
+
+def unshare(flags: int) -> None:
+    """unshare(2): move the caller into new namespaces; raise ``OSError`` on failure.
+
+    All namespaces except PID apply to the caller immediately; a new PID namespace
+    only applies to the caller's *next* children.
+    """
+    _check(_libc.unshare(flags), f"unshare({flags:#x})")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int,
+           data: str | None) -> None:
+    res = _libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data))
+    _check(res, f"mount({target!r})")
+
+
+def _describe(flags: int) -> str:
+    names = [name for bit, name in _FLAG_NAMES if flags & bit]
+    return "+".join(names) + " namespaces"
+
+
+def _write_id_maps(uid: int, gid: int) -> None:
+    """Map our own uid/gid 1:1 in a fresh user namespace (what an unprivileged
+    process is allowed to do); setgroups must be denied before gid_map."""
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+
+
+def _unshare_as_user() -> int:
+    """Unprivileged path: a user namespace grants the rights for the other ones."""
+    uid, gid = os.geteuid(), os.getegid()
+    flags = CLONE_NEWUSER | _ISOLATION_FLAGS
+    unshare(flags)
+    _write_id_maps(uid, gid)
+    return flags
+
+
+def enter_isolated_namespaces() -> str:
+    """Put the caller in new pid/net/ipc/uts/mount namespaces, mounts made private.
+
+    Call it in a freshly forked child, *before* forking the process that will run
+    untrusted code.  Guarantees on success:
+
+    * the caller's NEXT ``fork()`` child is PID 1 of a new PID namespace; every
+      process it (transitively) creates lives in that namespace, and SIGKILLing that
+      PID 1 from outside makes the kernel SIGKILL all of them (setsid/double-fork
+      daemons included).  Once that PID 1 has exited, further ``fork()`` calls in the
+      caller fail with ENOMEM: there is one PID namespace per call;
+    * the caller (and descendants) have a network namespace with only a loopback
+      interface that is down: no TCP/UDP/raw traffic at all, even to 127.0.0.1;
+    * SysV IPC / POSIX mqueues and the hostname are private;
+    * all mounts are recursively MS_PRIVATE, so mounts made afterwards (see
+      :func:`mount_tmpfs`) never propagate to the host and vanish with the namespace.
+
+    As root, plain ``unshare`` is used; otherwise (or if root lacks CAP_SYS_ADMIN) a
+    user namespace mapping the caller's own uid/gid is created alongside (the process
+    must be dumpable for that: one that dropped root via setuid must first call
+    ``prctl(PR_SET_DUMPABLE, 1)``, otherwise writing ``/proc/self/uid_map`` gets EACCES).
+    Returns a description such as ``"pid+net+ipc+uts+mount namespaces"``.
+    Raises ``OSError`` if no namespace could be created (e.g. user namespaces disabled
+    for unprivileged users) or if mounts could not be made private.
+    """
+    flags = 0
+    if os.geteuid() == 0:
+        with contextlib.suppress(OSError):  # e.g. root without CAP_SYS_ADMIN
+            unshare(_ISOLATION_FLAGS)
+            flags = _ISOLATION_FLAGS
+    if not flags:
+        flags = _unshare_as_user()
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    return _describe(flags)
+
+
+def mount_tmpfs(path: str, size_bytes: int) -> None:
+    """Mount a tmpfs of at most ``size_bytes`` on ``path`` (nosuid, nodev, mode 0777).
+
+    Only call it after :func:`enter_isolated_namespaces`: in a private mount namespace
+    the mount is invisible to the host and is torn down automatically when the last
+    process of the namespace exits, so a runaway writer gets ENOSPC instead of
+    filling the grader's disk, and there is nothing to unmount on cleanup.
+    """
+    if size_bytes <= 0:
+        raise ValueError("size_bytes must be positive")
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0777")
+
+
+def set_pdeathsig(sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send ``sig`` to the caller when its parent *thread* exits.
+
+    Cleared in children by fork and by exec of set-uid/-gid binaries.  Race: if the
+    parent already died, nothing is sent, so callers should compare ``os.getppid()``
+    with the expected parent pid right after this call.
+    """
+    _prctl(PR_SET_PDEATHSIG, int(sig), "prctl(PR_SET_PDEATHSIG)")
+
+
+def set_child_subreaper() -> None:
+    """Make orphaned descendants reparent to the caller instead of to init.
+
+    Lets the caller ``waitpid(-1)`` on double-forked daemons and kill what is left
+    without scanning the whole process table.
+    """
+    _prctl(PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+# --- pids cgroup --------------------------------------------------------------------
+
+
+def _own_cgroup(controller: str | None) -> str:
+    """Our cgroup path for a v1 ``controller`` (or the v2 entry when None)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if (controller is None and controllers == "") or (
+            controller is not None and controller in controllers.split(",")
+        ):
+            return path
+    return "/"
+
+
+def _pids_parent() -> Path | None:
+    """The directory under which a pids-limited child cgroup can be created."""
+    v1 = _CGROUP_ROOT / "pids"
+    if v1.is_dir() and os.access(v1, os.W_OK):
+        base = v1 / _own_cgroup("pids").lstrip("/")
+        return base if os.access(base, os.W_OK) else None
+    controllers = _CGROUP_ROOT / "cgroup.controllers"
+    if controllers.is_file() and "pids" in controllers.read_text().split():
+        base = _CGROUP_ROOT / _own_cgroup(None).lstrip("/")
+        subtree = base / "cgroup.subtree_control"
+        if "pids" not in subtree.read_text().split():
+            # Fails with EBUSY if ``base`` holds processes (v2 no-internal-process rule).
+            subtree.write_text("+pids")
+        return base
+    return None
+
+
+def pids_cgroup(name: str, max_pids: int) -> Path | None:
+    """Create (or reuse) a child cgroup ``name`` whose ``pids.max`` is ``max_pids``.
+
+    Bounds fork bombs: once ``max_pids`` tasks are in the cgroup, fork/clone fails
+    with EAGAIN.  Note that ``pids.max`` counts *threads*: leave room for BLAS/OpenMP
+    worker threads.  Nothing is in the cgroup yet; use :func:`join_cgroup`.  Works on
+    cgroup v1 (``/sys/fs/cgroup/pids``) and v2 (pids in the root's controllers).
+    Returns the cgroup directory, or None if unsupported or not permitted.
+    """
+    if not name or "/" in name or name in (".", ".."):
+        raise ValueError(f"invalid cgroup name {name!r}")
+    if max_pids < 1:
+        raise ValueError("max_pids must be >= 1")
+    try:
+        parent = _pids_parent()
+        if parent is None:
+            return None
+        group = parent / name
+        group.mkdir(exist_ok=True)
+        (group / "pids.max").write_text(str(max_pids))
+    except OSError:
+        return None
+    return group
+
+
+def join_cgroup(group: Path, pid: int) -> None:
+    """Move process ``pid`` (all its threads) into ``group``; raise ``OSError`` on failure.
+
+    Children forked afterwards are born in the cgroup, so join before forking.
+    """
+    (Path(group) / "cgroup.procs").write_text(str(pid))
+
+
+def _cgroup_pids(group: Path) -> list[int]:
+    try:
+        return [int(p) for p in (group / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
+
+
+def remove_cgroup(group: Path, timeout: float = 2.0) -> None:
+    """SIGKILL every process still in ``group`` and remove it; never raises.
+
+    Uses ``cgroup.kill`` (v2, Linux >= 5.14) when present, else kills listed pids in
+    rounds until the cgroup is empty, since a fork loop can add pids meanwhile.
+    Processes must be reaped by their parents for the rmdir to succeed on v1;
+    it is retried until ``timeout``.
+    """
+    group = Path(group)
+    deadline = time.monotonic() + timeout
+    while True:
+        kill_file = group / "cgroup.kill"
+        if kill_file.exists():
+            with contextlib.suppress(OSError):
+                kill_file.write_text("1")
+        for pid in _cgroup_pids(group):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
