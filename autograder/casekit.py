@@ -1,0 +1,241 @@
+"""What a graded case is made of: the `graded` marker, the student proxy, and array checks.
+
+Hidden and public cases are pytest test functions:
+
+    @graded("activations.softmax", weight=2, hidden=False)
+    def test_softmax_small(student):
+        \"\"\"softmax of the article's logits\"\"\"
+        check_array(student.activations.softmax(Z), EXPECTED)
+
+`student.<module>.<function>(...)` runs the submission's function in its sandboxed
+child and returns plain arrays; `check_array` decides pass or fail here, in the
+trusted process, and explains a failure (shapes, dtypes, largest error, and a
+hint when the output matches a known mistake).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.config import Settings, Tolerance
+
+graded_marker = pytest.mark.graded
+
+
+def graded(function: str, *, weight: float = 1.0, hidden: bool = True) -> pytest.MarkDecorator:
+    """Mark a test as grading `function` ("module.name"), with its share of the points."""
+    return graded_marker(function=function, weight=weight, hidden=hidden)
+
+
+def rng(settings: Settings, name: str) -> np.random.Generator:
+    """A generator seeded by the run's seed and a case family's name: same seed, same inputs."""
+    return np.random.default_rng([settings.seed, zlib.crc32(name.encode())])
+
+
+class CaseFailure(AssertionError):
+    """A failed check, with structured details for the report."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Call:
+    """A bound student function: calling it returns the value and records side facts."""
+
+    def __init__(self, student: Student, function: str) -> None:
+        self.student, self.function = student, function
+
+    def __call__(self, *args: Any) -> Any:
+        return self.student.call(self.function, *args)
+
+
+class _Module:
+    def __init__(self, student: Student, module: str) -> None:
+        self._student, self._module = student, module
+
+    def __getattr__(self, name: str) -> Call:
+        return Call(self._student, f"{self._module}.{name}")
+
+
+class Student:
+    """The submission as the cases see it. `run(function, args, timeout)` does the real work.
+
+    After each call, `modified` says which arguments the call changed in place and
+    `warnings` lists the warnings it raised (both observed in the child).
+    """
+
+    def __init__(self, run: Callable[[str, tuple], dict], settings: Settings) -> None:
+        self._run = run
+        self.settings = settings
+        self.modified: list[bool] = []
+        self.warnings: list[str] = []
+
+    def call(self, function: str, *args: Any) -> Any:
+        response = self._run(function, args)
+        self.modified = list(response.get("modified") or [])
+        self.warnings = list(response.get("warnings") or [])
+        return response.get("value")
+
+    def __getattr__(self, module: str) -> _Module:
+        if module.startswith("_"):
+            raise AttributeError(module)
+        return _Module(self, module)
+
+
+def _shape(value: Any) -> str:
+    return str(tuple(value.shape)) if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def as_array(got: Any, what: str, expected: np.ndarray) -> np.ndarray:
+    """`got` as an ndarray, accepting a Python number where a scalar is expected."""
+    if isinstance(got, np.ndarray):
+        return got
+    if isinstance(got, (int, float)) and not isinstance(got, bool) and expected.ndim == 0:
+        return np.asarray(got, dtype=np.float64)
+    raise CaseFailure(
+        f"{what}: expected an array of shape {tuple(expected.shape)}, got {_describe(got)}",
+        expected_shape=tuple(expected.shape), got_type=_describe(got),
+    )
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "None (is a return statement missing?)"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """Elementwise |got - expected| <= atol + rtol |expected|, NaN never close, same shape."""
+    if got.shape != expected.shape:
+        return False
+    with np.errstate(all="ignore"):
+        diff = np.abs(got.astype(np.complex128 if got.dtype.kind == "c" else np.float64) - expected)
+        return bool(np.all(diff <= tol.atol + tol.rtol * np.abs(expected)))
+
+
+def matching_mistake(got: np.ndarray, mistakes: Mapping[str, Any], tol: Tolerance) -> str | None:
+    """The hint of the first known mistake whose output `got` reproduces, if any."""
+    for hint, wrong in mistakes.items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got.shape and close(got, wrong, tol):
+            return hint
+    return None
+
+
+def error_summary(got: np.ndarray, expected: np.ndarray) -> dict[str, Any]:
+    """Largest absolute and relative error, and where the absolute one is."""
+    with np.errstate(all="ignore"):
+        diff = np.abs(got.astype(np.float64) - expected)
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+        rel = diff / np.maximum(np.abs(expected), 1e-300)
+    return {
+        "max_abs_error": float(diff.max()) if diff.size else 0.0,
+        "max_rel_error": float(rel.max()) if rel.size else 0.0,
+        "worst_index": tuple(int(i) for i in worst),
+        "expected_at_worst": float(expected[worst]) if diff.size else None,
+        "got_at_worst": float(np.real(got[worst])) if diff.size else None,
+    }
+
+
+def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance | None = None,
+                settings: Settings | None = None, dtype: Any = None,
+                mistakes: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Fail unless `got` matches `expected` in shape and values (within the tolerance).
+
+    `tol` defaults to the settings' tolerance for `dtype` (the inputs' dtype).
+    `mistakes` maps a hint to the output a known mistake would give.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    if tol is None:
+        if settings is None:
+            raise TypeError("check_array needs tol or settings")
+        tol = settings.tolerance(dtype if dtype is not None else np.float64)
+    got = as_array(got, what, expected)
+    base = {"expected_shape": tuple(expected.shape), "got_shape": tuple(got.shape),
+            "got_dtype": str(got.dtype), "what": what}
+    if got.dtype.kind not in "biufc":
+        raise CaseFailure(f"{what}: dtype {got.dtype} is not numeric", **base)
+    if got.shape != expected.shape:
+        hint = matching_mistake(got, mistakes or {}, tol)
+        raise CaseFailure(
+            f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
+            hint=hint, **base,
+        )
+    if close(got, expected, tol):
+        return got
+    summary = error_summary(got, expected)
+    hint = matching_mistake(got, mistakes or {}, tol)
+    if hint is None and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+        hint = "the result contains inf or NaN where the true value is finite: an overflow?"
+    index = summary["worst_index"]
+    raise CaseFailure(
+        f"{what}: largest error {summary['max_abs_error']:.3g} at index {list(index)} "
+        f"(expected {summary['expected_at_worst']:.6g}, got {summary['got_at_worst']:.6g}; "
+        f"tolerance rtol={tol.rtol:g}, atol={tol.atol:g})",
+        hint=hint, **base, **summary,
+    )
+
+
+def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
+    """Fail if the last call modified any of its arguments in place."""
+    changed = [n for n, flag in zip(names, student.modified, strict=False) if flag]
+    if changed:
+        raise CaseFailure(
+            f"the call modified its input {', '.join(changed)} in place",
+            hint="an input was modified in place: work on a copy (x = x.copy()) or build new arrays",
+        )
+
+
+def check_no_warnings(student: Student) -> None:
+    """Fail if the last call raised warnings (overflow in exp, division by zero, ...)."""
+    if student.warnings:
+        raise CaseFailure(
+            f"the call raised a warning: {student.warnings[0]}",
+            hint="a warning means an intermediate overflowed or divided by zero: "
+                 "use a numerically stable form",
+        )
+
+
+class Case:
+    """One set of inputs with its expected output, named for the report.
+
+    `args` go to the student function in order; `expected` comes from the oracle,
+    computed once per run when the case is built; `mistakes` maps hints to the
+    outputs of known mistakes; `dtype` picks the tolerance.
+    """
+
+    def __init__(self, label: str, args: tuple, expected: Any, *, dtype: Any = np.float64,
+                 mistakes: Mapping[str, Any] | None = None, names: tuple[str, ...] = ()) -> None:
+        self.label = label
+        self.args = args
+        self.expected = expected
+        self.dtype = np.dtype(dtype)
+        self.mistakes = dict(mistakes or {})
+        self.names = names
+
+    def __str__(self) -> str:
+        return self.label
+
+    def check(self, student: Student, got: Any, *, expected: Any = None, what: str = "output",
+              mistakes: Mapping[str, Any] | None = None) -> np.ndarray:
+        """check_array with this case's tolerance, expectation and known mistakes."""
+        return check_array(
+            got, self.expected if expected is None else expected, what=what,
+            settings=student.settings, dtype=self.dtype,
+            mistakes=self.mistakes if mistakes is None else mistakes,
+        )
+
+
+def shape_label(**dims: int) -> str:
+    """A readable case label such as "m=4, n_in=3"."""
+    return ", ".join(f"{k}={v}" for k, v in dims.items())

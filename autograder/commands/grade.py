@@ -1,0 +1,90 @@
+"""`autograder grade SUBMISSIONS --out OUT`: grade a whole class (SPEC section 3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "grade", help="grade every submission in a folder",
+        description="Grade every submission in SUBMISSIONS (folders, zips, LMS bulk downloads).",
+    )
+    parser.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel workers (default: cores)")
+    parser.add_argument("--config", type=Path, default=None, help="grading settings (TOML)")
+    parser.add_argument("--force", action="store_true", help="re-grade submissions already graded in OUT")
+    parser.add_argument("--sandbox", choices=("require", "warn"), default="warn",
+                        help="refuse to grade without full isolation, or grade with a loud warning")
+    parser.set_defaults(run=run)
+
+
+def _settings(path: Path | None):
+    import os
+
+    from autograder.cli import UsageError
+    from autograder.config import ConfigError, load
+
+    if path is not None:
+        os.environ["AUTOGRADER_CONFIG"] = str(path.resolve())
+    try:
+        return load(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_isolation(require: bool) -> list[str]:
+    """Warnings about missing isolation; raise UsageError when it is required."""
+    import os
+
+    from autograder.cli import UsageError
+    from autograder.sandbox import landlock
+
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("not root: no separate uid per student process (RLIMIT_NPROC then binds the grader's user)")
+    if landlock.abi_version() == 0:
+        missing.append("Landlock unavailable: student code could read any file this user can read")
+    if missing and require:
+        raise UsageError("--sandbox require: " + "; ".join(missing))
+    return missing
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder import batch, outputs
+    from autograder.cli import UsageError
+    from autograder.intake import IntakeError, discover
+
+    started = time.monotonic()
+    settings = _settings(args.config)
+    for warning in _check_isolation(args.sandbox == "require"):
+        print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
+    try:
+        submissions = discover(args.submissions)
+    except IntakeError as exc:
+        raise UsageError(str(exc)) from None
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+    done = {} if args.force else {s.id: outputs.load_done(args.out, s.id) for s in submissions}
+    todo = [s for s in submissions if done.get(s.id) is None]
+    results = [r for r in done.values() if r is not None]
+    if results:
+        print(f"resuming: {len(results)} already graded in {args.out}, {len(todo)} to go", file=sys.stderr)
+    progress = batch.Progress(len(todo))
+    try:
+        if todo:
+            results += batch.grade_all(todo, args.out, settings, jobs=args.jobs or batch.default_jobs(),
+                                       require_sandbox=args.sandbox == "require", on_result=progress.advance)
+    finally:
+        progress.close()
+    outputs.write_grades_csv(args.out, results)
+    outputs.write_summary(args.out, results, settings)
+    failed = sum(r.status == "error" for r in results)
+    print(f"graded {len(results) - failed} submissions, {failed} failed to grade, "
+          f"in {time.monotonic() - started:.1f} s -> {args.out}", file=sys.stderr)
+    return 0

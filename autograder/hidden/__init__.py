@@ -1,0 +1,1 @@
+"""Hidden cases: checked against torch, never shipped to students."""

@@ -1,0 +1,193 @@
+"""Hidden cases for activations.py: values against torch, derivatives against autograd."""
+
+import numpy as np
+import pytest
+
+from autograder import oracle
+from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
+from autograder.config import load
+
+SETTINGS = load()
+R = rng(SETTINGS, "activations")
+
+
+def _elementwise_inputs():
+    """(label, z): random shapes, exact zeros, large values, float32."""
+    mixed = R.normal(scale=3, size=(4, 5))
+    mixed[0, :2] = 0.0
+    return [
+        ("random 4x5 with exact zeros", mixed),
+        ("batch of one, 1x3", R.normal(size=(1, 3))),
+        ("vector of 7", R.normal(scale=5, size=7)),
+        ("float32 3x4", R.normal(size=(3, 4)).astype(np.float32)),
+    ]
+
+
+def _cases(reference, mistakes=lambda z: {}):
+    return [
+        Case(label, (z,), reference(z), dtype=z.dtype, mistakes=mistakes(z), names=("z",))
+        for label, z in _elementwise_inputs()
+    ]
+
+
+EXTREME = np.array([[-1000.0, -710.0, -30.0, 0.0, 30.0, 710.0, 1000.0]])
+KINK = np.array([[-1.0, 0.0, 2.0], [0.0, 0.0, -0.0]])
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+@graded("activations.relu")
+@pytest.mark.parametrize(
+    "case", _cases(oracle.relu) + [Case("exact zeros", (KINK,), oracle.relu(KINK))], ids=str
+)
+def test_relu(student, case):
+    """max(z, 0) against torch.relu"""
+    got = student.activations.relu(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)
+
+
+def _relu_prime_mistakes(z):
+    return {"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": (np.asarray(z) >= 0).astype(float)}
+
+
+@graded("activations.relu_prime")
+@pytest.mark.parametrize(
+    "case",
+    _cases(oracle.relu_prime, _relu_prime_mistakes)
+    + [Case("exactly 0 (the kink)", (KINK,), oracle.relu_prime(KINK), mistakes=_relu_prime_mistakes(KINK))],
+    ids=str,
+)
+def test_relu_prime(student, case):
+    """1 where z > 0 else 0, against torch.autograd (0 at z = 0)"""
+    got = student.activations.relu_prime(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)
+
+
+@graded("activations.sigmoid")
+@pytest.mark.parametrize("case", _cases(oracle.sigmoid), ids=str)
+def test_sigmoid(student, case):
+    """1 / (1 + exp(-z)) against torch.sigmoid"""
+    got = student.activations.sigmoid(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)
+
+
+@graded("activations.sigmoid", weight=2)
+def test_sigmoid_extremes(student):
+    """sigmoid at +-1000 and +-710: finite, no NaN, no overflow warning"""
+    got = student.activations.sigmoid(EXTREME)
+    Case("z = +-1000", (EXTREME,), oracle.sigmoid(EXTREME)).check(student, got)
+    check_no_warnings(student)
+
+
+def _sigmoid_prime_mistakes(z):
+    s = _sigmoid(z)
+    return {
+        "sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
+        "not sigma'(sigmoid(z))": _sigmoid(s) * (1 - _sigmoid(s)),
+        "sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)": np.asarray(z) * (1 - np.asarray(z)),
+        "the sigmoid itself was returned, not its derivative": s,
+    }
+
+
+@graded("activations.sigmoid_prime")
+@pytest.mark.parametrize("case", _cases(oracle.sigmoid_prime, _sigmoid_prime_mistakes), ids=str)
+def test_sigmoid_prime(student, case):
+    """sigmoid(z) * (1 - sigmoid(z)) against torch.autograd"""
+    got = student.activations.sigmoid_prime(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)
+
+
+@graded("activations.sigmoid_prime")
+def test_sigmoid_prime_extremes(student):
+    """sigmoid' at +-1000: finite (0), no warning"""
+    got = student.activations.sigmoid_prime(EXTREME)
+    Case("z = +-1000", (EXTREME,), oracle.sigmoid_prime(EXTREME)).check(student, got)
+    check_no_warnings(student)
+
+
+def _softmax_inputs():
+    return [
+        ("m=4, K=3", R.normal(size=(4, 3))),
+        ("batch of one, K=5", R.normal(size=(1, 5))),
+        ("m=3, K=2", R.normal(size=(3, 2))),
+        ("m=6, K=4, float32", R.normal(size=(6, 4)).astype(np.float32)),
+    ]
+
+
+def _softmax_mistakes(z):
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max())
+    return {
+        "softmax was normalised over the wrong axis: sum over each row (axis=-1)": e
+        / e.sum(axis=0, keepdims=True),
+        "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)": e
+        / e.sum(),
+    }
+
+
+SOFTMAX_EXTREME = [
+    ("[1000, 0, -1000]", np.array([[1000.0, 0.0, -1000.0], [0.5, 0.25, 0.0]])),
+    ("a row of all -1000", np.array([[-1000.0, -1000.0, -1000.0, -1000.0]])),
+]
+
+
+@graded("activations.softmax")
+@pytest.mark.parametrize(
+    "case",
+    [
+        Case(label, (z,), oracle.softmax(z), dtype=z.dtype, mistakes=_softmax_mistakes(z))
+        for label, z in _softmax_inputs()
+    ],
+    ids=str,
+)
+def test_softmax(student, case):
+    """row-wise softmax against torch.softmax(z, dim=-1)"""
+    got = student.activations.softmax(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)
+
+
+@graded("activations.softmax")
+@pytest.mark.parametrize(
+    "case", [Case(label, (z,), oracle.softmax(z)) for label, z in SOFTMAX_EXTREME], ids=str
+)
+def test_softmax_stable(student, case):
+    """softmax of huge logits: finite, rows sum to 1, no overflow warning"""
+    got = student.activations.softmax(*case.args)
+    case.check(student, got)
+    check_no_warnings(student)
+
+
+def _jacobian_mistakes(z):
+    s = oracle.softmax(z)
+    eye = np.eye(s.shape[-1])
+    return {
+        "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k": s[:, :, None]
+        * eye
+        * (1 - s[:, :, None]),
+        "the Jacobian's sign is flipped: J = diag(s) - s s^T": -(
+            s[:, :, None] * eye - s[:, :, None] * s[:, None, :]
+        ),
+    }
+
+
+@graded("activations.softmax_prime")
+@pytest.mark.parametrize(
+    "case",
+    [
+        Case(label, (z,), oracle.softmax_prime(z), dtype=z.dtype, mistakes=_jacobian_mistakes(z))
+        for label, z in _softmax_inputs() + SOFTMAX_EXTREME
+    ],
+    ids=str,
+)
+def test_softmax_prime(student, case):
+    """(m, K, K) Jacobian against torch.autograd.functional.jacobian"""
+    got = student.activations.softmax_prime(*case.args)
+    check_unchanged(student, ("z",))
+    case.check(student, got)

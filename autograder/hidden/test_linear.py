@@ -1,0 +1,107 @@
+"""Hidden cases for linear.py: forward against F.linear, backward against autograd VJPs."""
+
+import numpy as np
+import pytest
+
+from autograder import oracle
+from autograder.casekit import Case, check_unchanged, graded, rng, shape_label
+from autograder.config import load
+
+SETTINGS = load()
+R = rng(SETTINGS, "linear")
+# (m, n_in, n_out): a batch of one, square and non-square W, a wide layer
+SHAPES = [(1, 3, 2), (4, 3, 3), (5, 2, 4), (7, 6, 1)]
+
+
+def _inputs(m, n_in, n_out, dtype=np.float64):
+    x, W, b = R.normal(size=(m, n_in)), R.normal(size=(n_out, n_in)), R.normal(size=n_out)
+    return x.astype(dtype), W.astype(dtype), b.astype(dtype)
+
+
+def _forward_cases():
+    cases = []
+    for dims in [*SHAPES, (3, 4, 2, np.float32)]:
+        m, n_in, n_out, *dtype = dims
+        dtype = dtype[0] if dtype else np.float64
+        x, W, b = _inputs(m, n_in, n_out, dtype)
+        mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
+        if n_in == n_out:
+            mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
+        label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
+        cases.append(
+            Case(
+                label,
+                (x, W, b),
+                oracle.linear(x, W, b),
+                dtype=dtype,
+                mistakes=mistakes,
+                names=("x", "W", "b"),
+            )
+        )
+    return cases
+
+
+def _backward_cases():
+    cases = []
+    for dims in [*SHAPES, (3, 4, 2, np.float32)]:
+        m, n_in, n_out, *dtype = dims
+        dtype = dtype[0] if dtype else np.float64
+        x, W, b = _inputs(m, n_in, n_out, dtype)
+        grad_z = R.normal(size=(m, n_out)).astype(dtype)
+        label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
+        cases.append(
+            Case(
+                label,
+                (x, W, b, grad_z),
+                oracle.linear_backward(x, W, b, grad_z),
+                dtype=dtype,
+                names=("x", "W", "b", "grad_z"),
+            )
+        )
+    return cases
+
+
+@graded("linear.linear", weight=1)
+@pytest.mark.parametrize("case", _forward_cases(), ids=str)
+def test_linear(student, case):
+    """z = x @ W.T + b, compared with torch.nn.functional.linear"""
+    got = student.linear.linear(*case.args)
+    check_unchanged(student, case.names)
+    case.check(student, got)
+
+
+def _backward_mistakes(x, W, grad_z, expected):
+    grad_x, grad_W, grad_b = expected
+    m = x.shape[0]
+    return {
+        "grad_x": {
+            "grad_x must be grad_z @ W (shape of x)": grad_z @ W.T if W.shape[0] == W.shape[1] else None
+        },
+        "grad_W": {
+            "dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W": grad_W.T,
+            "dL/dW was divided by m: the mean already happened in the loss": grad_W / m,
+            "dL/dW is m times too large": grad_W * m,
+        },
+        "grad_b": {
+            "dL/db was averaged over the batch: sum grad_z over axis 0 instead": grad_b / m,
+            "dL/db was summed over the wrong axis: sum grad_z over the examples (axis 0)": grad_z.sum(axis=1),
+        },
+    }
+
+
+@graded("linear.linear_backward", weight=1)
+@pytest.mark.parametrize("case", _backward_cases(), ids=str)
+def test_linear_backward(student, case):
+    """(dL/dx, dL/dW, dL/db) compared with torch.autograd's vector-Jacobian products"""
+    got = student.linear.linear_backward(*case.args)
+    check_unchanged(student, case.names)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise AssertionError(
+            f"expected a tuple (grad_x, grad_W, grad_b), got {type(got).__name__}"
+            + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else "")
+        )
+    x, W, _, grad_z = case.args
+    mistakes = _backward_mistakes(x, W, grad_z, case.expected)
+    for name, value, expected in zip(("grad_x", "grad_W", "grad_b"), got, case.expected, strict=True):
+        hints = {k: v for k, v in mistakes[name].items() if v is not None}
+        case.check(student, value, expected=expected, what=name, mistakes=hints)

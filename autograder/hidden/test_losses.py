@@ -1,0 +1,180 @@
+"""Hidden cases for losses.py: MSE and cross-entropy against torch, gradients against autograd."""
+
+import numpy as np
+import pytest
+
+from autograder import oracle
+from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
+from autograder.config import load
+
+SETTINGS = load()
+R = rng(SETTINGS, "losses")
+
+
+def _mse_inputs():
+    return [
+        ("m=4, 1 output", R.normal(size=(4, 1)), R.normal(size=(4, 1))),
+        ("m=5, 3 outputs", R.normal(size=(5, 3)), R.normal(size=(5, 3))),
+        ("batch of one", R.normal(size=(1, 1)), R.normal(size=(1, 1))),
+        ("m=3, 2 outputs, float32", *(R.normal(size=(3, 2)).astype(np.float32) for _ in range(2))),
+    ]
+
+
+def _mse_mistakes(y_hat, y):
+    diff = np.asarray(y_hat, dtype=np.float64) - y
+    return {
+        "a sum was used instead of a mean: divide by the number of elements": (diff**2).sum(),
+        "the mean was taken over rows only: average over every element": (diff**2).sum() / len(diff),
+        "the square is missing: mean of (y_hat - y)**2": diff.mean(),
+    }
+
+
+def _mse_prime_mistakes(y_hat, y):
+    diff = np.asarray(y_hat, dtype=np.float64) - y
+    return {
+        "the gradient is N times too large: the mean's 1/N was forgotten": 2 * diff,
+        "the factor 2 from the square is missing": diff / diff.size,
+        "the gradient was divided by the number of rows, not by every element": 2 * diff / len(diff),
+        "the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)": -2 * diff / diff.size,
+    }
+
+
+@graded("losses.mse")
+@pytest.mark.parametrize(
+    "case",
+    [
+        Case(
+            label, (a, b), oracle.mse(a, b), dtype=a.dtype, mistakes=_mse_mistakes(a, b), names=("y_hat", "y")
+        )
+        for label, a, b in _mse_inputs()
+    ],
+    ids=str,
+)
+def test_mse(student, case):
+    """mean squared error against torch.nn.functional.mse_loss"""
+    got = student.losses.mse(*case.args)
+    check_unchanged(student, case.names)
+    case.check(student, got)
+
+
+@graded("losses.mse_prime")
+@pytest.mark.parametrize(
+    "case",
+    [
+        Case(
+            label,
+            (a, b),
+            oracle.mse_prime(a, b),
+            dtype=a.dtype,
+            mistakes=_mse_prime_mistakes(a, b),
+            names=("y_hat", "y"),
+        )
+        for label, a, b in _mse_inputs()
+    ],
+    ids=str,
+)
+def test_mse_prime(student, case):
+    """d mse / d y_hat against torch.autograd"""
+    got = student.losses.mse_prime(*case.args)
+    check_unchanged(student, case.names)
+    case.check(student, got)
+
+
+def _ce_inputs():
+    out = []
+    for label, m, k in [
+        ("m=4, K=3", 4, 3),
+        ("m=5, K=2", 5, 2),
+        ("batch of one, K=4", 1, 4),
+        ("m=6, K=5", 6, 5),
+    ]:
+        z = R.normal(size=(m, k))
+        out.append((label, z, R.integers(0, k, size=m)))
+    return out
+
+
+def _probabilities(z):
+    return oracle.softmax(z)
+
+
+def _ce_mistakes(p, y):
+    picked = p[np.arange(len(y)), y]
+    return {
+        "a sum was used instead of a mean over the rows": -np.log(picked).sum(),
+        "the minus sign is missing: L = -mean(log p[i, y[i]])": np.log(picked).mean(),
+        "every class was counted, not only the true one: pick p[i, y[i]]": -np.log(p).mean(axis=0).sum(),
+    }
+
+
+def _ce_prime_mistakes(p, y):
+    grad = oracle.cross_entropy_prime(p, y)
+    return {
+        "the gradient is m times too large: the mean's 1/m was forgotten": grad * len(y),
+        "m was divided twice": grad / len(y),
+        "the sign is flipped: d(-log p)/dp = -1/p": -grad,
+    }
+
+
+CE_CASES = [Case(label, (_probabilities(z), y), None, names=("p", "y")) for label, z, y in _ce_inputs()]
+for _case in CE_CASES:
+    _case.expected = oracle.cross_entropy(*_case.args)
+
+
+@graded("losses.cross_entropy")
+@pytest.mark.parametrize("case", CE_CASES, ids=str)
+def test_cross_entropy(student, case):
+    """mean of -log p[i, y[i]] against torch.nn.functional.nll_loss(log p)"""
+    got = student.losses.cross_entropy(*case.args)
+    check_unchanged(student, case.names)
+    case.check(student, got, mistakes=_ce_mistakes(*case.args))
+
+
+@graded("losses.cross_entropy_prime")
+@pytest.mark.parametrize("case", CE_CASES, ids=str)
+def test_cross_entropy_prime(student, case):
+    """d cross_entropy / d p against torch.autograd"""
+    got = student.losses.cross_entropy_prime(*case.args)
+    check_unchanged(student, case.names)
+    case.check(
+        student, got, expected=oracle.cross_entropy_prime(*case.args), mistakes=_ce_prime_mistakes(*case.args)
+    )
+
+
+def _sce_mistakes(z, y):
+    grad = oracle.softmax_cross_entropy_prime(z, y)
+    return {
+        "the gradient is m times too large: the mean's 1/m was forgotten": grad * len(y),
+        "m was divided twice": grad / len(y),
+        "the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m": -grad,
+    }
+
+
+SCE_INPUTS = [(label, z, y) for label, z, y in _ce_inputs()] + [
+    ("logits of +-1000", np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]]), np.array([2, 1])),
+    ("float32, m=3, K=4", R.normal(size=(3, 4)).astype(np.float32), np.array([0, 3, 1])),
+]
+
+
+@graded("losses.softmax_cross_entropy_prime")
+@pytest.mark.parametrize(
+    "case",
+    [
+        Case(
+            label,
+            (z, y),
+            oracle.softmax_cross_entropy_prime(z, y),
+            dtype=z.dtype,
+            mistakes=_sce_mistakes(z, y),
+            names=("z", "y"),
+        )
+        for label, z, y in SCE_INPUTS
+    ],
+    ids=str,
+)
+def test_softmax_cross_entropy_prime(student, case):
+    """d cross_entropy(softmax(z), y) / dz against torch.autograd of F.cross_entropy"""
+    got = student.losses.softmax_cross_entropy_prime(*case.args)
+    check_unchanged(student, case.names)
+    case.check(student, got)
+    if "1000" in case.label:
+        check_no_warnings(student)

@@ -1,0 +1,159 @@
+"""Hidden cases for xor.py: the 2-3-1 network against a torch.nn.Module with torch.optim.SGD."""
+
+import numpy as np
+import pytest
+
+from autograder import oracle
+from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
+from autograder.config import load
+
+SETTINGS = load()
+R = rng(SETTINGS, "xor")
+KEYS = ("W1", "b1", "W2", "b2")
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+SEED_PARAMS = {
+    "W1": np.array([[-0.3122, 0.5551], [-0.2819, -0.0666], [0.6712, -0.2915]]),
+    "b1": np.array([0.2816, -0.4757, -0.4125]),
+    "W2": np.array([[-0.5761, -0.2721, 0.4413]]),
+    "b2": np.array([-0.1019]),
+}
+# Short trajectory compared step by step; long run that must solve XOR.
+TRAJECTORY = {"lr": 0.5, "epochs": 25}
+SOLVE = {"lr": 10.0, "epochs": 300}
+
+
+def _random_params():
+    return {
+        "W1": R.normal(size=(3, 2)),
+        "b1": R.normal(size=3),
+        "W2": R.normal(size=(1, 3)),
+        "b2": R.normal(size=1),
+    }
+
+
+def _inputs():
+    X = R.uniform(-1, 2, size=(6, 2))
+    return [
+        ("XOR inputs, article's initial weights", XOR_X, XOR_Y, SEED_PARAMS),
+        ("XOR inputs, random weights", XOR_X, XOR_Y, _random_params()),
+        ("6 random inputs, random weights", X, R.uniform(size=(6, 1)), _random_params()),
+        ("batch of one", XOR_X[1:2], XOR_Y[1:2], SEED_PARAMS),
+    ]
+
+
+INPUTS = _inputs()
+
+
+def check_params(student, case, got, expected, mistakes=None):
+    """`got` must be a dict with the four keys, each close to `expected`."""
+    if not isinstance(got, dict) or set(got) != set(KEYS):
+        keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+        raise CaseFailure(f"expected a dict with keys {list(KEYS)}, got {keys}")
+    for key in KEYS:
+        case.check(
+            student, got[key], expected=expected[key], what=key, mistakes=(mistakes or {}).get(key, {})
+        )
+
+
+@graded("xor.forward")
+@pytest.mark.parametrize(
+    "case", [Case(label, (X, p), oracle.xor_forward(X, p)) for label, X, _, p in INPUTS], ids=str
+)
+def test_forward(student, case):
+    """predictions of the 2-3-1 sigmoid network against the torch module"""
+    got = student.xor.forward(*case.args)
+    case.check(student, got)
+
+
+def _gradient_mistakes(X, y, params, grads):
+    m = len(X)
+    return {
+        k: {
+            f"d{k} is m times too large: the mean's 1/m was forgotten": g * m,
+            f"d{k} is off by a factor 2: d/dy_hat of (y_hat - y)**2 is 2 (y_hat - y)": g / 2,
+        }
+        for k, g in grads.items()
+    }
+
+
+@graded("xor.gradients")
+@pytest.mark.parametrize(
+    "case", [Case(label, (X, y, p), oracle.xor_gradients(X, y, p)) for label, X, y, p in INPUTS], ids=str
+)
+def test_gradients(student, case):
+    """dL/dparam of the MSE loss against loss.backward() on the torch module"""
+    got = student.xor.gradients(*case.args)
+    check_unchanged(student, ("X", "y", "params"))
+    check_params(student, case, got, case.expected, _gradient_mistakes(*case.args, case.expected))
+
+
+def _sgd_case(label, params, lr):
+    grads = {k: R.normal(size=v.shape) for k, v in params.items()}
+    return Case(label, (params, grads, lr), oracle.xor_sgd_step(params, grads, lr))
+
+
+@graded("xor.sgd_step")
+@pytest.mark.parametrize(
+    "case",
+    [
+        _sgd_case("article's weights, lr=0.01", SEED_PARAMS, 0.01),
+        _sgd_case("random weights, lr=0.5", _random_params(), 0.5),
+    ],
+    ids=str,
+)
+def test_sgd_step(student, case):
+    """param - lr * grad against torch.optim.SGD.step(); inputs left unchanged"""
+    got = student.xor.sgd_step(*case.args)
+    check_unchanged(student, ("params", "grads", "lr"))
+    params, grads, lr = case.args
+    mistakes = {k: {"the step went uphill: param - lr * grad": params[k] + lr * grads[k]} for k in KEYS}
+    check_params(student, case, got, case.expected, mistakes)
+
+
+def _train_case(label, params, lr, epochs):
+    final, losses = oracle.xor_train(XOR_X, XOR_Y, params, lr, epochs)
+    _, longer = oracle.xor_train(XOR_X, XOR_Y, params, lr, epochs + 1)
+    case = Case(label, (XOR_X, XOR_Y, params, lr, epochs), (final, losses))
+    case.mistakes = {"losses were recorded after each step: record the loss before the step": longer[1:]}
+    return case
+
+
+TRAIN_CASES = [
+    _train_case(
+        f"article's weights, lr={TRAJECTORY['lr']}, {TRAJECTORY['epochs']} epochs", SEED_PARAMS, **TRAJECTORY
+    ),
+    _train_case("random weights, lr=1.0, 10 epochs", _random_params(), 1.0, 10),
+]
+
+
+def _unpack_train(got):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise CaseFailure(f"expected a tuple (params, losses), got {type(got).__name__}")
+    params, losses = got
+    if isinstance(losses, list):
+        losses = np.array(losses, dtype=np.float64)
+    return params, losses
+
+
+@graded("xor.train", weight=2)
+@pytest.mark.parametrize("case", TRAIN_CASES, ids=str)
+def test_train_trajectory(student, case):
+    """the whole loss trajectory and final weights against torch.optim.SGD from the same weights"""
+    params, losses = _unpack_train(student.xor.train(*case.args))
+    check_unchanged(student, ("X", "y", "params"))
+    final, expected_losses = case.expected
+    case.check(student, losses, expected=expected_losses, what="losses")
+    check_params(student, case, params, final, {})
+
+
+@graded("xor.train", weight=1)
+def test_train_solves_xor(student):
+    """from the article's weights, lr=10 and 300 epochs, the trained network solves XOR"""
+    params, losses = _unpack_train(student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, SOLVE["lr"], SOLVE["epochs"]))
+    final, expected_losses = oracle.xor_train(XOR_X, XOR_Y, SEED_PARAMS, **SOLVE)
+    case = Case("solve XOR", (), expected_losses)
+    case.check(student, losses, what="losses")
+    predictions = oracle.xor_forward(XOR_X, params) if isinstance(params, dict) else None
+    if predictions is None or not np.array_equal(predictions.round(), XOR_Y):
+        raise CaseFailure(f"the trained network does not solve XOR: predictions {predictions}")

@@ -1,0 +1,114 @@
+"""What `autograder grade` writes: OUT/<id>/results.json (Gradescope schema), the feedback
+reports, and OUT/grades.csv. Every file is written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from autograder.config import Settings
+from autograder.results import SubmissionResult, dump_json, write_atomic
+from autograder.spec import FUNCTIONS
+
+GRADES_HEADER = ["id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late",
+                 *FUNCTIONS]
+SANDBOX_NOTE = "Your code ran in a sandbox with NumPy only: torch is not available to student code."
+
+
+def _test_output(case, settings: Settings) -> str:
+    """The text a student sees for one case: hidden failures keep their inputs and values private."""
+    if case.passed:
+        return f"Passed: {case.checked}."
+    hint = case.details.get("hint") if case.details else None
+    if case.hidden and not settings.reveal_hidden_details:
+        text = f"Hidden check failed: {case.checked}."
+        if case.kind not in ("assertion",):
+            text += f" ({case.kind}: {case.message})" if case.kind in ("import", "missing") else \
+                f" ({case.kind})"
+        return text + (f"\nLikely mistake: {hint}" if hint else "")
+    text = f"Failed: {case.checked}.\n{case.message}"
+    return text + (f"\nLikely mistake: {hint}" if hint else "")
+
+
+def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, Any]:
+    """The results.json of Gradescope's autograder specification (plus extra_data)."""
+    tests = [{
+        "name": case.name if not case.hidden or settings.reveal_hidden_details or case.passed
+        else f"{case.function}: hidden case {i}",
+        "score": round(case.score, 4),
+        "max_score": round(case.max_score, 4),
+        "status": "passed" if case.passed else "failed",
+        "output": _test_output(case, settings),
+        "visibility": settings.hidden_visibility if case.hidden else settings.public_visibility,
+        "tags": [case.function],
+    } for i, case in enumerate(result.cases, 1)]
+    lines = [result.summary(), SANDBOX_NOTE, *result.notes]
+    lines += [f"{module}.py: {why}" for module, why in result.problems.items()]
+    return {
+        "score": result.score,
+        "execution_time": result.execution_time,
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"id": result.id, "max_score": result.max_score, "meta": result.meta,
+                       "summary": result.summary(), "status": result.status,
+                       "isolation": result.isolation},
+    }
+
+
+def grades_row(result: SubmissionResult) -> list[Any]:
+    """One row of grades.csv."""
+    scores = result.function_scores()
+    percent = round(100 * result.score / result.max_score, 2) if result.max_score else 0.0
+    meta = result.meta
+    return [result.id, result.score, result.max_score, percent, result.status, meta.get("name", ""),
+            meta.get("user_id", ""), meta.get("late", ""),
+            *(round(scores.get(f, (0.0, 0.0))[0], 4) for f in FUNCTIONS)]
+
+
+def write_grades_csv(out: Path, results: list[SubmissionResult]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(GRADES_HEADER)
+    for result in sorted(results, key=lambda r: r.id):
+        writer.writerow(grades_row(result))
+    write_atomic(out / "grades.csv", buffer.getvalue())
+    return out / "grades.csv"
+
+
+def write_submission(out: Path, result: SubmissionResult, settings: Settings,
+                     plots: dict[str, str] | None = None) -> Path:
+    """Write a submission's reports, then results.json last: its presence means "done"."""
+    folder = out / result.id
+    folder.mkdir(parents=True, exist_ok=True)
+    from autograder import report
+
+    write_atomic(folder / "feedback.html", report.render_feedback_html(result, settings, plots))
+    write_atomic(folder / "feedback.md", report.render_feedback_md(result, settings))
+    write_atomic(folder / "result.full.json", dump_json(result.to_dict()))
+    write_atomic(folder / "results.json", dump_json(gradescope_json(result, settings)))
+    return folder
+
+
+def load_done(out: Path, submission_id: str) -> SubmissionResult | None:
+    """The result of an earlier run, if that submission was completely written."""
+    import json
+
+    folder = out / submission_id
+    if not (folder / "results.json").is_file() or not (folder / "result.full.json").is_file():
+        return None
+    try:
+        return SubmissionResult.from_dict(json.loads((folder / "result.full.json").read_text()))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def write_summary(out: Path, results: list[SubmissionResult], settings: Settings) -> Path:
+    """The instructor's class summary, OUT/summary.html."""
+    from autograder import report
+
+    write_atomic(out / "summary.html", report.render_summary_html(results, settings))
+    return out / "summary.html"

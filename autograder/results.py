@@ -1,0 +1,118 @@
+"""Results as dataclasses that serialise themselves: per case, per submission, Gradescope JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.spec import FUNCTIONS
+
+
+@dataclass
+class CaseResult:
+    """The verdict on one case of one function."""
+
+    function: str          # "module.function"
+    label: str             # the case's inputs in words, e.g. "m=4, n_in=3, float64"
+    checked: str           # what the case checks, from the test's docstring
+    score: float
+    max_score: float
+    passed: bool
+    hidden: bool
+    kind: str = ""         # why it failed: assertion, timeout, crash, exception, import, missing, return
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.function}: {self.label}"
+
+
+@dataclass
+class SubmissionResult:
+    """Everything known about one graded submission."""
+
+    id: str
+    cases: list[CaseResult] = field(default_factory=list)
+    execution_time: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    isolation: list[str] = field(default_factory=list)
+    output: str = ""
+    status: str = "graded"         # "graded", or "error" when grading itself failed
+    error: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.cases), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.cases), 2)
+
+    def by_function(self) -> dict[str, list[CaseResult]]:
+        """Cases grouped by function, in SPEC order."""
+        groups: dict[str, list[CaseResult]] = {f: [] for f in FUNCTIONS}
+        for case in self.cases:
+            groups.setdefault(case.function, []).append(case)
+        return {f: cs for f, cs in groups.items() if cs}
+
+    def function_scores(self) -> dict[str, tuple[float, float]]:
+        return {f: (round(sum(c.score for c in cs), 4), round(sum(c.max_score for c in cs), 4))
+                for f, cs in self.by_function().items()}
+
+    def summary(self) -> str:
+        """One line of plain text: score and the functions that lost points."""
+        lost = [f for f, (s, m) in self.function_scores().items() if s < m]
+        head = f"{self.score:g}/{self.max_score:g}"
+        if self.status == "error":
+            return f"{head}: grading failed: {self.error}"
+        return head + (f"; to fix: {', '.join(lost)}" if lost else "; every function passes")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        cases = [CaseResult(**c) for c in data.get("cases", [])]
+        return cls(**{**data, "cases": cases})
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dump_json(data: Any) -> str:
+    """Strict JSON (no NaN or Infinity literals, which many LMS parsers reject)."""
+    return json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _clean(value.tolist())
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)

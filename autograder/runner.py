@@ -1,0 +1,161 @@
+"""Collect the graded cases once per run, then grade each submission against them.
+
+Collection uses pytest itself (so the cases are ordinary test functions with
+markers and parametrisation), but each case is then called directly with a
+`Student` proxy: the suite is collected once, not once per submission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.casekit import CaseFailure, Student
+from autograder.config import Settings
+from autograder.intake import Submission
+from autograder.results import CaseResult, SubmissionResult
+from autograder.sandbox.session import Sandbox, SandboxUnavailable, StudentError
+from autograder.spec import FUNCTIONS, module_of
+
+PACKAGE = Path(__file__).resolve().parent
+HIDDEN = PACKAGE / "hidden"
+PUBLIC = PACKAGE / "public"
+
+
+class CollectionError(RuntimeError):
+    """The case files could not be collected (a bug in the suite, not in a submission)."""
+
+
+@dataclass(frozen=True)
+class GradedCase:
+    """One collected case: which function it grades, its weight, and how to run it."""
+
+    function: str
+    label: str
+    checked: str
+    weight: float
+    hidden: bool
+    run: Callable[[Student], None]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+        self.errors: list[str] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.items = list(items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(str(report.longrepr)[-2000:])
+
+
+def _to_case(item: pytest.Item) -> GradedCase:
+    marker = item.get_closest_marker("graded")
+    if marker is None:
+        raise CollectionError(f"{item.nodeid} has no @graded marker")
+    function = marker.kwargs["function"]
+    if function not in FUNCTIONS:
+        raise CollectionError(f"{item.nodeid} grades unknown function {function}")
+    params = dict(getattr(item, "callspec", None).params) if hasattr(item, "callspec") else {}
+    extra = set(item.fixturenames) - {"student"} - set(params) - {"request"}
+    if extra:
+        raise CollectionError(f"{item.nodeid} uses fixtures the grader does not provide: {extra}")
+    test = item.function
+    doc = (test.__doc__ or test.__name__).strip().splitlines()[0]
+    label = str(item.callspec.id) if hasattr(item, "callspec") else doc
+
+    def run(student: Student, _test=test, _params=params) -> None:
+        _test(student=student, **_params)
+
+    return GradedCase(function, label, doc, float(marker.kwargs.get("weight", 1.0)),
+                      bool(marker.kwargs.get("hidden", True)), run)
+
+
+def collect(folders: list[Path]) -> list[GradedCase]:
+    """Collect the cases under `folders` with pytest, quietly; raise CollectionError on failure."""
+    collector = _Collector()
+    args = [str(f) for f in folders] + [
+        "--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", str(PACKAGE),
+        "-c", os.devnull, "-W", "ignore",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = pytest.main(args, plugins=[collector])
+    if collector.errors or code not in (0, pytest.ExitCode.OK):
+        raise CollectionError("could not collect the graded cases:\n" + "\n".join(collector.errors))
+    return [_to_case(item) for item in collector.items]
+
+
+def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
+    """Each case's share of its function's points, in proportion to its weight."""
+    totals: dict[str, float] = {}
+    for case in cases:
+        totals[case.function] = totals.get(case.function, 0.0) + case.weight
+    return [settings.points[c.function] * c.weight / totals[c.function] for c in cases]
+
+
+class _Calls:
+    """Runs calls for one submission: intake problems, the time budget, then the sandbox."""
+
+    def __init__(self, process, problems: dict[str, str], settings: Settings) -> None:
+        self.process, self.problems, self.settings = process, problems, settings
+        self.deadline = time.monotonic() + settings.submission_timeout
+
+    def __call__(self, function: str, args: tuple) -> dict:
+        module = module_of(function)
+        if module in self.problems:
+            raise StudentError("import", f"{module}.py is unusable: {self.problems[module]}")
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise StudentError(
+                "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
+            )
+        return self.process.call(function, args, min(self.settings.timeout_for(function), left))
+
+
+def _verdict(case: GradedCase, points: float, student: Student) -> CaseResult:
+    result = CaseResult(case.function, case.label, case.checked, 0.0, points,
+                        False, case.hidden)
+    try:
+        case.run(student)
+    except CaseFailure as exc:
+        result.kind, result.message, result.details = "assertion", exc.message, exc.details
+    except StudentError as exc:
+        result.kind, result.message = exc.kind, exc.message
+        result.details = {"detail": exc.detail} if exc.detail else {}
+    except AssertionError as exc:
+        result.kind, result.message = "assertion", str(exc) or "check failed"
+    except Exception as exc:  # noqa: BLE001 - a student value the case did not expect
+        result.kind = "assertion"
+        result.message = f"the returned value could not be checked ({type(exc).__name__}: {exc})"
+    else:
+        result.passed, result.score = True, points
+    return result
+
+
+def grade_submission(submission: Submission, cases: list[GradedCase], points: list[float],
+                     sandbox: Sandbox, settings: Settings) -> SubmissionResult:
+    """Grade one submission in its own sandboxed child; never raises for student faults."""
+    started = time.monotonic()
+    result = SubmissionResult(submission.id, notes=list(submission.notes),
+                              problems=dict(submission.problems), meta=dict(submission.meta))
+    process = sandbox.open(submission.sources)
+    try:
+        student = Student(_Calls(process, submission.problems, settings), settings)
+        result.cases = [_verdict(case, p, student) for case, p in zip(cases, points, strict=True)]
+        result.isolation = process.isolation
+    except SandboxUnavailable as exc:
+        result.status, result.error = "error", str(exc)
+    finally:
+        result.output = process.output()
+        process.close()
+    result.execution_time = round(time.monotonic() - started, 3)
+    return result
