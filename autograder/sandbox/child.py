@@ -9,6 +9,8 @@ the verdict is decided on the other side.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import socket
 import sys
 import traceback
@@ -17,6 +19,7 @@ import warnings
 from typing import Any
 
 from autograder.sandbox import wire
+from autograder.spec import MODULES  # imported before confinement: the grader is unreadable after
 
 MAX_TEXT = 4000
 MAX_WARNINGS = 5
@@ -49,34 +52,85 @@ def _error(kind: str, message: str, detail: str = "") -> dict:
     return {"ok": False, "kind": kind, "message": message[:MAX_TEXT], "detail": detail[:MAX_TEXT]}
 
 
+class SiblingLoader(importlib.abc.Loader):
+    """Loads an exercise module; if its code fails, the module stays importable but broken.
+
+    `from losses import mse` in xor.py then still works when losses.py is broken:
+    only calling `mse` fails, so a broken file costs the functions that use it,
+    not every function of every file that imports it.
+    """
+
+    def __init__(self, inner: importlib.abc.Loader, failures: dict[str, dict], folder: str) -> None:
+        self.inner, self.failures, self.folder = inner, failures, folder
+
+    def create_module(self, spec):  # noqa: ANN001 - importlib protocol
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        name = module.__name__
+        try:
+            self.inner.exec_module(module)
+        except BaseException as exc:  # noqa: BLE001 - any failure at import costs this module
+            failure = _import_error(name, exc, self.folder)
+            self.failures[name] = failure
+            module.__getattr__ = _unavailable(name, failure["message"])
+
+
+def _unavailable(module: str, reason: str):
+    """A module-level __getattr__ whose attributes are functions that fail with `reason`."""
+
+    def __getattr__(attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+
+        def unavailable(*args: Any, **kwargs: Any) -> None:
+            raise ImportError(f"{module}.{attr} is unavailable because {reason}")
+
+        return unavailable
+
+    return __getattr__
+
+
+def _import_error(name: str, exc: BaseException, folder: str) -> dict:
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(folder):
+        where = f"{exc.filename[len(folder):].lstrip('/')}, line {exc.lineno}"
+        return _error("import", f"{name}.py does not parse: {exc.msg} ({where})", (exc.text or "").rstrip())
+    if isinstance(exc, SystemExit):
+        return _error("import", f"{name}.py called sys.exit({exc.code!r}) while being imported")
+    return _error("import", f"importing {name}.py raised {type(exc).__name__}: {exc}",
+                  _student_traceback(exc, folder))
+
+
+class SiblingFinder(importlib.abc.MetaPathFinder):
+    """Finds the exercise modules in the student's folder and wraps their loader."""
+
+    def __init__(self, names: set[str], folder: str, failures: dict[str, dict]) -> None:
+        self.names, self.folder, self.failures = names, folder, failures
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None):  # noqa: ANN201
+        if name not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, [self.folder])
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = SiblingLoader(spec.loader, self.failures, self.folder)
+        return spec
+
+
 class Modules:
     """The student's modules, each imported on first use; an import failure is remembered."""
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, names: set[str] | None = None) -> None:
         self.folder = folder
-        self.loaded: dict[str, types.ModuleType] = {}
         self.failed: dict[str, dict] = {}
+        sys.meta_path.insert(0, SiblingFinder(set(names or MODULES), folder, self.failed))
 
     def get(self, name: str) -> types.ModuleType | dict:
-        if name in self.loaded:
-            return self.loaded[name]
-        if name not in self.failed:
-            try:
-                self.loaded[name] = importlib.import_module(name)
-                return self.loaded[name]
-            except BaseException as exc:  # noqa: BLE001 - any failure at import costs this module
-                self.failed[name] = self._import_error(name, exc)
-        return self.failed[name]
-
-    def _import_error(self, name: str, exc: BaseException) -> dict:
-        if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(self.folder):
-            where = f"{exc.filename[len(self.folder):].lstrip('/')}, line {exc.lineno}"
-            return _error("import", f"{name}.py does not parse: {exc.msg} ({where})",
-                          (exc.text or "").rstrip())
-        if isinstance(exc, SystemExit):
-            return _error("import", f"{name}.py called sys.exit({exc.code!r}) while being imported")
-        return _error("import", f"importing {name}.py raised {type(exc).__name__}: {exc}",
-                      _student_traceback(exc, self.folder))
+        try:
+            module = importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - e.g. the file is missing
+            return self.failed.setdefault(name, _import_error(name, exc, self.folder))
+        return self.failed.get(name, module)
 
 
 def _changed(before: tuple, after: tuple) -> list[bool]:

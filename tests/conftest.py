@@ -1,0 +1,77 @@
+"""Shared fixtures: one collection of the graded cases and one sandbox per test session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder import intake, runner
+from autograder.config import load
+from autograder.results import SubmissionResult
+from autograder.sandbox.session import Sandbox
+from autograder.spec import MODULES
+from autograder.stubs import strip_markers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def graded_cases() -> tuple[list, list]:
+    """Every hidden and public case, collected once, with its points."""
+    cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
+    return cases, runner.case_points(cases, load())
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def grade(graded_cases, sandbox) -> Callable[[Path], SubmissionResult]:
+    """Grade a submission folder (or zip) with the full suite."""
+    cases, points = graded_cases
+
+    def _grade(path: Path) -> SubmissionResult:
+        return runner.grade_submission(intake.load_one(path), cases, points, sandbox, load())
+
+    return _grade
+
+
+def reference_copy(target: Path) -> Path:
+    """A correct submission: the reference solutions without their markers."""
+    target.mkdir(parents=True, exist_ok=True)
+    for module in MODULES:
+        source = (ROOT / "solutions" / f"{module}.py").read_text()
+        (target / f"{module}.py").write_text(strip_markers(source))
+    return target
+
+
+@pytest.fixture
+def make_submission(tmp_path) -> Callable[..., Path]:
+    """A reference copy with `replacements` {module: [(old, new), ...]} applied (each must match)."""
+
+    def _make(name: str = "sub", **replacements: list[tuple[str, str]]) -> Path:
+        folder = reference_copy(tmp_path / name)
+        for module, edits in replacements.items():
+            path = folder / f"{module}.py"
+            text = path.read_text()
+            for old, new in edits:
+                assert old in text, f"{old!r} not found in {module}.py"
+                text = text.replace(old, new)
+            path.write_text(text)
+        return folder
+
+    return _make
+
+
+def losers(result: SubmissionResult) -> set[str]:
+    """Functions that lost points."""
+    return {f for f, (score, top) in result.function_scores().items() if score < top - 1e-9}
+
+
+__all__ = ["losers", "reference_copy", "shutil"]
