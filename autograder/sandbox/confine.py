@@ -6,6 +6,8 @@ Layers, each independent of the others:
 - an unprivileged uid of its own when the grader runs as root;
 - Landlock: read access to the standard library and NumPy only, write access to
   the scratch folder only, no TCP, no abstract Unix sockets or signals outside;
+- seccomp: no socket(2) at all (Landlock leaves pathname Unix sockets open),
+  no io_uring and no kernel keyrings (see `seccomp`);
 - a scrubbed environment and an import path without site-packages, with a
   finder that refuses torch.
 The namespaces (PID, network, mount) are entered earlier, by the zygote.
@@ -20,7 +22,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox import landlock
+from autograder.sandbox import landlock, seccomp
 
 MB = 1 << 20
 
@@ -111,6 +113,11 @@ def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool
     try:
         abi = landlock.restrict(readable, [folder])
         held.append(f"landlock ABI {abi}")
+    except OSError:
+        if require_landlock:
+            raise
+    try:
+        held.append(seccomp.restrict())
     except OSError:
         if require_landlock:
             raise
