@@ -10,6 +10,7 @@ nothing the untrusted side sends can become an object with behaviour.
 from __future__ import annotations
 
 import json
+import math
 import socket
 import struct
 import time
@@ -22,6 +23,7 @@ _PREFIX = struct.Struct("<4sIQ")
 MAX_HEADER = 1 << 20
 MAX_BLOBS = 64 << 20
 MAX_DEPTH = 16
+MAX_DIMS = 32
 MAX_ITEMS = 10_000
 NUMERIC_KINDS = "biufc"
 
@@ -89,18 +91,25 @@ def _array(spec: Any, blobs: memoryview, offsets: list[int]) -> np.ndarray:
     if not (isinstance(spec, list) and len(spec) == 3):
         raise WireError("malformed array header")
     dtype_str, shape, index = spec
-    dtype = np.dtype(str(dtype_str))
+    try:
+        dtype = np.dtype(str(dtype_str))
+    except (TypeError, ValueError):
+        raise WireError("malformed dtype") from None
     if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
         raise WireError(f"non-numeric dtype {dtype}")
-    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+    if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
+            and all(type(n) is int and n >= 0 for n in shape)):
         raise WireError("malformed array shape")
     if not (type(index) is int and 0 <= index < len(offsets)):
         raise WireError("malformed array index")
     start = offsets[index]
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize  # Python ints: a lying shape cannot wrap around
     if start < 0 or start + size > len(blobs):
         raise WireError("array data out of range")
-    return np.frombuffer(blobs[start : start + size], dtype=dtype).reshape(tuple(shape)).copy()
+    try:
+        return np.frombuffer(blobs[start : start + size], dtype=dtype).reshape(tuple(shape)).copy()
+    except ValueError as exc:  # e.g. a dimension numpy cannot represent
+        raise WireError(f"malformed array: {exc}") from None
 
 
 def _from_tree(node: Any, blobs: memoryview, offsets: list[int], depth: int) -> Any:
@@ -127,7 +136,7 @@ def decode(header: bytes, blobs: bytes) -> Any:
         envelope = json.loads(header)
         offsets = envelope["offsets"]
         tree = envelope["tree"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # "[[[[..." overflows the parser
         raise WireError(f"malformed message header: {exc}") from None
     if not (type(offsets) is list and all(type(o) is int for o in offsets)):
         raise WireError("malformed offsets")
