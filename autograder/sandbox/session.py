@@ -10,6 +10,7 @@ one bad function costs only its own cases.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ UID_BASE = 61000
 OUTPUT_CAP = 64 * 1024
 MAX_RESPAWNS = 40
 START_TIMEOUT = 20.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class StudentError(Exception):
@@ -82,10 +84,10 @@ class Sandbox:
         )
         theirs.close()
 
-    def spawn(self, scratch: Path) -> tuple[int, socket.socket, dict]:
+    def spawn(self, scratch: Path, limits: Limits | None = None) -> tuple[int, socket.socket, dict]:
         """Fork a child for `scratch`; return its pid, our end of its channel, its report."""
         request = {
-            "scratch": str(scratch), "uid": self.uid, "limits": asdict(self.policy.limits),
+            "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits or self.policy.limits),
             "namespaces": self.policy.isolate, "require_namespaces": self.policy.require,
             "require_landlock": self.policy.require, "tmpfs_mb": self.policy.tmpfs_mb,
         }
@@ -144,6 +146,27 @@ def kill_tree(pid: int, timeout: float = 2.0) -> None:
         time.sleep(0.002)
 
 
+def namespace_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds used so far by `pid` and, if it is PID 1 of its own PID namespace, by
+    every process of that namespace (user + system time, waited-for children included).
+    None when `pid` is gone (the zygote reaps at once: its usage is lost)."""
+    try:
+        namespace = os.readlink(f"/proc/{pid}/ns/pid")
+        shared = namespace == os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    ticks = 0
+    for entry in [str(pid)] if shared else os.listdir("/proc"):
+        try:
+            if not shared and (not entry.isdigit() or os.readlink(f"/proc/{entry}/ns/pid") != namespace):
+                continue
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / CLOCK_TICKS
+
+
 class StudentProcess:
     """One submission's child; restarted after a crash or timeout, up to MAX_RESPAWNS times."""
 
@@ -155,12 +178,35 @@ class StudentProcess:
         self.isolation: list[str] = []
         self.starts = 0
         self.crashes: dict[str, int] = {}
+        self.cpu_used = 0.0  # CPU seconds of the children already stopped
+        self.child_cpu_limit, self.started_at = 0, 0.0
+
+    def _cpu_left(self) -> Limits:
+        """The limits for the next child: RLIMIT_CPU is per process, so a respawned child
+        only gets what the submission's earlier children left of the CPU budget."""
+        limits = self.sandbox.policy.limits
+        left = limits.cpu_seconds - self.cpu_used
+        if left < 0.5:
+            raise StudentError("timeout",
+                               f"skipped: the submission used up its {limits.cpu_seconds} CPU seconds")
+        return replace(limits, cpu_seconds=max(1, math.ceil(left)))
+
+    def _charge_cpu(self) -> None:
+        """Add the stopping child's CPU time to the submission's; a child that already died
+        (a crash, or killed by RLIMIT_CPU) is charged what it could have used at most."""
+        used = namespace_cpu_seconds(self.pid)
+        if used is None:
+            cores = len(os.sched_getaffinity(0))
+            used = min(self.child_cpu_limit, (time.monotonic() - self.started_at) * cores)
+        self.cpu_used += used
 
     def _start(self) -> None:
         if self.starts > MAX_RESPAWNS:
             raise StudentError("crash", "gave up: the submission's process died too many times")
+        limits = self._cpu_left()
         self.starts += 1
-        pid, channel, reply = self.sandbox.spawn(self.scratch)
+        self.child_cpu_limit, self.started_at = limits.cpu_seconds, time.monotonic()
+        pid, channel, reply = self.sandbox.spawn(self.scratch, limits)
         self.pid, self.channel = pid, channel
         try:
             ready = wire.receive(channel, START_TIMEOUT)
@@ -177,6 +223,7 @@ class StudentProcess:
             self.channel.close()
             self.channel = None
         if self.pid is not None:
+            self._charge_cpu()
             kill_tree(self.pid)
             self.pid = None
 

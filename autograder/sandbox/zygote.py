@@ -106,7 +106,9 @@ def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
     if isolation.endswith("namespaces") and os.geteuid() == 0 and request.get("uid"):
         _expose_python(Path(request["scratch"]))
     run = _prepare_run_folder(request)
-    output_fd = os.open(Path(request["scratch"]) / "output", os.O_WRONLY | os.O_CREAT, 0o600)
+    # O_APPEND: respawned children add to the output instead of overwriting it, and
+    # RLIMIT_FSIZE bounds the whole file (every child of the submission together).
+    output_fd = os.open(Path(request["scratch"]) / "output", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     pid = os.fork()
     if pid == 0:
         try:
