@@ -32,6 +32,8 @@ OUTPUT_LIMIT, MD_OUTPUT_LIMIT = 20_000, 2_000
 #: Characters of one message or traceback kept in the Markdown report.
 MD_MESSAGE_LIMIT = 600
 SLOWEST, TOP_MISTAKES, BINS = 5, 15, 10
+#: Functions named in plain_summary's "To fix" line.
+PLAIN_LIST = 5
 
 #: Why a case failed, in words, by CaseResult.kind.
 KIND_TEXT = {
@@ -79,12 +81,12 @@ def _truncate(text: str, limit: int) -> tuple[str, int]:
 
 
 def _num(value: Any) -> str:
-    """A score or error for people: 0.5, 12, 3.3e-07 (strings such as "nan" pass through)."""
+    """A score for people: 0.5, 12, 1.29, 0.0033 (strings such as "nan" pass through)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return _printable(value)
-    return f"{number:.4g}" if abs(number) < 1e-3 and number else f"{round(number, 4):g}"
+    return f"{number:.2g}" if abs(number) < 0.01 and number else f"{round(number, 2):g}"
 
 
 def _percent(score: float, max_score: float) -> float:
@@ -176,6 +178,13 @@ class CaseView:
     comparison: list[Row] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     traceback: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """What was checked and why it failed, without repeating a label that is the description."""
+        if self.checked and self.checked != self.label:
+            return f"{self.checked}: {self.why}."
+        return f"{self.why[:1].upper()}{self.why[1:]}."
 
     @property
     def outcome(self) -> str:
@@ -326,7 +335,7 @@ def _figures(plots: dict[str, Any]) -> list[dict[str, str]]:
     for key, (alt, caption) in PLOT_TEXT.items():
         src = _data_uri(plots.get(key))
         if src:
-            figures.append({"key": key, "src": src, "alt": alt, "caption": caption})
+            figures.append({"src": src, "alt": alt, "caption": caption})
     return figures
 
 
@@ -384,7 +393,8 @@ def plain_summary(result: SubmissionResult) -> str:
     scores = result.function_scores()
     lost = [f"{name} ({_num(s)}/{_num(m)})" for name, (s, m) in scores.items() if s < m]
     lines.append(f"Functions fully passed: {len(scores) - len(lost)} of {len(scores)}")
-    lines.append("To fix: " + ", ".join(lost) if lost else "Every function passes.")
+    more = f", and {len(lost) - PLAIN_LIST} more" if len(lost) > PLAIN_LIST else ""
+    lines.append("To fix: " + ", ".join(lost[:PLAIN_LIST]) + more if lost else "Every function passes.")
     lines += [f"Unusable file {module}.py: {why}" for module, why in result.problems.items()]
     return "\n".join(lines)
 
