@@ -1,0 +1,217 @@
+"""Red team: a batch of hostile and broken submissions, graded in one `autograder grade` run.
+
+Every case of tests/redteam/cases.py must get exactly its verdict (which functions
+lose points, with which kind of failure), the honest submission in the same batch
+keeps full marks, and nothing gets out: no process, file, connection or secret.
+Needs the full sandbox (root, Landlock, namespaces): skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from redteam import build
+from redteam.cases import CASES, SOLUTIONS, Hostile
+
+from autograder.sandbox import landlock
+from autograder.sandbox.confine import Limits
+from autograder.sandbox.session import OUTPUT_CAP, Policy, Sandbox, StudentError
+from autograder.spec import MODULES
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or landlock.abi_version() < 4,
+    reason="the red-team batch needs the full sandbox: root and Landlock ABI >= 4",
+)
+SCRUBBED_ENV = {"HOME", "TMPDIR", "PATH", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                "MKL_NUM_THREADS"}
+OUT_FILES = {"feedback.html", "feedback.md", "result.full.json", "results.json"}
+
+
+@dataclass
+class Run:
+    """One grading run of the whole red-team batch, and what it left behind."""
+
+    root: Path
+    batch: Path
+    out: Path
+    marker: str
+    secret: str
+    seconds: float
+    returncode: int
+    stderr: str
+    heard: list[str]
+
+    def full(self, name: str) -> dict:
+        return json.loads((self.out / name / "result.full.json").read_text())
+
+    def gradescope(self, name: str) -> dict:
+        return json.loads((self.out / name / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Build the batch, grade it once with two workers, and close the listeners."""
+    root = tmp_path_factory.mktemp("redteam")
+    batch, out = root / "batch", root / "out"
+    batch.mkdir()
+    marker = build.new_marker()
+    listeners = build.Listeners(Path(f"/tmp/{marker}.sock"))
+    values = build.tokens(marker, batch, out, listeners)
+    for case in CASES:
+        build.write_case(case, batch, values)
+    config = build.write_config(root / "grading.toml")
+    secret = f"s3cr3t-{marker}-{os.getpid()}"
+    started = time.monotonic()
+    try:
+        done = build.run_grade(batch, out, config, secret)
+        heard = listeners.heard()
+    finally:
+        listeners.close()
+    return Run(root, batch, out, marker, secret, time.monotonic() - started, done.returncode,
+               done.stderr, heard)
+
+
+def test_the_whole_batch_is_graded_in_one_quick_run(run: Run) -> None:
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert {p.name for p in run.out.iterdir() if p.is_dir()} == {c.name for c in CASES}
+    assert all(run.full(c.name)["status"] == "graded" for c in CASES)
+    assert run.seconds < 90, f"the red-team batch took {run.seconds:.0f} s"
+
+
+def _lost(result: dict) -> dict[str, list[dict]]:
+    lost: dict[str, list[dict]] = {}
+    for case in result["cases"]:
+        if not case["passed"]:
+            lost.setdefault(case["function"], []).append(case)
+    return lost
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_verdict(run: Run, case: Hostile) -> None:
+    """Exactly the expected functions lose points, each case for the expected reason."""
+    result = run.full(case.name)
+    lost = _lost(result)
+    assert set(lost) == set(case.lost), {f: [c["message"][:120] for c in cs] for f, cs in lost.items()}
+    for function, (kind, pattern) in case.lost.items():
+        for failed in lost[function]:
+            assert failed["kind"] == kind and re.search(pattern, failed["message"]), (function, failed)
+    for note in case.notes:
+        assert note in result["notes"]
+
+
+def test_the_honest_submission_keeps_full_marks_and_every_layer(run: Run) -> None:
+    result = run.full("honest")
+    assert result["cases"] and all(c["passed"] for c in result["cases"])
+    assert run.gradescope("honest")["score"] == pytest.approx(sum(c["max_score"] for c in result["cases"]))
+    layers = " ".join(result["isolation"])
+    for layer in ("pid+net+ipc+uts+mount namespaces", "rlimits", "uid 6100", "landlock ABI", "seccomp"):
+        assert layer in layers
+
+
+def test_no_student_process_is_left(run: Run) -> None:
+    assert build.processes_with(run.marker) == []
+
+
+def test_no_file_is_written_outside_scratch(run: Run) -> None:
+    roots = [Path("/tmp"), Path("/root"), Path("/dev/shm"), Path("/var/tmp"), build.REPO,
+             build.REPO / "autograder", run.root, run.batch]
+    planted = [str(p) for r in roots if r.is_dir() for p in r.iterdir() if run.marker in p.name]
+    assert planted == [f"/tmp/{run.marker}.sock"] or planted == []  # the test's own listener
+    assert build.files_with(run.marker, [run.out]) == []
+    for path in ("/autograder", "/tmp/results.json", run.out / "results.json", run.root / "results.json",
+                 build.REPO / "results.json"):
+        assert not Path(path).exists(), path
+    for folder in (p for p in run.out.iterdir() if p.is_dir()):
+        assert {f.name for f in folder.iterdir()} == OUT_FILES, folder
+
+
+def test_no_connection_is_made(run: Run) -> None:
+    assert run.heard == []
+
+
+def test_no_escape_attempt_succeeded(run: Run) -> None:
+    for case in CASES:
+        output = run.full(case.name)["output"]
+        assert "ESCAPED" not in output and "LEAKED" not in output, (case.name, output[:2000])
+    assert "DENIED tcp: PermissionError" in run.full("socket_loopback")["output"]
+    assert "DENIED unix: PermissionError" in run.full("socket_loopback")["output"]
+
+
+def test_the_graders_secrets_never_reach_student_code(run: Run) -> None:
+    for path in run.out.rglob("*"):
+        if path.is_file():
+            assert run.secret not in path.read_text(errors="replace"), path
+    message = _lost(run.full("env_secret"))["xor.train"][0]["message"]
+    seen = {item.split("=", 1)[0] for item in message.split(": ", 2)[-1].split()}
+    assert seen <= SCRUBBED_ENV
+
+
+def test_printed_results_do_not_count(run: Run) -> None:
+    result, gradescope = run.full("fake_results"), run.gradescope("fake_results")
+    assert "score: 100" in result["output"]
+    assert gradescope["score"] == pytest.approx(sum(c["score"] for c in result["cases"]))
+    assert gradescope["score"] < sum(c["max_score"] for c in result["cases"])
+
+
+def test_output_is_capped(run: Run) -> None:
+    output = run.full("big_output")["output"]
+    assert len(output) <= OUTPUT_CAP + 100 and output.endswith("[output truncated]")
+    assert max(p.stat().st_size for p in run.out.rglob("*") if p.is_file()) < 4 << 20
+
+
+# --- the CPU budget of a submission holds across respawned children ----------------------------
+
+SPIN = "\n\ndef relu(z):\n    while True:\n        pass\n"
+FORKED_SPIN = """
+
+def relu(z):
+    import os
+    import time
+    for _ in range(2):
+        if os.fork() == 0:
+            while True:
+                pass
+    time.sleep(600)
+"""
+
+
+def _until_out_of_cpu(process, timeout: float, calls: int = 20) -> StudentError | None:
+    """Call the hog until the sandbox refuses for lack of CPU seconds; that error, or None."""
+    for _ in range(calls):
+        try:
+            process.call("activations.relu", (np.zeros(3),), timeout)
+        except StudentError as exc:
+            if "CPU seconds" in exc.message:
+                return exc
+    return None
+
+
+@pytest.mark.parametrize(("code", "cpu_seconds", "timeout"), [
+    pytest.param(SPIN, 2, 30.0, id="child-killed-by-RLIMIT_CPU"),
+    pytest.param(FORKED_SPIN, 1, 1.5, id="forked-processes-burn-while-PID-1-sleeps"),
+])
+def test_cpu_budget_holds_across_respawns(code: str, cpu_seconds: int, timeout: float) -> None:
+    """Once the children of a submission used its CPU seconds, no new child is started.
+
+    RLIMIT_CPU binds each process; the budget of the whole submission is kept by
+    charging every stopped child (its whole PID namespace) before the next starts.
+    """
+    sources = {m: (SOLUTIONS / f"{m}.py").read_text() for m in MODULES}
+    sources["activations"] += code
+    with Sandbox(Policy(limits=Limits(cpu_seconds=cpu_seconds), require=True)) as sandbox:
+        process = sandbox.open(sources)
+        try:
+            refused = _until_out_of_cpu(process, timeout)
+            assert refused is not None and refused.kind == "timeout", process.cpu_used
+            assert process.cpu_used >= cpu_seconds - 0.5
+            with pytest.raises(StudentError, match="CPU seconds"):
+                process.call("activations.sigmoid", (np.zeros(3),), timeout)
+        finally:
+            process.close()
