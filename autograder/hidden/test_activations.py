@@ -117,6 +117,7 @@ def _softmax_inputs():
         ("batch of one, K=5", R.normal(size=(1, 5))),
         ("m=3, K=2", R.normal(size=(3, 2))),
         ("m=6, K=4, float32", R.normal(size=(6, 4)).astype(np.float32)),
+        ("m=K=3 (a missing keepdims still broadcasts)", R.normal(scale=2, size=(3, 3))),
     ]
 
 
@@ -128,6 +129,21 @@ def _softmax_mistakes(z):
         / e.sum(axis=0, keepdims=True),
         "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)": e
         / e.sum(),
+        **_missing_keepdims(z),
+    }
+
+
+def _missing_keepdims(z):
+    """Where m == K a reduction without keepdims=True broadcasts along the wrong axis."""
+    if z.shape[0] != z.shape[-1]:
+        return {}
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    shifted = np.exp(z - z.max(axis=-1))
+    return {
+        "keepdims=True is missing in the row sum: e.sum(axis=-1) divides along the wrong axis": e
+        / e.sum(axis=-1),
+        "keepdims=True is missing in the row max: z.max(axis=-1) is subtracted along the wrong axis": shifted
+        / shifted.sum(axis=-1, keepdims=True),
     }
 
 

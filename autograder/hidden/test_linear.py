@@ -9,8 +9,18 @@ from autograder.config import load
 
 SETTINGS = load()
 R = rng(SETTINGS, "linear")
-# (m, n_in, n_out): a batch of one, square and non-square W, a wide layer
-SHAPES = [(1, 3, 2), (4, 3, 3), (5, 2, 4), (7, 6, 1)]
+# (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
+# equal, where an elementwise * broadcasts and so can be told apart from @ by its value
+SHAPES = [(1, 3, 2), (4, 3, 3), (5, 2, 4), (7, 6, 1), (3, 3, 3)]
+ELEMENTWISE = "elementwise * was used where a matrix product @ was needed: "
+
+
+def _times(a, b):
+    """a * b, or None where the shapes do not broadcast."""
+    try:
+        return a * b
+    except ValueError:
+        return None
 
 
 def _inputs(m, n_in, n_out, dtype=np.float64):
@@ -27,6 +37,8 @@ def _forward_cases():
         mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
         if n_in == n_out:
             mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
+        if _times(x, W.T) is not None:
+            mistakes[ELEMENTWISE + "z = x @ W.T + b"] = _times(x, W.T) + b
         label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
         cases.append(
             Case(
@@ -75,9 +87,11 @@ def _backward_mistakes(x, W, grad_z, expected):
     m = x.shape[0]
     return {
         "grad_x": {
-            "grad_x must be grad_z @ W (shape of x)": grad_z @ W.T if W.shape[0] == W.shape[1] else None
+            "grad_x must be grad_z @ W (shape of x)": grad_z @ W.T if W.shape[0] == W.shape[1] else None,
+            ELEMENTWISE + "grad_x = grad_z @ W": _times(grad_z, W),
         },
         "grad_W": {
+            ELEMENTWISE + "grad_W = grad_z.T @ x": _times(grad_z.T, x),
             "dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W": grad_W.T,
             "dL/dW was divided by m: the mean already happened in the loss": grad_W / m,
             "dL/dW is m times too large": grad_W * m,

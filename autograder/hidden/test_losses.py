@@ -151,6 +151,9 @@ def _sce_mistakes(z, y):
 
 SCE_INPUTS = [(label, z, y) for label, z, y in _ce_inputs()] + [
     ("logits of +-1000", np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]]), np.array([2, 1])),
+    # rows of very different maxima: shifting by the max of the whole array underflows row 2
+    ("logits of 1000 beside small ones",
+     np.array([[1000.0, 0.0, -1000.0], [0.5, 0.25, 0.0]]), np.array([2, 0])),
     ("float32, m=3, K=4", R.normal(size=(3, 4)).astype(np.float32), np.array([0, 3, 1])),
 ]
 

@@ -63,15 +63,58 @@ def check_params(student, case, got, expected, mistakes=None):
 def test_forward(student, case):
     """predictions of the 2-3-1 sigmoid network against the torch module"""
     got = student.xor.forward(*case.args)
+    check_unchanged(student, ("X", "params"))
     case.check(student, got)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _buggy_gradients(X, y, params, bug, layers):
+    """NumPy backprop with sigma' misused in `layers` (1, 2): applied twice, or to the activation."""
+
+    def local(z, a, layer):
+        if layer not in layers:
+            return _sigmoid(z) * (1 - _sigmoid(z))
+        if bug == "twice":
+            return (_sigmoid(z) * (1 - _sigmoid(z))) ** 2
+        return _sigmoid(a) * (1 - _sigmoid(a))
+
+    z1 = X @ params["W1"].T + params["b1"]
+    a1 = _sigmoid(z1)
+    z2 = a1 @ params["W2"].T + params["b2"]
+    grad_z2 = 2 * (_sigmoid(z2) - y) / y.size * local(z2, _sigmoid(z2), 2)
+    grad_z1 = grad_z2 @ params["W2"] * local(z1, a1, 1)
+    return {"W1": grad_z1.T @ X, "b1": grad_z1.sum(axis=0), "W2": grad_z2.T @ a1, "b2": grad_z2.sum(axis=0)}
+
+
+SIGMA_PRIME_BUGS = {
+    "twice": "sigma' was applied twice: multiply by sigmoid'(z) once per layer",
+    "activation": "sigma' was applied to the activation a = sigmoid(z): use sigmoid'(z), "
+                  "or a * (1 - a)",
+}
+LAYERS = {(1, 2): "", (1,): " (hidden layer)", (2,): " (output layer)"}
+
+
+def _sigma_prime_mistakes(X, y, params):
+    """Per key, the gradients of every sigma' misuse in either or both layers."""
+    out = {k: {} for k in KEYS}
+    for bug, hint in SIGMA_PRIME_BUGS.items():
+        for layers, where in LAYERS.items():
+            for key, value in _buggy_gradients(X, y, params, bug, layers).items():
+                out[key][hint + where] = value
+    return out
 
 
 def _gradient_mistakes(X, y, params, grads):
     m = len(X)
+    sigma_prime = _sigma_prime_mistakes(X, y, params)
     return {
         k: {
             f"d{k} is m times too large: the mean's 1/m was forgotten": g * m,
             f"d{k} is off by a factor 2: d/dy_hat of (y_hat - y)**2 is 2 (y_hat - y)": g / 2,
+            **sigma_prime[k],
         }
         for k, g in grads.items()
     }
@@ -147,12 +190,14 @@ def test_train_trajectory(student, case):
     check_params(student, case, params, final, {})
 
 
+SOLVE_LOSSES = oracle.xor_train(XOR_X, XOR_Y, SEED_PARAMS, **SOLVE)[1]  # once per run, not per submission
+
+
 @graded("xor.train", weight=1)
 def test_train_solves_xor(student):
     """from the article's weights, lr=10 and 300 epochs, the trained network solves XOR"""
     params, losses = _unpack_train(student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, SOLVE["lr"], SOLVE["epochs"]))
-    final, expected_losses = oracle.xor_train(XOR_X, XOR_Y, SEED_PARAMS, **SOLVE)
-    case = Case("solve XOR", (), expected_losses)
+    case = Case("solve XOR", (), SOLVE_LOSSES)
     case.check(student, losses, what="losses")
     predictions = oracle.xor_forward(XOR_X, params) if isinstance(params, dict) else None
     if predictions is None or not np.array_equal(predictions.round(), XOR_Y):
