@@ -10,7 +10,9 @@ on a re-run, so a grader killed half-way finishes the rest when run again.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,10 +21,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import outputs, runner
+from autograder import figures, outputs, runner
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import SubmissionResult
+from autograder.sandbox import namespaces
 from autograder.sandbox.confine import Limits
 from autograder.sandbox.session import Policy, Sandbox
 
@@ -34,6 +37,7 @@ class _WorkerState:
     settings: Settings
     policy: Policy
     out: Path
+    plots: bool = True
     sandbox: Sandbox | None = None
 
 
@@ -45,17 +49,25 @@ def policy_from(settings: Settings, require: bool) -> Policy:
     return Policy(limits=limits, require=require, tmpfs_mb=settings.limits.get("tmpfs_mb", 64))
 
 
-def _init_worker(slots: multiprocessing.Queue) -> None:
+def _init_worker(slots: multiprocessing.Queue, parent: int) -> None:
+    """In a new worker: die with the grader, and own a sandbox with a uid of its own."""
     assert _STATE is not None
-    _STATE.sandbox = Sandbox(_STATE.policy, slot=slots.get())
+    namespaces.set_pdeathsig(signal.SIGKILL)
+    if os.getppid() != parent:  # the grader died before the line above took effect
+        os._exit(1)
+    _STATE.sandbox = Sandbox(_STATE.policy, slot=slots.get(), run_id=parent)
+    multiprocessing.util.Finalize(None, _STATE.sandbox.close, exitpriority=10)
 
 
 def _grade_one(submission: Submission) -> SubmissionResult:
     """In a worker: grade one submission and write its files."""
     state = _STATE
     assert state is not None and state.sandbox is not None
-    result = runner.grade_submission(submission, state.cases, state.points, state.sandbox, state.settings)
-    outputs.write_submission(state.out, result, state.settings)
+    record: dict = {}
+    result = runner.grade_submission(submission, state.cases, state.points, state.sandbox, state.settings,
+                                     record)
+    plots = figures.training_plots(record) if state.plots else {}
+    outputs.write_submission(state.out, result, state.settings, plots)
     return result
 
 
@@ -67,12 +79,13 @@ def _crashed(submission: Submission, error: str, settings: Settings, out: Path) 
 
 
 def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, jobs: int,
-              require_sandbox: bool, on_result: Callable[[SubmissionResult], None]) -> list[SubmissionResult]:
+              require_sandbox: bool, on_result: Callable[[SubmissionResult], None],
+              plots: bool = True) -> list[SubmissionResult]:
     """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
     global _STATE
     cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
     _STATE = _WorkerState(cases, runner.case_points(cases, settings), settings,
-                          policy_from(settings, require_sandbox), out)
+                          policy_from(settings, require_sandbox), out, plots)
     results: list[SubmissionResult] = []
     pending = list(submissions)
     attempts: dict[str, int] = {}
@@ -91,13 +104,15 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     return results
 
 
-def _run_pool(submissions: list[Submission], jobs: int) -> Iterator[tuple[Submission, SubmissionResult | None]]:
+def _run_pool(
+    submissions: list[Submission], jobs: int
+) -> Iterator[tuple[Submission, SubmissionResult | None]]:
     context = multiprocessing.get_context("fork")
     slots = context.Queue()
     for slot in range(jobs):
         slots.put(slot)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(slots,)) as pool:
+                             initargs=(slots, os.getpid())) as pool:
         futures = {pool.submit(_grade_one, s): s for s in submissions}
         for future in as_completed(futures):
             try:

@@ -68,7 +68,7 @@ def _parse(data: dict, path: Path) -> Settings:
         call_timeout=float(limits.get("call_timeout", 5.0)),
         call_timeouts={str(k): float(v) for k, v in data.get("call_timeout", {}).items()},
         submission_timeout=float(limits.get("submission_timeout", 90.0)),
-        limits={k: int(limits[k]) for k in ("memory_mb", "file_mb", "processes", "tmpfs_mb")
+        limits={k: int(limits[k]) for k in ("memory_mb", "cpu_seconds", "file_mb", "processes", "tmpfs_mb")
                 if k in limits},
         public_visibility=visibility.get("public", "visible"),
         hidden_visibility=visibility.get("hidden", "after_published"),

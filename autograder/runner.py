@@ -105,9 +105,11 @@ def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
 class _Calls:
     """Runs calls for one submission: intake problems, the time budget, then the sandbox."""
 
-    def __init__(self, process, problems: dict[str, str], settings: Settings) -> None:
+    def __init__(self, process, problems: dict[str, str], settings: Settings,
+                 record: dict | None = None) -> None:
         self.process, self.problems, self.settings = process, problems, settings
         self.deadline = time.monotonic() + settings.submission_timeout
+        self.record = record
 
     def __call__(self, function: str, args: tuple) -> dict:
         module = module_of(function)
@@ -118,7 +120,16 @@ class _Calls:
             raise StudentError(
                 "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
             )
-        return self.process.call(function, args, min(self.settings.timeout_for(function), left))
+        response = self.process.call(function, args, min(self.settings.timeout_for(function), left))
+        if self.record is not None and function == "xor.train":
+            self._record_training(args, response.get("value"))
+        return response
+
+    def _record_training(self, args: tuple, value: object) -> None:
+        """Keep the longest training run: the report plots it."""
+        kept = self.record.get("train")
+        if len(args) == 5 and (kept is None or args[4] >= kept[0][4]):
+            self.record["train"] = (args, value)
 
 
 def _verdict(case: GradedCase, points: float, student: Student) -> CaseResult:
@@ -142,14 +153,17 @@ def _verdict(case: GradedCase, points: float, student: Student) -> CaseResult:
 
 
 def grade_submission(submission: Submission, cases: list[GradedCase], points: list[float],
-                     sandbox: Sandbox, settings: Settings) -> SubmissionResult:
-    """Grade one submission in its own sandboxed child; never raises for student faults."""
+                     sandbox: Sandbox, settings: Settings, record: dict | None = None) -> SubmissionResult:
+    """Grade one submission in its own sandboxed child; never raises for student faults.
+
+    `record`, when given, receives {"train": (args, value)} of the longest xor.train call.
+    """
     started = time.monotonic()
     result = SubmissionResult(submission.id, notes=list(submission.notes),
                               problems=dict(submission.problems), meta=dict(submission.meta))
     process = sandbox.open(submission.sources)
     try:
-        student = Student(_Calls(process, submission.problems, settings), settings)
+        student = Student(_Calls(process, submission.problems, settings, record), settings)
         result.cases = [_verdict(case, p, student) for case, p in zip(cases, points, strict=True)]
         result.isolation = process.isolation
     except SandboxUnavailable as exc:

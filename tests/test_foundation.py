@@ -38,53 +38,126 @@ def test_every_function_is_graded_by_hidden_and_public_cases(graded_cases):
 MISTAKES = {
     "relu modifies its input": (
         {"activations": [("return np.maximum(z, 0)", "z[z < 0] = 0\n    return z")]},
-        {"activations.relu"}, "modified in place"),
+        {"activations.relu"},
+        "modified in place",
+    ),
     "relu'(0) = 1": (
         {"activations": [("return (z > 0).astype(z.dtype)", "return (z >= 0).astype(z.dtype)")]},
-        {"activations.relu_prime"}, "relu'(0)"),
+        {"activations.relu_prime"},
+        "relu'(0)",
+    ),
     "softmax without the max shift": (
-        {"activations": [("e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum",
-                          "e = np.exp(z)\n    return e / e.sum")]},
+        {
+            "activations": [
+                (
+                    "e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum",
+                    "e = np.exp(z)\n    return e / e.sum",
+                )
+            ]
+        },
         # the reference softmax_prime builds on softmax, so its extreme cases inherit the overflow
-        {"activations.softmax", "activations.softmax_prime"}, None),
+        {"activations.softmax", "activations.softmax_prime"},
+        None,
+    ),
     "Jacobian diagonal only": (
-        {"activations": [("return s[:, :, None] * np.eye(s.shape[-1], dtype=s.dtype) - s[:, :, None] * s[:, None, :]",
-                          "return s[:, :, None] * np.eye(s.shape[-1]) * (1 - s[:, :, None])")]},
-        {"activations.softmax_prime"}, "diagonal"),
+        {
+            "activations": [
+                (
+                    "return s[:, :, None] * np.eye(s.shape[-1], dtype=s.dtype)"
+                    " - s[:, :, None] * s[:, None, :]",
+                    "return s[:, :, None] * np.eye(s.shape[-1]) * (1 - s[:, :, None])",
+                )
+            ]
+        },
+        {"activations.softmax_prime"},
+        "diagonal",
+    ),
     "cross-entropy gradient without 1/m": (
-        {"losses": [("grad[np.arange(m), y] = -1 / (m * p[np.arange(m), y])",
-                     "grad[np.arange(m), y] = -1 / p[np.arange(m), y]")]},
-        {"losses.cross_entropy_prime"}, "m times too large"),
+        {
+            "losses": [
+                (
+                    "grad[np.arange(m), y] = -1 / (m * p[np.arange(m), y])",
+                    "grad[np.arange(m), y] = -1 / p[np.arange(m), y]",
+                )
+            ]
+        },
+        {"losses.cross_entropy_prime"},
+        "m times too large",
+    ),
     "classifier without softmax": (
-        {"network": [("return cross_entropy(softmax(linear(x, W, b)), y)",
-                      "return cross_entropy(linear(x, W, b), y)")]},
-        {"network.classifier_loss"}, None),
+        {
+            "network": [
+                (
+                    "return cross_entropy(softmax(linear(x, W, b)), y)",
+                    "return cross_entropy(linear(x, W, b), y)",
+                )
+            ]
+        },
+        {"network.classifier_loss"},
+        None,
+    ),
     "classifier gradient without 1/m": (
-        {"network": [("linear_backward(x, W, b, softmax_cross_entropy_prime(z, y))",
-                      "linear_backward(x, W, b, softmax_cross_entropy_prime(z, y) * len(x))")]},
-        {"network.classifier_gradients"}, "m times too large"),
+        {
+            "network": [
+                (
+                    "linear_backward(x, W, b, softmax_cross_entropy_prime(z, y))",
+                    "linear_backward(x, W, b, softmax_cross_entropy_prime(z, y) * len(x))",
+                )
+            ]
+        },
+        {"network.classifier_gradients"},
+        "m times too large",
+    ),
     "forward without the output sigmoid": (
-        {"xor": [('return sigmoid(linear(hidden, params["W2"], params["b2"]))',
-                  'return linear(hidden, params["W2"], params["b2"])')]},
-        {"xor.forward", "xor.train"}, None),  # train runs the student's own forward
+        {
+            "xor": [
+                (
+                    'return sigmoid(linear(hidden, params["W2"], params["b2"]))',
+                    'return linear(hidden, params["W2"], params["b2"])',
+                )
+            ]
+        },
+        {"xor.forward", "xor.train"},
+        None,
+    ),  # train runs the student's own forward
     "backprop skips the hidden sigmoid'": (
         {"xor": [("grad_z1 = grad_a1 * sigmoid_prime(z1)", "grad_z1 = grad_a1")]},
-        {"xor.gradients", "xor.train"}, None),
+        {"xor.gradients", "xor.train"},
+        None,
+    ),
     "sgd_step updates in place": (
-        {"xor": [("return {key: params[key] - lr * grads[key] for key in params}",
-                  "for key in params:\n        params[key] -= lr * grads[key]\n    return params")]},
+        {
+            "xor": [
+                (
+                    "return {key: params[key] - lr * grads[key] for key in params}",
+                    "for key in params:\n        params[key] -= lr * grads[key]\n    return params",
+                )
+            ]
+        },
         # train hands the caller's params to sgd_step, so it modifies its input too
-        {"xor.sgd_step", "xor.train"}, "modified in place"),
+        {"xor.sgd_step", "xor.train"},
+        "modified in place",
+    ),
     "loss recorded after the step": (
-        {"xor": [("        losses.append(float(mse(forward(X, params), y)))\n"
-                  "        params = sgd_step(params, gradients(X, y, params), lr)",
-                  "        params = sgd_step(params, gradients(X, y, params), lr)\n"
-                  "        losses.append(float(mse(forward(X, params), y)))")]},
-        {"xor.train"}, "after each step"),
+        {
+            "xor": [
+                (
+                    "        losses.append(float(mse(forward(X, params), y)))\n"
+                    "        params = sgd_step(params, gradients(X, y, params), lr)",
+                    "        params = sgd_step(params, gradients(X, y, params), lr)\n"
+                    "        losses.append(float(mse(forward(X, params), y)))",
+                )
+            ]
+        },
+        {"xor.train"},
+        "after each step",
+    ),
     "mse_prime without the factor 2": (
         {"losses": [("return 2 * (y_hat - y) / y_hat.size", "return (y_hat - y) / y_hat.size")]},
         # xor.gradients and train use the student's own mse_prime: they inherit the mistake
-        {"losses.mse_prime", "xor.gradients", "xor.train"}, "factor 2"),
+        {"losses.mse_prime", "xor.gradients", "xor.train"},
+        "factor 2",
+    ),
 }
 
 
@@ -102,13 +175,32 @@ def test_single_mistake_costs_exactly_its_function(name, grade, make_submission)
 
 BROKEN = {
     "syntax error": ({"losses": [("def mse(y_hat, y):", "def mse(y_hat, y)")]}, "losses", "does not parse"),
-    "exception at import": ({"linear": [("import numpy as np", "import numpy as np\nraise RuntimeError('boom')")]},
-                            "linear", "RuntimeError"),
-    "infinite loop": ({"activations": [('def softmax_prime(z):\n', 'def softmax_prime(z):\n    while True:\n        pass\n')]},
-                      "activations.softmax_prime", "did not return"),
-    "os._exit in a function": ({"losses": [("def cross_entropy_prime(p, y):\n",
-                                            "def cross_entropy_prime(p, y):\n    import os\n    os._exit(0)\n")]},
-                               "losses.cross_entropy_prime", "ended"),
+    "exception at import": (
+        {"linear": [("import numpy as np", "import numpy as np\nraise RuntimeError('boom')")]},
+        "linear",
+        "RuntimeError",
+    ),
+    "infinite loop": (
+        {
+            "activations": [
+                ("def softmax_prime(z):\n", "def softmax_prime(z):\n    while True:\n        pass\n")
+            ]
+        },
+        "activations.softmax_prime",
+        "did not return",
+    ),
+    "os._exit in a function": (
+        {
+            "losses": [
+                (
+                    "def cross_entropy_prime(p, y):\n",
+                    "def cross_entropy_prime(p, y):\n    import os\n    os._exit(0)\n",
+                )
+            ]
+        },
+        "losses.cross_entropy_prime",
+        "ended",
+    ),
 }
 
 # What a broken module drags along: only the functions that call into it (network, xor).
@@ -138,4 +230,6 @@ def test_missing_file_costs_only_its_functions(grade, make_submission):
     lost = losers(result)
     assert {f for f in FUNCTIONS if f.startswith("activations.")} <= lost
     assert "linear.linear" not in lost and "losses.mse" not in lost
-    assert all(c.function.split(".")[0] in ("activations", "network", "xor") for c in result.cases if not c.passed)
+    assert all(
+        c.function.split(".")[0] in ("activations", "network", "xor") for c in result.cases if not c.passed
+    )

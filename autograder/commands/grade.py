@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true", help="re-grade submissions already graded in OUT")
     parser.add_argument("--sandbox", choices=("require", "warn"), default="warn",
                         help="refuse to grade without full isolation, or grade with a loud warning")
+    parser.add_argument("--no-plots", dest="plots", action="store_false",
+                        help="leave the training plots out of the reports (faster)")
     parser.set_defaults(run=run)
 
 
@@ -46,7 +48,8 @@ def _check_isolation(require: bool) -> list[str]:
 
     missing = []
     if os.geteuid() != 0:
-        missing.append("not root: no separate uid per student process (RLIMIT_NPROC then binds the grader's user)")
+        missing.append("not root: no separate uid per student process "
+                       "(RLIMIT_NPROC then binds the grader's user)")
     if landlock.abi_version() == 0:
         missing.append("Landlock unavailable: student code could read any file this user can read")
     if missing and require:
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from autograder.intake import IntakeError, discover
 
     started = time.monotonic()
+    if args.jobs is not None and not 1 <= args.jobs <= 64:
+        raise UsageError(f"--jobs must be between 1 and 64, not {args.jobs}")
     settings = _settings(args.config)
     for warning in _check_isolation(args.sandbox == "require"):
         print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
@@ -79,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if todo:
             results += batch.grade_all(todo, args.out, settings, jobs=args.jobs or batch.default_jobs(),
-                                       require_sandbox=args.sandbox == "require", on_result=progress.advance)
+                                       require_sandbox=args.sandbox == "require", on_result=progress.advance,
+                                       plots=args.plots)
     finally:
         progress.close()
     outputs.write_grades_csv(args.out, results)

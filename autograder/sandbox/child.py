@@ -187,7 +187,8 @@ def encode_response(function: str, response: dict) -> bytes:
     try:
         return wire.encode(response)
     except wire.WireError as exc:
-        return wire.encode(_error("return", f"{function} returned {exc}"))
+        return wire.encode(_error("return", f"{function} returned {exc}" if str(exc).startswith("a")
+                                  else f"{function}: {exc}"))
     except MemoryError:
         return wire.encode(_error("return", f"{function} returned a value too large to send"))
 

@@ -28,7 +28,7 @@ from autograder.sandbox.confine import Limits
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-UID_BASE = 61000
+UID_BASE = 200_000  # above the ids of real users and of Debian's dynamic range
 OUTPUT_CAP = 64 * 1024
 MAX_RESPAWNS = 40
 START_TIMEOUT = 20.0
@@ -69,9 +69,12 @@ def _zygote_env() -> dict[str, str]:
 class Sandbox:
     """A torch-free zygote process that forks a confined child per submission."""
 
-    def __init__(self, policy: Policy | None = None, slot: int = 0) -> None:
+    def __init__(self, policy: Policy | None = None, slot: int = 0, run_id: int | None = None) -> None:
+        """`slot` numbers the concurrent sandboxes of one run, `run_id` (default: this pid) the run:
+        together they pick a uid no other concurrent sandbox uses, so process limits stay separate."""
         self.policy = policy or Policy()
-        self.uid = UID_BASE + slot if os.geteuid() == 0 else None
+        run = os.getpid() if run_id is None else run_id
+        self.uid = UID_BASE + (run % 4096) * 64 + slot % 64 if os.geteuid() == 0 else None
         self.scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
         self.scratch_root.chmod(0o711)
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

@@ -1,0 +1,47 @@
+"""The plots of one submission's report, from what its grading recorded.
+
+Runs in the trusted worker: the student's training losses against torch's from
+the same weights, and the decision boundary of the student's trained weights
+(evaluated with the torch reference network, so no extra student call is made).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder import oracle, plots
+
+GRID = np.linspace(-0.5, 1.5, 41)
+
+
+_REFERENCE: dict[bytes, np.ndarray] = {}
+
+
+def _torch_losses(X: Any, y: Any, params: dict, lr: float, epochs: int) -> np.ndarray:
+    """torch's loss trajectory for these inputs, computed once per run (every student gets the same)."""
+    key = repr((X.tobytes(), y.tobytes(), sorted((k, v.tobytes()) for k, v in params.items()),
+                lr, epochs)).encode()
+    if key not in _REFERENCE:
+        _REFERENCE[key] = oracle.xor_train(X, y, params, lr, epochs)[1]
+    return _REFERENCE[key]
+
+
+def training_plots(record: dict[str, Any]) -> dict[str, str]:
+    """{"loss_curve": svg, "decision_boundary": svg} for the recorded xor.train call, if any."""
+    if "train" not in record:
+        return {}
+    (X, y, params, lr, epochs), value = record["train"]
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        return {}
+    trained, losses = value
+    torch_losses = _torch_losses(X, y, params, lr, epochs)
+    figures = {"loss_curve": plots.loss_curve(losses, torch_losses)}
+    try:
+        gx, gy = np.meshgrid(GRID, GRID)
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        figures["decision_boundary"] = plots.decision_boundary(oracle.xor_forward(grid, trained), GRID, GRID)
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        pass  # the trained params are not a usable dict of arrays
+    return {k: v for k, v in figures.items() if v}
