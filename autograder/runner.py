@@ -87,8 +87,16 @@ def collect(folders: list[Path]) -> list[GradedCase]:
         "--collect-only", "-q", "-p", "no:cacheprovider", "--rootdir", str(PACKAGE),
         "-c", os.devnull, "-W", "ignore",
     ]
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        code = pytest.main(args, plugins=[collector])
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # third-party plugins only cost time here
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = pytest.main(args, plugins=[collector])
+    finally:
+        if autoload is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
     if collector.errors or code not in (0, pytest.ExitCode.OK):
         raise CollectionError("could not collect the graded cases:\n" + "\n".join(collector.errors))
     return [_to_case(item) for item in collector.items]
