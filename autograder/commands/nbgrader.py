@@ -6,17 +6,23 @@ COURSE_DIR/nbgrader_config.py. Each notebook has a read-only introduction and
 set-up cell, then per function a solution cell (`### BEGIN SOLUTION` ...) and a
 read-only autograder test cell worth the function's points in grading.toml.
 
-A test cell runs the kit's own cases on the notebook's function, in the
-notebook's kernel: the public cases in the visible part, the hidden ones
-between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`. Its last value is
-the points earned, which nbgrader reads as partial credit, split across the
-cases by weight exactly as `autograder grade` splits them. The hidden part is
-only a call: the hidden cases stay in the instructor's kit. `generate_assignment`
-removes that part from the released notebooks; `autograde` puts it back from
-its database; and the nbgrader_config.py written here makes `generate_feedback`
-remove it again before rendering, so the feedback HTML never shows it (nbgrader
-issue 917). A test cell never writes to stderr, which nbgrader scores 0: torch's
-import noise and everything the student's code prints are captured.
+A test cell runs the kit's own cases on the notebook's function: the public
+cases in the visible part (in the kernel, with the kit's public part only, so a
+student's released notebook runs them too), the hidden ones between
+`### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`. Its last value is the points
+earned, which nbgrader reads as partial credit, split across the cases by weight
+exactly as `autograder grade` splits them.
+
+The hidden part is only a call. The hidden cases run in a grading service (the
+end of this module): one process per kit and user that collects them once, with
+torch, and sends each call of the student's function back to the kernel over a
+Unix socket, by value. Kernels never load torch, and a class costs one
+collection instead of one per notebook. `generate_assignment` removes the hidden
+part from the released notebooks; `autograde` puts it back from its database;
+the nbgrader_config.py written here makes `generate_feedback` remove it again
+before rendering, so the feedback HTML never shows it (nbgrader issue 917). A
+test cell never writes to stderr, which nbgrader scores 0: what the student's
+code prints is captured and shown on stdout.
 
 nbgrader runs the notebooks of a submission one at a time, in name order, each
 in a fresh kernel. network.ipynb and xor.ipynb import the student's functions
@@ -481,8 +487,13 @@ def _hidden_cases(function: str, process: KernelProcess) -> list[dict[str, Any]]
 
 
 def service_path() -> Path:
-    """The grading service's socket: one per user, kit and settings (a changed case, a new one)."""
+    """The grading service's socket: one per user, kit and settings (a changed case, a new one).
+
+    It lives in a folder only this user can enter, so that nobody else can stand
+    in for the service and hand out points.
+    """
     import hashlib
+    import stat
     import tempfile
 
     import autograder
@@ -493,7 +504,12 @@ def service_path() -> Path:
     digest = hashlib.sha256(str(package).encode())
     for path in [*sorted(package.rglob("*.py")), config]:
         digest.update(path.name.encode() + path.read_bytes())
-    return Path(tempfile.gettempdir()) / f"autograder-nb-{os.getuid()}-{digest.hexdigest()[:16]}.sock"
+    folder = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"autograder-nb-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{folder} must be a folder that only this user can use")
+    return folder / f"{digest.hexdigest()[:16]}.sock"
 
 
 def _connect() -> socket.socket:
