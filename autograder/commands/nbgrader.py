@@ -154,8 +154,9 @@ def run(args: argparse.Namespace) -> int:
         config.write_text(CONFIG)
         print(f"wrote {config}")
     elif "ClearHiddenTests" not in config.read_text():
-        print(f"WARNING: {config} exists: add the GenerateFeedback lines of `autograder nbgrader` "
-              "to it, or the feedback will show the hidden tests", file=sys.stderr)
+        print(f"WARNING: {config} exists: add the GenerateFeedback.preprocessors and Execute.timeout "
+              "settings that `autograder nbgrader` writes to a new course, or the feedback will show "
+              "the hidden tests", file=sys.stderr)
     print(f"next: cd {args.course_dir} && nbgrader generate_assignment {name}")
     return 0
 
@@ -237,8 +238,8 @@ def build_notebook(module: str, source: str, points: dict[str, float]) -> Any:
     for function, code in functions:
         tag = f"{module}.{function}"
         cells.append(_cell(nbf.new_code_cell(code), f"{module}_{function}", solution=True))
-        cells.append(_cell(nbf.new_code_cell(test_source(tag, points[tag])), f"test_{module}_{function}",
-                           locked=True, points=points[tag]))
+        checks = nbf.new_code_cell(grade_cell_source(tag, points[tag]))
+        cells.append(_cell(checks, f"test_{module}_{function}", locked=True, points=points[tag]))
     notebook = nbf.new_notebook(cells=cells)
     notebook.metadata.update({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     return notebook
@@ -279,7 +280,7 @@ def intro(module: str, docstring: str, needs: list[str], functions: list[tuple[s
     return "\n\n".join(p for p in parts if p)
 
 
-def test_source(function: str, points: float) -> str:
+def grade_cell_source(function: str, points: float) -> str:
     """The autograder test cell of `function`: public checks, then the hidden part."""
     name = function.split(".", 1)[1]
     return "\n".join([
@@ -299,9 +300,11 @@ def _number(value: float) -> int | float:
 
 
 def helper_source() -> str:
-    """nbchecks.py: the kernel-side objects below, copied with the imports they need."""
+    """nbchecks.py: the kernel-side objects below, copied with the imports and constants they need."""
+    constants = (f"SERVICE_WAIT = {SERVICE_WAIT!r}  # seconds a hidden test waits for the grading service\n"
+                 "_PUBLIC: list = []  # the public cases, collected once per kernel\n")
     body = "\n\n".join(inspect.getsource(obj) for obj in HELPER_OBJECTS)
-    return f"{HELPER_HEADER}{HELPER_CONSTANTS}\n\n{body}{HELPER_FOOTER}"
+    return f"{HELPER_HEADER}{constants}\n\n{body}{HELPER_FOOTER}"
 
 
 # ---------------------------------------------------------------- in the notebook's kernel
@@ -309,11 +312,7 @@ def helper_source() -> str:
 # helper_source() copies it into nbchecks.py, so a notebook needs only the kit's
 # public part (the student bundle has it) for its public checks.
 
-HELPER_CONSTANTS = '''\
-SERVICE_WAIT = 110.0  # seconds a hidden test waits for the grading service (nbgrader allows 120)
-_PUBLIC: list = []
-'''
-SERVICE_WAIT = 110.0
+SERVICE_WAIT = 110.0  # below the 120 s per cell that the written nbgrader_config.py allows
 _PUBLIC: list = []
 
 
