@@ -37,8 +37,8 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
     tests = [{
         "name": case.name if not case.hidden or settings.reveal_hidden_details or case.passed
         else f"{case.function}: hidden case {i}",
-        "score": round(case.score, 4),
-        "max_score": round(case.max_score, 4),
+        "score": case.score,
+        "max_score": case.max_score,
         "status": "passed" if case.passed else "failed",
         "output": _test_output(case, settings),
         "visibility": settings.hidden_visibility if case.hidden else settings.public_visibility,

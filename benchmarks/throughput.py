@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--baseline", type=int, default=5, help="submissions for the naive baseline")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--no-plots", action="store_true", help="grade with --no-plots (reports without figures)")
     args = ap.parse_args(argv)
     sizes = [args.n] if args.n else sorted(int(s) for s in args.sizes.split(",") if s.strip())
 
@@ -154,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             counts = make_submissions(sub_dir, n)
             out_dir = tmp / f"out_{n}"
             wall, peak_kb, cp = run_timed(
-                autograder_cmd() + ["grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(args.jobs)],
+                autograder_cmd() + ["grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(args.jobs)]
+                + (["--no-plots"] if args.no_plots else []),
                 cwd=ROOT)
             results[n] = (wall, peak_kb)
             print(f"\ngrade N={n} {counts} --jobs {args.jobs}: exit {cp.returncode}")

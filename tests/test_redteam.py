@@ -111,7 +111,7 @@ def test_the_honest_submission_keeps_full_marks_and_every_layer(run: Run) -> Non
     assert result["cases"] and all(c["passed"] for c in result["cases"])
     assert run.gradescope("honest")["score"] == pytest.approx(sum(c["max_score"] for c in result["cases"]))
     layers = " ".join(result["isolation"])
-    for layer in ("pid+net+ipc+uts+mount namespaces", "rlimits", "uid 6100", "landlock ABI", "seccomp"):
+    for layer in ("pid+net+ipc+uts+mount namespaces", "rlimits", "uid 2", "landlock ABI", "seccomp"):
         assert layer in layers
 
 

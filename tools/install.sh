@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q torch==2.13.0
 if [[ "${1:-}" == "--test" ]]; then
   python3 -m pip install -q -e ".[test]"
-  python3 -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
+  python3 -m ipykernel install --sys-prefix --name python3 >/dev/null  # nbgrader round trip
   if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null) \
       || echo "install.sh: chromium could not be installed; the browser check will be skipped" >&2
   fi
 else

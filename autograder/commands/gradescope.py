@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "autograder"
 TORCH = "torch==2.13.0"
 #: Installed in Gradescope's image next to torch, pinned to the versions installed here when known.
-DEPENDENCIES = ("numpy", "jinja2", "pytest", "matplotlib", "rich")
+DEPENDENCIES = ("numpy", "jinja2", "pytest", "matplotlib", "rich", "hypothesis")
 EXECUTABLE = 0o100755
 SKIPPED_FOLDERS = {"__pycache__", ".pytest_cache"}
 

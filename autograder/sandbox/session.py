@@ -233,7 +233,7 @@ class StudentProcess:
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
         """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
         if self.crashes.get(function, 0) >= 2:
-            raise StudentError("crash", f"skipped: {function} ended the process twice already")
+            raise StudentError("crash", f"skipped: {function} timed out or ended the process twice already")
         if self.channel is None:
             self._start()
         assert self.channel is not None
@@ -242,6 +242,7 @@ class StudentProcess:
             response = wire.receive(self.channel, timeout)
         except wire.ChannelTimeout:
             self._stop()
+            self.crashes[function] = self.crashes.get(function, 0) + 1
             raise StudentError(
                 "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
             ) from None
