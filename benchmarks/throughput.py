@@ -37,14 +37,14 @@ SUBS = ROOT / "examples" / "submissions"
 ALICE = SUBS / "alice_correct"
 BOB = SUBS / "bob_buggy"
 
-LOOP_FOREVER = '''
+LOOP_FOREVER = """
 
 def softmax_prime(z):  # benchmark: never returns
     while True:
         pass
-'''
+"""
 
-BASELINE_TEST = '''
+BASELINE_TEST = """
 import numpy as np
 import torch
 
@@ -56,7 +56,7 @@ def test_softmax_matches_torch():
     z = rng.normal(size=(8, 5))
     expected = torch.softmax(torch.tensor(z), dim=-1).numpy()
     assert np.allclose(softmax(z), expected, atol=1e-8)
-'''
+"""
 
 
 def make_submissions(dest: Path, n: int) -> dict[str, int]:
@@ -70,8 +70,7 @@ def make_submissions(dest: Path, n: int) -> dict[str, int]:
         else:
             kind = ("correct", "correct", "buggy", "syntax")[i % 4]
         d = dest / f"s{i:05d}_{kind}"
-        shutil.copytree(BOB if kind == "buggy" else ALICE, d,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(BOB if kind == "buggy" else ALICE, d, ignore=shutil.ignore_patterns("__pycache__"))
         if kind == "syntax":
             with open(d / "losses.py", "a") as f:
                 f.write("\ndef broken(:\n    return\n")
@@ -94,7 +93,7 @@ def _tree_peak_rss(root_pid: int, stop: threading.Event, out: list[int]) -> None
             try:
                 with open(f"/proc/{name}/stat") as f:
                     stat = f.read()
-                fields = stat[stat.rfind(")") + 2:].split()
+                fields = stat[stat.rfind(")") + 2 :].split()
                 pid, ppid = int(name), int(fields[1])
                 children.setdefault(ppid, []).append(pid)
                 rss[pid] = int(fields[21]) * page_kb
@@ -155,15 +154,19 @@ def main(argv: list[str] | None = None) -> int:
             counts = make_submissions(sub_dir, n)
             out_dir = tmp / f"out_{n}"
             wall, peak_kb, cp = run_timed(
-                autograder_cmd() + ["grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(args.jobs)]
+                autograder_cmd()
+                + ["grade", str(sub_dir), "--out", str(out_dir), "--jobs", str(args.jobs)]
                 + (["--no-plots"] if args.no_plots else []),
-                cwd=ROOT)
+                cwd=ROOT,
+            )
             results[n] = (wall, peak_kb)
             print(f"\ngrade N={n} {counts} --jobs {args.jobs}: exit {cp.returncode}")
             if cp.returncode != 0:
                 print("  stderr tail:", cp.stderr.strip()[-800:])
             print(f"  wall {wall:.2f} s, {n / wall:.1f} submissions/s, {wall / n * 1000:.1f} ms/submission")
-            print(f"  peak RSS of largest single process (polled /proc every 50 ms): {peak_kb / 1024:.0f} MiB")
+            print(
+                f"  peak RSS of largest single process (polled /proc every 50 ms): {peak_kb / 1024:.0f} MiB"
+            )
         ru = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(f"  (cross-check: ru_maxrss over all waited children so far: {ru / 1024:.0f} MiB)")
 
@@ -177,36 +180,48 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(os.environ, PYTHONPATH=str(d), PYTHONDONTWRITEBYTECODE="1")
             wall, _, cp = run_timed(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
-                cwd=tmp, env=env)
+                cwd=tmp,
+                env=env,
+            )
             base_times.append(wall)
             outcomes.append(cp.returncode)
         base_ms = sum(base_times) / len(base_times) * 1000
-        print(f"\nnaive baseline ({args.baseline} x fresh `python -m pytest` importing torch): "
-              f"{base_ms:.0f} ms/submission (exit codes {outcomes})")
+        print(
+            f"\nnaive baseline ({args.baseline} x fresh `python -m pytest` importing torch): "
+            f"{base_ms:.0f} ms/submission (exit codes {outcomes})"
+        )
 
         # 5. summary
         small, large = sizes[0], sizes[-1]
         ms_large = results[large][0] / large * 1000
         print("\nsummary")
-        print(f"  autograder: {large / results[large][0]:.1f} submissions/s, {ms_large:.1f} ms/submission at N={large}")
+        print(
+            f"  autograder: {large / results[large][0]:.1f} submissions/s, {ms_large:.1f} ms/submission at N={large}"
+        )
         print(f"  peak RSS (largest single process): {max(p for _, p in results.values()) / 1024:.0f} MiB")
         print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {base_ms / ms_large:.1f}x")
         if large != small:
-            print(f"  growth N {small} -> {large} ({large / small:.0f}x more): time x"
-                  f"{results[large][0] / results[small][0]:.2f}")
+            print(
+                f"  growth N {small} -> {large} ({large / small:.0f}x more): time x"
+                f"{results[large][0] / results[small][0]:.2f}"
+            )
         ref_n = 200 if 200 in results else small
         ratio = results[ref_n][0] / t_torch
-        print(f"  grade N={ref_n} / one `import torch`: {ratio:.1f}x (target <= 10x) "
-              f"{'OK' if ratio <= 10 else 'MISSED'}")
+        print(
+            f"  grade N={ref_n} / one `import torch`: {ratio:.1f}x (target <= 10x) "
+            f"{'OK' if ratio <= 10 else 'MISSED'}"
+        )
 
         check_times = []
         for _ in range(3):
             wall, _, cp = run_timed(autograder_cmd() + ["check", str(ALICE)], cwd=ROOT)
             check_times.append(wall)
-        print(f"  autograder check alice_correct, 3 runs: "
-              f"{', '.join(f'{t:.2f}' for t in check_times)} s; mean {sum(check_times) / 3:.2f} s, "
-              f"best {min(check_times):.2f} s (target <= 2 s) "
-              f"{'OK' if max(check_times) <= 2 else 'MISSED'} (exit {cp.returncode})")
+        print(
+            f"  autograder check alice_correct, 3 runs: "
+            f"{', '.join(f'{t:.2f}' for t in check_times)} s; mean {sum(check_times) / 3:.2f} s, "
+            f"best {min(check_times):.2f} s (target <= 2 s) "
+            f"{'OK' if max(check_times) <= 2 else 'MISSED'} (exit {cp.returncode})"
+        )
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -180,7 +180,7 @@ class StudentProcess:
         self.channel: socket.socket | None = None
         self.isolation: list[str] = []
         self.starts = 0
-        self.crashes: dict[str, int] = {}
+        self.failures: dict[str, list[str]] = {}  # function -> kinds of its timeouts and crashes
         self.cpu_used = 0.0  # CPU seconds of the children already stopped
         self.child_cpu_limit, self.started_at = 0, 0.0
 
@@ -232,8 +232,10 @@ class StudentProcess:
 
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
         """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
-        if self.crashes.get(function, 0) >= 2:
-            raise StudentError("crash", f"skipped: {function} timed out or ended the process twice already")
+        kinds = self.failures.get(function, [])
+        if len(kinds) >= 2:
+            what = "timed out" if kinds[-1] == "timeout" else "ended the process"
+            raise StudentError(kinds[-1], f"skipped: {function} {what} twice already")
         if self.channel is None:
             self._start()
         assert self.channel is not None
@@ -242,13 +244,13 @@ class StudentProcess:
             response = wire.receive(self.channel, timeout)
         except wire.ChannelTimeout:
             self._stop()
-            self.crashes[function] = self.crashes.get(function, 0) + 1
+            self.failures.setdefault(function, []).append("timeout")
             raise StudentError(
                 "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
             ) from None
         except (wire.ChannelClosed, BrokenPipeError, wire.WireError) as exc:
             self._stop()
-            self.crashes[function] = self.crashes.get(function, 0) + 1
+            self.failures.setdefault(function, []).append("crash")
             raise StudentError(
                 "crash",
                 f"the process running {function} ended during the call: os._exit(), a crash, "
