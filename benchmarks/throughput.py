@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         ms_large = results[large][0] / large * 1000
         print("\nsummary")
         print(
-            f"  autograder: {large / results[large][0]:.1f} submissions/s, {ms_large:.1f} ms/submission at N={large}"
+            f"  autograder: {large / results[large][0]:.1f} submissions/s, "
+            f"{ms_large:.1f} ms/submission at N={large}"
         )
         print(f"  peak RSS (largest single process): {max(p for _, p in results.values()) / 1024:.0f} MiB")
         print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {base_ms / ms_large:.1f}x")
