@@ -234,3 +234,23 @@ def test_missing_file_costs_only_its_functions(grade, make_submission):
     assert all(
         c.function.split(".")[0] in ("activations", "network", "xor") for c in result.cases if not c.passed
     )
+
+
+def test_bundled_examples_follow_the_reference():
+    """The correct example is the reference without markers, the untouched one is the stubs."""
+    from autograder.stubs import strip_markers
+
+    examples = ROOT / "examples" / "submissions"
+    for module in MODULES:
+        source = (ROOT / "solutions" / f"{module}.py").read_text()
+        assert (examples / "alice_correct" / f"{module}.py").read_text() == strip_markers(source)
+        assert (examples / "carol_untouched" / f"{module}.py").read_text() == make_stub(source)
+
+
+def test_bundled_examples_grade_as_described(grade):
+    examples = ROOT / "examples" / "submissions"
+    assert grade(examples / "alice_correct").score == 100
+    assert grade(examples / "carol_untouched").score == 0
+    bob = grade(examples / "bob_buggy")
+    assert {"activations.relu_prime", "linear.linear_backward", "xor.train"} <= losers(bob)
+    assert 0 < bob.score < 100

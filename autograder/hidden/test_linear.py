@@ -23,23 +23,23 @@ def _times(a, b):
         return None
 
 
-def _inputs(m, n_in, n_out, dtype=np.float64):
-    x, W, b = R.normal(size=(m, n_in)), R.normal(size=(n_out, n_in)), R.normal(size=n_out)
-    return x.astype(dtype), W.astype(dtype), b.astype(dtype)
+def _layers():
+    """(label, x, W, b, dtype) for every shape, plus a float32 layer."""
+    for m, n_in, n_out, dtype in [*((*dims, np.float64) for dims in SHAPES), (3, 4, 2, np.float32)]:
+        x, W, b = R.normal(size=(m, n_in)), R.normal(size=(n_out, n_in)), R.normal(size=n_out)
+        label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
+        yield label, x.astype(dtype), W.astype(dtype), b.astype(dtype), dtype
 
 
 def _forward_cases():
     cases = []
-    for dims in [*SHAPES, (3, 4, 2, np.float32)]:
-        m, n_in, n_out, *dtype = dims
-        dtype = dtype[0] if dtype else np.float64
-        x, W, b = _inputs(m, n_in, n_out, dtype)
+    for label, x, W, b, dtype in _layers():
+        n_in, n_out = x.shape[1], W.shape[0]
         mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
         if n_in == n_out:
             mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
         if _times(x, W.T) is not None:
             mistakes[ELEMENTWISE + "z = x @ W.T + b"] = _times(x, W.T) + b
-        label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
         cases.append(
             Case(
                 label,
@@ -55,12 +55,8 @@ def _forward_cases():
 
 def _backward_cases():
     cases = []
-    for dims in [*SHAPES, (3, 4, 2, np.float32)]:
-        m, n_in, n_out, *dtype = dims
-        dtype = dtype[0] if dtype else np.float64
-        x, W, b = _inputs(m, n_in, n_out, dtype)
-        grad_z = R.normal(size=(m, n_out)).astype(dtype)
-        label = shape_label(m=m, n_in=n_in, n_out=n_out) + f", {np.dtype(dtype).name}"
+    for label, x, W, b, dtype in _layers():
+        grad_z = R.normal(size=(x.shape[0], W.shape[0])).astype(dtype)
         cases.append(
             Case(
                 label,
