@@ -55,8 +55,21 @@ def _init_worker(slots: multiprocessing.Queue, parent: int) -> None:
     namespaces.set_pdeathsig(signal.SIGKILL)
     if os.getppid() != parent:  # the grader died before the line above took effect
         os._exit(1)
-    _STATE.sandbox = Sandbox(_STATE.policy, slot=slots.get(), run_id=parent)
+    slot = slots.get()
+    _pin_to_one_cpu(slot)
+    _STATE.sandbox = Sandbox(_STATE.policy, slot=slot, run_id=parent)
     multiprocessing.util.Finalize(None, _STATE.sandbox.close, exitpriority=10)
+
+
+def _pin_to_one_cpu(slot: int) -> None:
+    """Keep a worker and its sandboxed children on one CPU.
+
+    A worker and its child take turns (call, answer, call...), never run at once;
+    on one CPU each hand-over skips a cross-CPU wake-up, which roughly halves the
+    round trip of a call (measured: about 300 us free, 160-220 us pinned).
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[slot % len(cpus)]})
 
 
 def _grade_one(submission: Submission) -> SubmissionResult:

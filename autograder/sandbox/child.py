@@ -18,6 +18,8 @@ import types
 import warnings
 from typing import Any
 
+import numpy as np
+
 from autograder.sandbox import wire
 from autograder.spec import MODULES  # imported before confinement: the grader is unreadable after
 
@@ -134,8 +136,7 @@ class Modules:
 
 
 def _changed(before: tuple, after: tuple) -> list[bool]:
-    import numpy as np
-
+    """Per argument: did the call change it in place? (arrays, and arrays inside dicts)"""
     flags = []
     for old, new in zip(before, after, strict=True):
         if isinstance(old, np.ndarray):
@@ -147,10 +148,15 @@ def _changed(before: tuple, after: tuple) -> list[bool]:
     return flags
 
 
-def _snapshot(args: tuple) -> tuple:
-    import copy
-
-    return copy.deepcopy(args)
+def _snapshot(value: Any) -> Any:
+    """A copy of the arguments deep enough to notice in-place changes (cheaper than deepcopy)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_snapshot(v) for v in value)
+    return value
 
 
 def call(modules: Modules, function: str, args: tuple) -> dict:
