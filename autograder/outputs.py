@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Settings
-from autograder.results import SubmissionResult, dump_json, write_atomic
+from autograder.results import FILE_KINDS, SubmissionResult, dump_json, write_atomic
 from autograder.spec import FUNCTIONS
 
 GRADES_HEADER = ["id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late",
@@ -24,9 +24,10 @@ def _test_output(case, settings: Settings) -> str:
     hint = case.details.get("hint") if case.details else None
     if case.hidden and not settings.reveal_hidden_details:
         text = f"Hidden check failed: {case.checked}."
-        if case.kind not in ("assertion",):
-            text += f" ({case.kind}: {case.message})" if case.kind in ("import", "missing") else \
-                f" ({case.kind})"
+        if case.kind in FILE_KINDS:
+            text += f" ({case.kind}: {case.message})"
+        elif case.kind != "assertion":
+            text += f" ({case.kind})"
         return text + (f"\nLikely mistake: {hint}" if hint else "")
     text = f"Failed: {case.checked}.\n{case.message}"
     return text + (f"\nLikely mistake: {hint}" if hint else "")

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from autograder.config import Settings
-from autograder.results import CaseResult, SubmissionResult
+from autograder.results import FILE_KINDS, CaseResult, SubmissionResult
 from autograder.spec import module_of
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -41,12 +41,11 @@ KIND_TEXT = {
     "timeout": "the call took too long (an endless loop, or far too much work?)",
     "crash": "the process running your code crashed (out of memory?)",
     "exception": "your function raised an exception",
+    "not_implemented": "not implemented yet (the stub still raises NotImplementedError)",
     "import": "the module could not be imported",
     "missing": "the function is missing from your module",
     "return": "the returned value could not be sent back (not an array or a number?)",
 }
-#: Kinds whose message is about a file, not about a case's inputs: shown even when hidden.
-FILE_KINDS = ("import", "missing")
 #: Alt text and caption of the plots that are not about one function.
 PLOT_TEXT = {
     "loss_curve": (

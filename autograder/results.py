@@ -12,6 +12,10 @@ from typing import Any
 
 from autograder.spec import FUNCTIONS
 
+#: Failure kinds whose message is about the student's file, not about a case's inputs:
+#: shown to students even for hidden cases.
+FILE_KINDS = ("import", "missing", "not_implemented")
+
 
 @dataclass
 class CaseResult:

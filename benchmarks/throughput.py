@@ -134,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=None, help="a single size (overrides --sizes)")
     ap.add_argument("--sizes", default="100,1000", help="comma-separated numbers of submissions")
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--baseline", type=int, default=5, help="submissions for the naive baseline")
+    ap.add_argument("--baseline", type=int, default=5, help="submissions for the naive baseline (at least 1)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
     ap.add_argument("--no-plots", action="store_true", help="grade with --no-plots (reports without figures)")
     args = ap.parse_args(argv)
+    if args.baseline < 1:
+        ap.error("--baseline must be at least 1: the ratio needs the baseline")
     sizes = [args.n] if args.n else sorted(int(s) for s in args.sizes.split(",") if s.strip())
 
     tmp = Path(tempfile.mkdtemp(prefix="ag_throughput_"))

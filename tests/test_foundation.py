@@ -19,7 +19,7 @@ def test_reference_scores_full_marks(grade):
 def test_stubs_score_zero(grade):
     result = grade(ROOT / "exercises")
     assert result.score == 0
-    assert all(c.kind == "exception" and "not implemented" in c.message for c in result.cases)
+    assert all(c.kind == "not_implemented" and "not implemented" in c.message for c in result.cases)
 
 
 def test_exercises_are_generated_from_solutions():

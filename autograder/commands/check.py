@@ -30,9 +30,7 @@ def report_lines(result) -> list[str]:
             lines += [f"      {line}" for line in case.message.splitlines()[:6]]
             if case.details.get("hint"):
                 lines.append(f"      likely mistake: {case.details['hint']}")
-            if case.details.get("detail") and case.kind == "import" or (
-                case.kind == "exception" and "not implemented yet" not in case.message
-            ) and case.details.get("detail"):
+            if case.details.get("detail") and case.kind in ("import", "exception"):
                 lines += [f"        {line}" for line in str(case.details["detail"]).splitlines()[-6:]]
     return lines
 

@@ -175,11 +175,12 @@ def call(modules: Modules, function: str, args: tuple) -> dict:
             value = target(*args)
         except SystemExit as exc:
             return _error("exception", f"{function} called sys.exit({exc.code!r})")
+        except NotImplementedError:
+            message = f"{function} is not implemented yet (it raises NotImplementedError)"
+            return _error("not_implemented", message)
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            message = f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, NotImplementedError):
-                message = f"{function} is not implemented yet (it raises NotImplementedError)"
-            return _error("exception", message, _student_traceback(exc, modules.folder))
+            trace = _student_traceback(exc, modules.folder)
+            return _error("exception", f"{type(exc).__name__}: {exc}", trace)
     return {
         "ok": True,
         "value": value,
