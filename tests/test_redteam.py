@@ -170,10 +170,11 @@ def test_output_is_capped(run: Run) -> None:
 
 # --- the CPU budget of a submission holds across respawned children ----------------------------
 
-SPIN = "\n\ndef relu(z):\n    while True:\n        pass\n"
+HOGS = ("relu", "relu_prime", "sigmoid", "sigmoid_prime", "softmax", "softmax_prime")
+SPIN = "\n\ndef hog(z):\n    while True:\n        pass\n"
 FORKED_SPIN = """
 
-def relu(z):
+def hog(z):
     import os
     import time
     for _ in range(2):
@@ -184,11 +185,17 @@ def relu(z):
 """
 
 
-def _until_out_of_cpu(process, timeout: float, calls: int = 20) -> StudentError | None:
-    """Call the hog until the sandbox refuses for lack of CPU seconds; that error, or None."""
-    for _ in range(calls):
+def _hogging(code: str) -> str:
+    """`code` defining hog(z), then every activation bound to it: a function that timed out
+    is not called again, so each respawn needs another hogging function."""
+    return code + "".join(f"\n{name} = hog" for name in HOGS) + "\n"
+
+
+def _until_out_of_cpu(process, timeout: float) -> StudentError | None:
+    """Call the hogs until the sandbox refuses for lack of CPU seconds; that error, or None."""
+    for name in HOGS:
         try:
-            process.call("activations.relu", (np.zeros(3),), timeout)
+            process.call(f"activations.{name}", (np.zeros(3),), timeout)
         except StudentError as exc:
             if "CPU seconds" in exc.message:
                 return exc
@@ -206,7 +213,7 @@ def test_cpu_budget_holds_across_respawns(code: str, cpu_seconds: int, timeout: 
     charging every stopped child (its whole PID namespace) before the next starts.
     """
     sources = {m: (SOLUTIONS / f"{m}.py").read_text() for m in MODULES}
-    sources["activations"] += code
+    sources["activations"] += _hogging(code)
     with Sandbox(Policy(limits=Limits(cpu_seconds=cpu_seconds), require=True)) as sandbox:
         process = sandbox.open(sources)
         try:
@@ -214,6 +221,6 @@ def test_cpu_budget_holds_across_respawns(code: str, cpu_seconds: int, timeout: 
             assert refused is not None and refused.kind == "timeout", process.cpu_used
             assert process.cpu_used >= cpu_seconds - 0.5
             with pytest.raises(StudentError, match="CPU seconds"):
-                process.call("activations.sigmoid", (np.zeros(3),), timeout)
+                process.call("losses.mse", (np.zeros(3), np.zeros(3)), timeout)
         finally:
             process.close()

@@ -102,7 +102,7 @@ EVERY = (
     "activations.softmax_prime", "losses.mse", "losses.mse_prime", "losses.cross_entropy",
     "losses.cross_entropy_prime", "losses.softmax_cross_entropy_prime", *NETWORK, *XOR,
 )
-TIMEOUT = ("timeout", r"did not return within|used up its|timed out twice already")
+TIMEOUT = ("timeout", r"did not return within|used up its|already timed out")
 PERMISSION = ("exception", r"^PermissionError: \[Errno 13\]")
 
 CASES: list[Hostile] = [
