@@ -257,3 +257,35 @@ def test_bundled_examples_grade_as_described(grade):
     bob = grade(examples / "bob_buggy")
     assert {"activations.relu_prime", "linear.linear_backward", "xor.train"} <= losers(bob)
     assert 0 < bob.score < 100
+
+
+IMPORT_STYLES = {
+    "relative": "from .{module} import",
+    "package": "from exercises.{module} import",
+}
+
+
+@pytest.mark.parametrize("style", IMPORT_STYLES)
+def test_sibling_imports_in_any_style_are_graded(style, grade, make_submission):
+    """network.py and xor.py may import their siblings by bare name, as a package or relatively."""
+    edits = {
+        module: [
+            (f"from {sibling} import", IMPORT_STYLES[style].format(module=sibling)) for sibling in siblings
+        ]
+        for module, siblings in {
+            "network": ("activations", "linear", "losses"),
+            "xor": ("activations", "linear", "losses"),
+        }.items()
+    }
+    result = grade(make_submission(**edits))
+    assert result.score == 100, [(c.name, c.message) for c in result.cases if not c.passed][:3]
+
+
+def test_a_broken_sibling_costs_only_its_users_with_relative_imports(grade, make_submission):
+    folder = make_submission(
+        losses=[("def mse(y_hat, y):", "def mse(y_hat, y)")],
+        xor=[(f"from {m} import", f"from .{m} import") for m in ("activations", "linear", "losses")],
+    )
+    lost = losers(grade(folder))
+    assert {"xor.forward", "xor.sgd_step"}.isdisjoint(lost)
+    assert {"xor.gradients", "xor.train"} <= lost

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
+import os
 import socket
 import sys
 import traceback
@@ -24,6 +26,8 @@ from autograder.sandbox import wire
 from autograder.spec import MODULES  # imported before confinement: the grader is unreadable after
 
 MAX_TEXT = 4000
+#: The package name student modules are imported under (besides their bare names).
+PACKAGE = "exercises"
 MAX_WARNINGS = 5
 
 
@@ -73,9 +77,24 @@ class SiblingLoader(importlib.abc.Loader):
         try:
             self.inner.exec_module(module)
         except BaseException as exc:  # noqa: BLE001 - any failure at import costs this module
-            failure = _import_error(name, exc, self.folder)
+            failure = _import_error(_short(name), exc, self.folder)
             self.failures[name] = failure
-            module.__getattr__ = _unavailable(name, failure["message"])
+            module.__getattr__ = _unavailable(_short(name), failure["message"])
+
+
+class _EmptyPackage(importlib.abc.Loader):
+    """The `exercises` package around the student's folder: nothing to run."""
+
+    def create_module(self, spec):  # noqa: ANN001 - importlib protocol
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+def _short(name: str) -> str:
+    """"exercises.linear" -> "linear"."""
+    return name.rsplit(".", 1)[-1]
 
 
 def _unavailable(module: str, reason: str):
@@ -104,17 +123,28 @@ def _import_error(name: str, exc: BaseException, folder: str) -> dict:
 
 
 class SiblingFinder(importlib.abc.MetaPathFinder):
-    """Finds the exercise modules in the student's folder and wraps their loader."""
+    """Finds the exercise modules in the student's folder and wraps their loader.
+
+    Each module is importable as `linear` and as `exercises.linear`, and the folder
+    is the package `exercises`, so students may write `from activations import
+    softmax`, `from exercises.activations import softmax` or `from .activations
+    import softmax`, whichever their own layout taught them.
+    """
 
     def __init__(self, names: set[str], folder: str, failures: dict[str, dict]) -> None:
         self.names, self.folder, self.failures = names, folder, failures
 
     def find_spec(self, name: str, path: Any = None, target: Any = None):  # noqa: ANN201
-        if name not in self.names:
+        if name == PACKAGE:
+            spec = importlib.machinery.ModuleSpec(name, _EmptyPackage(), is_package=True)
+            spec.submodule_search_locations = [self.folder]
+            return spec
+        if _short(name) not in self.names or name not in (_short(name), f"{PACKAGE}.{_short(name)}"):
             return None
-        spec = importlib.machinery.PathFinder.find_spec(name, [self.folder])
-        if spec is None or spec.loader is None:
+        location = os.path.join(self.folder, f"{_short(name)}.py")
+        if not os.path.isfile(location):
             return None
+        spec = importlib.util.spec_from_file_location(name, location)
         spec.loader = SiblingLoader(spec.loader, self.failures, self.folder)
         return spec
 
@@ -128,11 +158,13 @@ class Modules:
         sys.meta_path.insert(0, SiblingFinder(set(names or MODULES), folder, self.failed))
 
     def get(self, name: str) -> types.ModuleType | dict:
+        """The module `name` (imported inside the `exercises` package), or its import error."""
+        full = f"{PACKAGE}.{name}"
         try:
-            module = importlib.import_module(name)
+            module = importlib.import_module(full)
         except BaseException as exc:  # noqa: BLE001 - e.g. the file is missing
-            return self.failed.setdefault(name, _import_error(name, exc, self.folder))
-        return self.failed.get(name, module)
+            return self.failed.setdefault(full, _import_error(name, exc, self.folder))
+        return self.failed.get(full, module)
 
 
 def _changed(before: tuple, after: tuple) -> list[bool]:

@@ -41,9 +41,10 @@ class ChannelTimeout(TimeoutError):
 
 
 def describe(value: Any) -> str:
-    """A short, safe description of a value's type for error messages."""
+    """A short, safe description of a value's type: `network._Liar`, `numpy.matrix`, `set`."""
     kind = type(value)
-    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__name__
+    module = str(kind.__module__).rsplit(".", 1)[-1]  # exercises.network -> network
+    return kind.__name__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
 
 def _to_tree(value: Any, blobs: list[bytes], depth: int, count: list[int]) -> Any:
