@@ -35,13 +35,20 @@ def test_linear_backward_shapes(student):
     got = student.linear.linear_backward(x, W, b, np.ones((4, 2)))
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CaseFailure("expected a tuple (grad_x, grad_W, grad_b)")
+    mistakes = {
+        "grad_x": {},
+        "grad_W": {
+            "dL/dW is transposed: it must be grad_z.T @ x, shaped (n_out, n_in) like W": np.full((3, 2), 4.0)
+        },
+        "grad_b": {"dL/db was averaged over the batch: sum grad_z over axis 0 instead": np.full(2, 1.0)},
+    }
     for what, value, expected in zip(
         ("grad_x", "grad_W", "grad_b"),
         got,
         (np.full((4, 3), 2.0), np.full((2, 3), 4.0), np.full(2, 4.0)),
         strict=True,
     ):
-        check_array(value, expected, what=what, tol=EXACT)
+        check_array(value, expected, what=what, tol=EXACT, mistakes=mistakes[what])
 
 
 @graded("activations.relu", hidden=False)
@@ -54,7 +61,11 @@ def test_relu_small(student):
 def test_relu_prime_small(student):
     """relu'([-2, 0, 3]) = [0, 0, 1]: 0 at the kink, as torch"""
     check_array(
-        student.activations.relu_prime(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 1.0], what="relu'", tol=EXACT
+        student.activations.relu_prime(np.array([-2.0, 0.0, 3.0])),
+        [0.0, 0.0, 1.0],
+        what="relu'",
+        tol=EXACT,
+        mistakes={"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": [0.0, 1.0, 1.0]},
     )
 
 
