@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from autograder.config import Settings, Tolerance
+from autograder.spec import MODULES
 
 graded_marker = pytest.mark.graded
 
@@ -232,6 +233,13 @@ class Case:
 
     def __str__(self) -> str:
         return self.label
+
+    def run(self, student: Student, function: str) -> np.ndarray:
+        """The usual case: call `function` on the inputs, which must stay unchanged, and check."""
+        got = student.call(function, *self.args)
+        module, name = function.split(".")
+        check_unchanged(student, self.names or MODULES[module][name])
+        return self.check(student, got)
 
     def check(self, student: Student, got: Any, *, expected: Any = None, what: str = "output",
               mistakes: Mapping[str, Any] | None = None) -> np.ndarray:
