@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
         submissions = discover(args.submissions)
     except IntakeError as exc:
         raise UsageError(str(exc)) from None
+    if not submissions:
+        print(f"WARNING: no submissions found in {args.submissions} (expected one folder, .zip "
+              "or LMS bulk-download file per student)", file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
     args.out.mkdir(parents=True, exist_ok=True)
