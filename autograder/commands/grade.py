@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     for warning in _check_isolation(args.sandbox == "require"):
         print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
+    out, folder = args.out.resolve(), args.submissions.resolve()
+    if out == folder or folder in out.parents:
+        raise UsageError(f"--out {args.out} is inside SUBMISSIONS: its folders would be graded too")
     try:
         submissions = discover(args.submissions)
     except IntakeError as exc:
