@@ -98,6 +98,8 @@ def as_array(got: Any, what: str, expected: np.ndarray) -> np.ndarray:
     """`got` as an ndarray, accepting a Python number where a scalar is expected."""
     if isinstance(got, np.ndarray):
         return got
+    if isinstance(got, np.generic):  # what the wire makes a 0-d array; kept for in-process use
+        return np.asarray(got)
     if isinstance(got, (int, float)) and not isinstance(got, bool) and expected.ndim == 0:
         return np.asarray(got, dtype=np.float64)
     raise CaseFailure(

@@ -20,7 +20,7 @@ SEED_PARAMS = {
 }
 # Short trajectory compared step by step; long run that must solve XOR.
 TRAJECTORY = {"lr": 0.5, "epochs": 25}
-SOLVE = {"lr": 10.0, "epochs": 300}
+SOLVE = {"lr": 10.0, "epochs": 200}  # enough to solve XOR from the article's weights (loss 0.004)
 
 
 def _random_params():
@@ -195,7 +195,7 @@ SOLVE_LOSSES = oracle.xor_train(XOR_X, XOR_Y, SEED_PARAMS, **SOLVE)[1]  # once p
 
 @graded("xor.train", weight=1)
 def test_train_solves_xor(student):
-    """from the article's weights, lr=10 and 300 epochs, the trained network solves XOR"""
+    """from the article's weights, lr=10 and 200 epochs, the trained network solves XOR"""
     params, losses = _unpack_train(student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, SOLVE["lr"], SOLVE["epochs"]))
     case = Case("solve XOR", (), SOLVE_LOSSES)
     case.check(student, losses, what="losses")
