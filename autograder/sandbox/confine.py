@@ -15,6 +15,7 @@ The namespaces (PID, network, mount) are entered earlier, by the zygote.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import sys
@@ -38,6 +39,7 @@ class Limits:
     processes: int = 32
 
 
+@functools.cache
 def python_read_paths() -> list[str]:
     """What student code may read: the standard library and the installed NumPy."""
     import numpy

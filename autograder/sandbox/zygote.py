@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy  # noqa: F401 - loaded once here so that every child starts warm
 
 from autograder.sandbox import child, namespaces
-from autograder.sandbox.confine import Limits, confine
+from autograder.sandbox.confine import Limits, confine, python_read_paths
 
 CHANNEL_FD = 3
 MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
@@ -146,6 +146,7 @@ def main(control_fd: int) -> None:
     """Serve spawn requests until the control socket closes, then kill every child."""
     namespaces.set_child_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children and orphans are reaped at once
+    python_read_paths()  # listed once here, inherited by every child (7 ms each otherwise)
     control = socket.socket(fileno=control_fd)
     children: set[int] = set()
     while True:
