@@ -104,9 +104,12 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def dump_json(data: Any) -> str:
-    """Strict JSON (no NaN or Infinity literals, which many LMS parsers reject)."""
-    return json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def dump_json(data: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON (no NaN or Infinity literals, which many LMS parsers reject).
+
+    indent=None is for files only programs read: json's C encoder runs only without indent.
+    """
+    return json.dumps(_clean(data), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _clean(value: Any) -> Any:
