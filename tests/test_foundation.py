@@ -289,3 +289,28 @@ def test_a_broken_sibling_costs_only_its_users_with_relative_imports(grade, make
     lost = losers(grade(folder))
     assert {"xor.forward", "xor.sgd_step"}.isdisjoint(lost)
     assert {"xor.gradients", "xor.train"} <= lost
+
+
+def test_articles_data_matches_the_reference():
+    """The data the cases use is the data the stub gives students (SPEC 1)."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from autograder import articles
+
+    dump = (
+        "import json, xor; print(json.dumps({'X': xor.XOR_X.tolist(), 'y': xor.XOR_Y.tolist(), "
+        "'params': {k: v.tolist() for k, v in xor.SEED_PARAMS.items()}, "
+        "'y_hat': xor.forward(xor.XOR_X[:1], xor.SEED_PARAMS).item()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", dump], cwd=ROOT / "solutions", capture_output=True, text=True, check=True
+    ).stdout
+    reference = json.loads(out)
+    assert np.array_equal(reference["X"], articles.XOR_X)
+    assert np.array_equal(reference["y"], articles.XOR_Y)
+    assert all(np.array_equal(reference["params"][k], v) for k, v in articles.SEED_PARAMS.items())
+    assert abs(reference["y_hat"] - articles.Y_HAT_00) < 1e-8

@@ -19,7 +19,7 @@ PACKAGE = ROOT / "autograder"
 
 #: What `autograder check` needs, relative to the package: nothing imports torch or hidden/.
 KIT_FILES = (
-    "__init__.py", "cli.py", "casekit.py", "config.py", "grading.toml", "intake.py",
+    "__init__.py", "articles.py", "cli.py", "casekit.py", "config.py", "grading.toml", "intake.py",
     "results.py", "runner.py", "spec.py", "commands/__init__.py", "commands/check.py",
     "public/__init__.py", "public/test_public.py",
 )

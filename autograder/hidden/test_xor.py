@@ -4,20 +4,13 @@ import numpy as np
 import pytest
 
 from autograder import oracle
+from autograder.articles import SEED_PARAMS, XOR_X, XOR_Y
 from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
 from autograder.config import load
 
 SETTINGS = load()
 R = rng(SETTINGS, "xor")
 KEYS = ("W1", "b1", "W2", "b2")
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
-SEED_PARAMS = {
-    "W1": np.array([[-0.3122, 0.5551], [-0.2819, -0.0666], [0.6712, -0.2915]]),
-    "b1": np.array([0.2816, -0.4757, -0.4125]),
-    "W2": np.array([[-0.5761, -0.2721, 0.4413]]),
-    "b2": np.array([-0.1019]),
-}
 # Short trajectory compared step by step; long run that must solve XOR.
 TRAJECTORY = {"lr": 0.5, "epochs": 25}
 SOLVE = {"lr": 10.0, "epochs": 200}  # enough to solve XOR from the article's weights (loss 0.004)

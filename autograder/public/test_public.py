@@ -2,17 +2,19 @@
 
 import numpy as np
 
+from autograder.articles import (
+    ARTICLE_CROSS_ENTROPY,
+    ARTICLE_Y,
+    ARTICLE_Z,
+    LOSS_00,
+    SEED_PARAMS,
+    XOR_X,
+    XOR_Y,
+    Y_HAT_00,
+)
 from autograder.casekit import CaseFailure, check_array, check_unchanged, graded
 from autograder.config import Tolerance
 
-ARTICLE_Z = np.array([[0.1, 0.4, 0.2], [0.3, 0.9, 0.6]])
-ARTICLE_Y = np.array([2, 0])
-SEED_PARAMS = {
-    "W1": np.array([[-0.3122, 0.5551], [-0.2819, -0.0666], [0.6712, -0.2915]]),
-    "b1": np.array([0.2816, -0.4757, -0.4125]),
-    "W2": np.array([[-0.5761, -0.2721, 0.4413]]),
-    "b2": np.array([-0.1019]),
-}
 EXACT = Tolerance(rtol=1e-9, atol=1e-12)
 ARTICLE = Tolerance(rtol=0.0, atol=1e-4)  # the articles print 4 decimals
 
@@ -100,8 +102,8 @@ def test_softmax_prime_two_classes(student):
 def test_mse_article(student):
     """the article's XOR loss on [0, 0]: (0.41126 - 0)**2 = 0.16914"""
     check_array(
-        student.losses.mse(np.array([[0.41126139]]), np.array([[0.0]])),
-        0.16913592775674519,
+        student.losses.mse(np.array([[Y_HAT_00]]), np.array([[0.0]])),
+        LOSS_00,
         what="mse",
         tol=ARTICLE,
     )
@@ -126,7 +128,9 @@ def test_cross_entropy_article(student):
     decimals; without rounding the value is 1.28411.
     """
     p = np.array([[0.28943311, 0.39069383, 0.31987306], [0.23969767, 0.43675182, 0.32355051]])
-    check_array(student.losses.cross_entropy(p, ARTICLE_Y), 1.2841106, what="cross-entropy", tol=ARTICLE)
+    check_array(
+        student.losses.cross_entropy(p, ARTICLE_Y), ARTICLE_CROSS_ENTROPY, what="cross-entropy", tol=ARTICLE
+    )
 
 
 @graded("losses.cross_entropy_prime", hidden=False)
@@ -153,7 +157,7 @@ def test_softmax_cross_entropy_prime_article(student):
 def test_classifier_loss_article(student):
     """with W = I and b = 0 the classifier's loss on the article's Z is 1.2841"""
     got = student.network.classifier_loss(ARTICLE_Z, ARTICLE_Y, np.eye(3), np.zeros(3))
-    check_array(got, 1.2841106, what="loss", tol=ARTICLE)
+    check_array(got, ARTICLE_CROSS_ENTROPY, what="loss", tol=ARTICLE)
 
 
 @graded("network.classifier_gradients", hidden=False)
@@ -171,7 +175,7 @@ def test_classifier_gradients_shapes(student):
 def test_forward_article(student):
     """the article's network on [0, 0] with its initial weights gives y_hat = 0.41126"""
     got = student.xor.forward(np.array([[0.0, 0.0]]), SEED_PARAMS)
-    check_array(got, [[0.41126139]], what="y_hat", tol=ARTICLE)
+    check_array(got, [[Y_HAT_00]], what="y_hat", tol=ARTICLE)
 
 
 @graded("xor.gradients", hidden=False)
@@ -199,9 +203,7 @@ def test_sgd_step_small(student):
 @graded("xor.train", hidden=False)
 def test_train_first_loss(student):
     """train returns (params, losses) with len(losses) == epochs and losses[0] = 0.25700"""
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    got = student.xor.train(X, y, SEED_PARAMS, 0.5, 3)
+    got = student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, 0.5, 3)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise CaseFailure("expected a tuple (params, losses)")
     losses = np.asarray(got[1], dtype=np.float64)
