@@ -456,13 +456,9 @@ class KernelProcess:
 
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
         """As the sandbox's call: the response, or StudentError."""
-        from autograder.sandbox.session import StudentError
+        from autograder.sandbox.session import checked
 
-        response = self.respond(function, args, timeout)
-        if not response["ok"]:
-            raise StudentError(str(response["kind"]), str(response["message"]),
-                               str(response.get("detail", "")))
-        return response
+        return checked(function, self.respond(function, args, timeout))
 
     def output(self) -> str:
         return ""
@@ -666,7 +662,7 @@ class RemoteProcess:
 
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
         from autograder.sandbox import wire
-        from autograder.sandbox.session import StudentError
+        from autograder.sandbox.session import StudentError, checked
 
         try:
             wire.send(self.conn, {"op": "call", "function": function, "args": tuple(args),
@@ -675,11 +671,7 @@ class RemoteProcess:
         except (OSError, wire.WireError) as exc:
             raise StudentError("crash", f"the notebook's kernel stopped answering during {function}",
                                str(exc)) from None
-        if not isinstance(response, dict) or not response.get("ok"):
-            response = response if isinstance(response, dict) else {}
-            raise StudentError(str(response.get("kind", "return")), str(response.get("message", "")),
-                               str(response.get("detail", "")))
-        return response
+        return checked(function, response)
 
     def output(self) -> str:
         return ""

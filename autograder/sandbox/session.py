@@ -45,6 +45,16 @@ class StudentError(Exception):
         self.detail = detail
 
 
+def checked(function: str, response: object) -> dict[str, Any]:
+    """The response of a call that returned a value; StudentError for anything else."""
+    if not isinstance(response, dict) or "ok" not in response:
+        raise StudentError("return", f"{function}: malformed response")
+    if not response["ok"]:
+        raise StudentError(str(response.get("kind", "return")), str(response.get("message", "")),
+                           str(response.get("detail", "")))
+    return response
+
+
 class SandboxUnavailable(RuntimeError):
     """The required isolation cannot be had on this machine."""
 
@@ -258,12 +268,7 @@ class StudentProcess:
                 f"or a CPU or memory limit",
                 str(exc),
             ) from None
-        if not isinstance(response, dict) or "ok" not in response:
-            raise StudentError("return", f"{function}: malformed response")
-        if not response["ok"]:
-            raise StudentError(str(response.get("kind")), str(response.get("message")),
-                               str(response.get("detail", "")))
-        return response
+        return checked(function, response)
 
     def output(self) -> str:
         """The first OUTPUT_CAP bytes of what student code printed (stdout and stderr)."""
