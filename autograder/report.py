@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import re
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,12 @@ from autograder.spec import module_of
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = next(
+    (p for p in (Path(__file__).resolve().parents[1] / "templates",  # a checkout or editable install
+                 Path(sys.prefix) / "share" / "nn-autograder" / "templates")  # a wheel install
+     if p.is_dir()),
+    Path(__file__).resolve().parents[1] / "templates",
+)
 #: Characters of the student's printed output kept in the HTML and Markdown reports.
 OUTPUT_LIMIT, MD_OUTPUT_LIMIT = 20_000, 2_000
 #: Characters of one message or traceback kept in the Markdown report.

@@ -157,11 +157,13 @@ def _pinned(name: str) -> str:
 
 def kit_files() -> list[tuple[Path, str]]:
     """(path, name in the zip) of the package and templates/, caches left out."""
+    from autograder.report import TEMPLATES
+
     found = []
-    for top in (PACKAGE, ROOT / "templates"):
+    for top in (PACKAGE, TEMPLATES):
         for path in sorted(top.rglob("*")):
             if path.is_file() and path.suffix != ".pyc" and not SKIPPED_FOLDERS & set(path.parts):
-                found.append((path, path.relative_to(ROOT).as_posix()))
+                found.append((path, f"{top.name}/{path.relative_to(top).as_posix()}"))
     return found
 
 

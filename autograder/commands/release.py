@@ -147,7 +147,9 @@ def render_readme() -> str:
                        for f, p in fs.items()]}
         for m, fs in MODULES.items()
     ]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"),
+    from autograder.report import TEMPLATES
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     return env.get_template("student_README.md.j2").render(
         modules=modules, total=_number(sum(points.values())))
