@@ -89,6 +89,7 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
 
     write_atomic(folder / "feedback.html", report.render_feedback_html(result, settings, plots))
     write_atomic(folder / "feedback.md", report.render_feedback_md(result, settings))
+    write_atomic(folder / "summary.txt", report.plain_summary(result) + "\n")
     write_atomic(folder / "result.full.json", dump_json(result.to_dict(), indent=None))
     write_atomic(folder / "results.json", dump_json(gradescope_json(result, settings)))
     return folder

@@ -314,3 +314,17 @@ def test_articles_data_matches_the_reference():
     assert np.array_equal(reference["y"], articles.XOR_Y)
     assert all(np.array_equal(reference["params"][k], v) for k, v in articles.SEED_PARAMS.items())
     assert abs(reference["y_hat"] - articles.Y_HAT_00) < 1e-8
+
+
+def test_grade_writes_every_report_of_a_submission(tmp_path):
+    """SPEC 3's files per submission, plus the plain-text summary, and grades.csv."""
+    from autograder.cli import main
+
+    out = tmp_path / "out"
+    assert main(["grade", str(ROOT / "examples" / "submissions"), "--out", str(out), "--jobs", "1"]) == 0
+    for sid in ("alice_correct", "bob_buggy", "carol_untouched"):
+        names = {p.name for p in (out / sid).iterdir()}
+        assert {"results.json", "feedback.html", "feedback.md", "summary.txt"} <= names
+    assert (out / "grades.csv").read_text().startswith("id,score,max_score,")
+    text = (out / "bob_buggy" / "summary.txt").read_text()
+    assert "bob_buggy" in text and "activations.relu_prime" in text

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 )
 SCRUBBED_ENV = {"HOME", "TMPDIR", "PATH", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                 "MKL_NUM_THREADS"}
-OUT_FILES = {"feedback.html", "feedback.md", "result.full.json", "results.json"}
+OUT_FILES = {"feedback.html", "feedback.md", "summary.txt", "result.full.json", "results.json"}
 
 
 @dataclass

@@ -31,7 +31,7 @@ BY_NAME = {c.name: c for c in CASES}
 SUBMISSIONS = [dataclasses.replace(BY_NAME["honest"], name=f"honest{i}") for i in range(4)] + [
     dataclasses.replace(BY_NAME["sleep"], name=f"slow{i}") for i in range(4)
 ]
-OUT_FILES = {"feedback.html", "feedback.md", "result.full.json", "results.json"}
+OUT_FILES = {"feedback.html", "feedback.md", "summary.txt", "result.full.json", "results.json"}
 
 
 @dataclass
