@@ -79,7 +79,7 @@ def _grade_one(submission: Submission) -> SubmissionResult:
     record: dict = {}
     result = runner.grade_submission(submission, state.cases, state.points, state.sandbox, state.settings,
                                      record)
-    plots = figures.training_plots(record) if state.plots else {}
+    plots = figures.report_plots(record) if state.plots else {}
     outputs.write_submission(state.out, result, state.settings, plots)
     return result
 

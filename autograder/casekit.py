@@ -41,10 +41,12 @@ def rng(settings: Settings, name: str) -> np.random.Generator:
 class CaseFailure(AssertionError):
     """A failed check, with structured details for the report."""
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str, *, arrays: tuple[np.ndarray, np.ndarray] | None = None,
+                 **details: Any) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.arrays = arrays  # (expected, received) of a value mismatch: for a plot, not for JSON
 
 
 class Call:
@@ -192,7 +194,7 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
         f"{what}: largest error {summary['max_abs_error']:.3g} at index {list(index)} "
         f"(expected {summary['expected_at_worst']:.6g}, got {summary['got_at_worst']:.6g}; "
         f"tolerance rtol={tol.rtol:g}, atol={tol.atol:g})",
-        hint=hint, **base, **summary,
+        arrays=(expected, got), hint=hint, **base, **summary,
     )
 
 

@@ -1,8 +1,9 @@
 """The plots of one submission's report, from what its grading recorded.
 
 Runs in the trusted worker: the student's training losses against torch's from
-the same weights, and the decision boundary of the student's trained weights
-(evaluated with the torch reference network, so no extra student call is made).
+the same weights, the decision boundary of the student's trained weights
+(evaluated with the torch reference network, so no extra student call is made),
+and for each function with a visible wrong value, its error heatmap.
 """
 
 from __future__ import annotations
@@ -45,3 +46,13 @@ def training_plots(record: dict[str, Any]) -> dict[str, str]:
     except (KeyError, TypeError, ValueError, RuntimeError):
         pass  # the trained params are not a usable dict of arrays
     return {k: v for k, v in figures.items() if v}
+
+
+def report_plots(record: dict[str, Any]) -> dict[str, str]:
+    """Every plot of the report: training plots, and {"module.function": heatmap} per mismatch."""
+    figures = training_plots(record)
+    for function, (expected, got) in record.get("mismatch", {}).items():
+        figure = plots.error_heatmap(expected, got)
+        if figure:
+            figures[function] = figure
+    return figures

@@ -140,13 +140,15 @@ class _Calls:
             self.record["train"] = (args, value)
 
 
-def _verdict(case: GradedCase, points: float, student: Student) -> CaseResult:
+def _verdict(case: GradedCase, points: float, student: Student, record: dict | None) -> CaseResult:
     result = CaseResult(case.function, case.label, case.checked, 0.0, points,
                         False, case.hidden)
     try:
         case.run(student)
     except CaseFailure as exc:
         result.kind, result.message, result.details = "assertion", exc.message, exc.details
+        if record is not None and exc.arrays is not None and not case.hidden:
+            record.setdefault("mismatch", {}).setdefault(case.function, exc.arrays)
     except StudentError as exc:
         result.kind, result.message = exc.kind, exc.message
         result.details = {"detail": exc.detail} if exc.detail else {}
@@ -164,7 +166,9 @@ def grade_submission(submission: Submission, cases: list[GradedCase], points: li
                      sandbox: Sandbox, settings: Settings, record: dict | None = None) -> SubmissionResult:
     """Grade one submission in its own sandboxed child; never raises for student faults.
 
-    `record`, when given, receives {"train": (args, value)} of the longest xor.train call.
+    `record`, when given, receives {"train": (args, value)} of the longest xor.train call
+    and {"mismatch": {function: (expected, received)}} of each function's first visible
+    wrong value: what the report plots.
     """
     started = time.monotonic()
     result = SubmissionResult(submission.id, notes=list(submission.notes),
@@ -172,7 +176,7 @@ def grade_submission(submission: Submission, cases: list[GradedCase], points: li
     process = sandbox.open(submission.sources)
     try:
         student = Student(_Calls(process, submission.problems, settings, record), settings)
-        result.cases = [_verdict(case, p, student) for case, p in zip(cases, points, strict=True)]
+        result.cases = [_verdict(case, p, student, record) for case, p in zip(cases, points, strict=True)]
         result.isolation = process.isolation
     except SandboxUnavailable as exc:
         result.status, result.error = "error", str(exc)

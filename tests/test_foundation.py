@@ -328,3 +328,7 @@ def test_grade_writes_every_report_of_a_submission(tmp_path):
     assert (out / "grades.csv").read_text().startswith("id,score,max_score,")
     text = (out / "bob_buggy" / "summary.txt").read_text()
     assert "bob_buggy" in text and "activations.relu_prime" in text
+    # the plots: training curves for a working train, an error heatmap for a visible wrong value
+    assert "training loss per epoch" in (out / "alice_correct" / "feedback.html").read_text()
+    bob = (out / "bob_buggy" / "feedback.html").read_text()
+    assert "where your activations.relu_prime result differs" in bob
