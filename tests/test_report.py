@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import warnings
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -587,14 +586,3 @@ def test_decision_boundary_cells_follow_the_grid():
     assert image.size == (5, 5)
     assert image.getpixel((0, 0))[0] > 200 > 30 > image.getpixel((0, 4))[0]  # cividis: yellow over blue
 
-
-def test_plots_are_fast():
-    """Written directly as SVG: a few ms a plot (matplotlib figures took 40-80 ms)."""
-    xs, grid = _solved_xor()
-    losses = np.geomspace(0.7, 0.001, 200)
-    start = time.perf_counter()
-    for _ in range(10):
-        plots.loss_curve(losses * 1.1, losses)
-        plots.decision_boundary(grid, xs, xs)
-        plots.error_heatmap(np.zeros((64, 10)), np.ones((64, 10)))
-    assert (time.perf_counter() - start) / 30 < 0.02
