@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder import figures, outputs, runner
 from autograder.config import Settings
 from autograder.intake import Submission
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, sync_to_disk
 from autograder.sandbox import namespaces
 from autograder.sandbox.confine import Limits
 from autograder.sandbox.session import Policy, Sandbox
@@ -114,6 +114,7 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
             on_result(result)
         done = {r.id for r in results}
         pending = [s for s in pending if s.id not in done]
+    sync_to_disk()
     return results
 
 
