@@ -34,6 +34,7 @@ from autograder.sandbox.session import Policy, Sandbox
 class _WorkerState:
     cases: list[runner.GradedCase]
     points: list[float]
+    plan: runner.Plan
     settings: Settings
     policy: Policy
     out: Path
@@ -78,7 +79,7 @@ def _grade_one(submission: Submission) -> SubmissionResult:
     assert state is not None and state.sandbox is not None
     record: dict = {}
     result = runner.grade_submission(submission, state.cases, state.points, state.sandbox, state.settings,
-                                     record)
+                                     record, state.plan)
     plots = figures.report_plots(record) if state.plots else {}
     outputs.write_submission(state.out, result, state.settings, plots)
     return result
@@ -97,8 +98,8 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
     global _STATE
     cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    _STATE = _WorkerState(cases, runner.case_points(cases, settings), settings,
-                          policy_from(settings, require_sandbox), out, plots)
+    _STATE = _WorkerState(cases, runner.case_points(cases, settings), runner.plan_calls(cases, settings),
+                          settings, policy_from(settings, require_sandbox), out, plots)
     results: list[SubmissionResult] = []
     pending = list(submissions)
     attempts: dict[str, int] = {}

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from autograder import callplan
+from autograder.callplan import Plan, Prefetcher
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
-from autograder.sandbox.session import Sandbox, SandboxUnavailable, StudentError
+from autograder.sandbox.session import Sandbox, SandboxUnavailable, StudentError, StudentProcess
 from autograder.spec import FUNCTIONS, module_of
 
 PACKAGE = Path(__file__).resolve().parent
@@ -116,14 +118,24 @@ def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
     return [settings.points[c.function] * c.weight / totals[c.function] for c in cases]
 
 
-class _Calls:
-    """Runs calls for one submission: intake problems, the time budget, then the sandbox."""
+def plan_calls(cases: list[GradedCase], settings: Settings) -> Plan:
+    """The calls the cases make, recorded once per run (see `callplan`)."""
+    return callplan.record([case.run for case in cases], settings)
 
-    def __init__(self, process, problems: dict[str, str], settings: Settings,
+
+class _Calls:
+    """Runs calls for one submission: intake problems, the time budget, then the sandbox
+    (answered from the streamed plan where the call is a planned one)."""
+
+    def __init__(self, process: StudentProcess, plan: Plan, problems: dict[str, str], settings: Settings,
                  record: dict | None = None) -> None:
-        self.process, self.problems, self.settings = process, problems, settings
+        self.problems, self.settings = problems, settings
         self.deadline = time.monotonic() + settings.submission_timeout
         self.record = record
+        self.prefetcher = Prefetcher(process, plan, self._timeout_of, set(problems))
+
+    def _timeout_of(self, function: str) -> float:
+        return min(self.settings.timeout_for(function), self.deadline - time.monotonic())
 
     def __call__(self, function: str, args: tuple) -> dict:
         module = module_of(function)
@@ -134,7 +146,7 @@ class _Calls:
             raise StudentError(
                 "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
             )
-        response = self.process.call(function, args, min(self.settings.timeout_for(function), left))
+        response = self.prefetcher.call(function, args)
         if self.record is not None and function == "xor.train":
             self._record_training(args, response.get("value"))
         return response
@@ -169,7 +181,8 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
 
 
 def grade_submission(submission: Submission, cases: list[GradedCase], points: list[float],
-                     sandbox: Sandbox, settings: Settings, record: dict | None = None) -> SubmissionResult:
+                     sandbox: Sandbox, settings: Settings, record: dict | None = None,
+                     plan: Plan | None = None) -> SubmissionResult:
     """Grade one submission in its own sandboxed child; never raises for student faults.
 
     `record`, when given, receives {"train": (args, value)} of the longest xor.train call
@@ -181,8 +194,11 @@ def grade_submission(submission: Submission, cases: list[GradedCase], points: li
                               problems=dict(submission.problems), meta=dict(submission.meta))
     process = sandbox.open(submission.sources)
     try:
-        student = Student(_Calls(process, submission.problems, settings, record), settings)
-        result.cases = [_verdict(case, p, student, record) for case, p in zip(cases, points, strict=True)]
+        calls = _Calls(process, plan or Plan(), submission.problems, settings, record)
+        student = Student(calls, settings)
+        for index, (case, case_points) in enumerate(zip(cases, points, strict=True)):
+            calls.prefetcher.begin_case(index)
+            result.cases.append(_verdict(case, case_points, student, record))
         result.isolation = process.isolation
     except SandboxUnavailable as exc:
         result.status, result.error = "error", str(exc)

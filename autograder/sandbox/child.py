@@ -232,18 +232,41 @@ def encode_response(function: str, response: dict) -> bytes:
         return wire.encode(_error("return", f"{function} returned a value too large to send"))
 
 
+MAX_PLAN = 10_000  # calls in one plan
+
+
+def _requests(channel: socket.socket, request: Any) -> list[Any] | None:
+    """The call requests that `request` stands for: itself, or the plan it announces, read
+    whole before any call runs (so the grader never blocks sending while the child writes).
+    None when the grader said goodbye or sent something unreadable."""
+    if not isinstance(request, dict):
+        return None
+    if request.get("op") == "call":
+        return [request]
+    count = request.get("count")
+    if request.get("op") != "plan" or type(count) is not int or not 0 <= count <= MAX_PLAN:
+        return None
+    try:
+        return [wire.receive(channel) for _ in range(count)]
+    except (wire.ChannelClosed, wire.WireError):
+        return None
+
+
 def serve(channel: socket.socket, folder: str) -> None:
-    """Answer call requests on `channel` until it closes or says goodbye."""
+    """Answer call requests, single or in plans, on `channel` until it closes or says goodbye."""
     modules = Modules(folder)
     while True:
         try:
-            request = wire.receive(channel)
+            requests = _requests(channel, wire.receive(channel))
         except (wire.ChannelClosed, wire.WireError):
             return
-        if not isinstance(request, dict) or request.get("op") != "call":
+        if requests is None:
             return
-        function = str(request.get("function"))
-        response = call(modules, function, tuple(request.get("args") or ()))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        channel.sendall(encode_response(function, response))
+        for request in requests:
+            if not isinstance(request, dict) or request.get("op") != "call":
+                return
+            function = str(request.get("function"))
+            response = call(modules, function, tuple(request.get("args") or ()))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            channel.sendall(encode_response(function, response))

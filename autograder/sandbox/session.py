@@ -240,35 +240,72 @@ class StudentProcess:
             kill_tree(self.pid)
             self.pid = None
 
-    def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
-        """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
+    def has_failed(self, function: str) -> bool:
+        """Whether calls of `function` are no longer made (it timed out, or crashed twice)."""
+        kinds = self.failures.get(function, [])
+        return "timeout" in kinds or len(kinds) >= 2
+
+    def refuse_if_failed(self, function: str) -> None:
+        """StudentError instead of calling a function that timed out or crashed twice already."""
         kinds = self.failures.get(function, [])
         if "timeout" in kinds:  # an endless loop loops again: one wait is enough
             raise StudentError("timeout", f"skipped: {function} already timed out")
         if len(kinds) >= 2:  # a crash may depend on the input: give it a second chance
             raise StudentError("crash", f"skipped: {function} ended the process twice already")
+
+    def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
+        """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
+        self.refuse_if_failed(function)
         if self.channel is None:
             self._start()
         assert self.channel is not None
         try:
             wire.send(self.channel, {"op": "call", "function": function, "args": tuple(args)})
-            response = wire.receive(self.channel, timeout)
+        except (BrokenPipeError, ConnectionError) as exc:
+            self._failed(function, "crash", counted=True)
+            raise self._crash_error(function, str(exc)) from None
+        return checked(function, self.await_response(function, timeout, counted=True))
+
+    def stream(self, requests: list[bytes]) -> None:
+        """Send encoded call requests as one plan: the child answers each, in order, unasked."""
+        if self.channel is None:
+            self._start()
+        assert self.channel is not None
+        header = wire.encode({"op": "plan", "count": len(requests)})
+        try:
+            self.channel.sendall(header + b"".join(requests))
+        except (BrokenPipeError, ConnectionError):
+            self._stop()  # the next read reports the crash against the call that caused it
+
+    def await_response(self, function: str, timeout: float, *, counted: bool) -> Any:
+        """The child's next response (to a call of `function`). A timeout or crash stops the
+        child and raises StudentError; `counted` says whether it counts against `function`."""
+        if self.channel is None:
+            raise self._crash_error(function, "the process had already stopped")
+        try:
+            return wire.receive(self.channel, timeout)
         except wire.ChannelTimeout:
-            self._stop()
-            self.failures.setdefault(function, []).append("timeout")
+            self._failed(function, "timeout", counted)
             raise StudentError(
                 "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
             ) from None
         except (wire.ChannelClosed, BrokenPipeError, wire.WireError) as exc:
-            self._stop()
-            self.failures.setdefault(function, []).append("crash")
-            raise StudentError(
-                "crash",
-                f"the process running {function} ended during the call: os._exit(), a crash, "
-                f"or a CPU or memory limit",
-                str(exc),
-            ) from None
-        return checked(function, response)
+            self._failed(function, "crash", counted)
+            raise self._crash_error(function, str(exc)) from None
+
+    def _failed(self, function: str, kind: str, counted: bool) -> None:
+        self._stop()
+        if counted:
+            self.failures.setdefault(function, []).append(kind)
+
+    @staticmethod
+    def _crash_error(function: str, detail: str) -> StudentError:
+        return StudentError(
+            "crash",
+            f"the process running {function} ended during the call: os._exit(), a crash, "
+            f"or a CPU or memory limit",
+            detail,
+        )
 
     def output(self) -> str:
         """The first OUTPUT_CAP bytes of what student code printed (stdout and stderr)."""
