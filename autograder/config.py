@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from autograder.spec import FUNCTIONS
 
 DEFAULT_PATH = Path(__file__).with_name("grading.toml")
+FLOAT32 = np.dtype(np.float32)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -41,7 +44,7 @@ class Settings:
 
     def tolerance(self, dtype: object) -> Tolerance:
         """The tolerance for inputs of `dtype` (float32 gets the looser one)."""
-        return self.tolerances["float32" if str(dtype) == "float32" else "float64"]
+        return self.tolerances["float32" if np.dtype(dtype) == FLOAT32 else "float64"]
 
     def timeout_for(self, function: str) -> float:
         return self.call_timeouts.get(function, self.call_timeout)

@@ -9,9 +9,11 @@ one bad function costs only its own cases.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import select
 import shutil
 import signal
 import socket
@@ -87,6 +89,7 @@ class Sandbox:
         self.uid = UID_BASE + (run % 4096) * 64 + slot % 64 if os.geteuid() == 0 else None
         self.scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
         self.scratch_root.chmod(0o711)
+        self._free: list[Path] = []  # scratch folders of closed submissions, emptied
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
                 "from autograder.sandbox.zygote import main; main(int(sys.argv[2]))")
@@ -118,12 +121,29 @@ class Sandbox:
 
     def open(self, sources: dict[str, str]) -> StudentProcess:
         """A StudentProcess for one submission's module sources."""
-        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
-        scratch.chmod(0o711)
-        (scratch / "src").mkdir()
+        scratch = self._free.pop() if self._free else self._new_scratch()
         for module, text in sources.items():
             (scratch / "src" / f"{module}.py").write_text(text)
         return StudentProcess(self, scratch)
+
+    def _new_scratch(self) -> Path:
+        scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
+        scratch.chmod(0o711)
+        (scratch / "src").mkdir()
+        return scratch
+
+    def release(self, scratch: Path, reusable: bool) -> None:
+        """Take back a closed submission's scratch folder: emptied for the next one when all
+        its processes are gone (a child's own files live in its tmpfs, gone with it), else removed.
+        Reusing it saves a removal per submission, which costs milliseconds when the folder
+        was a mount point of a namespace that is still being torn down."""
+        if not reusable:
+            shutil.rmtree(scratch, ignore_errors=True)
+            return
+        for source in (scratch / "src").iterdir():
+            source.unlink()
+        (scratch / "output").unlink(missing_ok=True)
+        self._free.append(scratch)
 
     def close(self) -> None:
         """Stop the zygote (it kills its children) and remove every scratch folder."""
@@ -142,21 +162,27 @@ class Sandbox:
         self.close()
 
 
-def kill_tree(pid: int, timeout: float = 2.0) -> None:
-    """SIGKILL `pid` (PID 1 of its namespace, so all it started dies too) and wait until gone."""
+def kill_tree(pid: int, timeout: float = 2.0) -> bool:
+    """SIGKILL `pid` (PID 1 of its namespace, so all it started dies too); True once it is gone.
+
+    Through a pidfd: the signal cannot hit a reused pid, and the wait ends the moment the
+    process has exited (when PID 1 of a namespace exits, the rest are already dead).
+    """
     try:
-        os.kill(pid, signal.SIGKILL)
+        pidfd = os.pidfd_open(pid)
     except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        stat = Path(f"/proc/{pid}/stat")
-        try:
-            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return  # a zombie: dead, waiting for the zygote to reap it
-        except OSError:
-            return
-        time.sleep(0.002)
+        return True
+    except OSError:  # a kernel without pidfds (before 5.3)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return False
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    except ProcessLookupError:
+        return True
+    finally:
+        os.close(pidfd)
 
 
 def namespace_cpu_seconds(pid: int) -> float | None:
@@ -231,14 +257,18 @@ class StudentProcess:
         held = ready.get("ready", []) if isinstance(ready, dict) else []
         self.isolation = [str(reply.get("isolation", ""))] + [str(h) for h in held]
 
-    def _stop(self) -> None:
+    def _stop(self, charge: bool = True) -> bool:
+        """Kill the child (charging its CPU time to the submission); True once it is gone."""
+        gone = True
+        if self.pid is not None:
+            if charge:
+                self._charge_cpu()
+            gone = kill_tree(self.pid)
+            self.pid = None
         if self.channel is not None:
             self.channel.close()
             self.channel = None
-        if self.pid is not None:
-            self._charge_cpu()
-            kill_tree(self.pid)
-            self.pid = None
+        return gone
 
     def has_failed(self, function: str) -> bool:
         """Whether calls of `function` are no longer made (it timed out, or crashed twice)."""
@@ -318,6 +348,5 @@ class StudentProcess:
         return text + ("\n[output truncated]" if len(data) > OUTPUT_CAP else "")
 
     def close(self) -> None:
-        """Kill the child and remove the scratch folder."""
-        self._stop()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Kill the child and give its scratch folder back (emptied) to the sandbox."""
+        self.sandbox.release(self.scratch, reusable=self._stop(charge=False))
