@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
 
@@ -13,13 +12,17 @@ from autograder.sandbox import wire
 
 
 def roundtrip(value):
-    frame = wire.encode(value)
-    _, header_len, _ = struct.unpack("<4sIQ", frame[:16])
-    return wire.decode(frame[16 : 16 + header_len], frame[16 + header_len :])
+    return wire.decode_frame(wire.encode(value))
 
 
-def forged(tree, offsets=(), blobs=b"") -> tuple[bytes, bytes]:
-    return json.dumps({"tree": tree, "offsets": list(offsets)}).encode(), blobs
+def u32(n: int) -> bytes:
+    return struct.pack("<I", n)
+
+
+def array_node(dtype: bytes, shape: tuple[int, ...], data: bytes) -> bytes:
+    """A hand-made array node: tag, dtype, ndim, dims, data."""
+    return (b"a" + bytes([len(dtype)]) + dtype + bytes([len(shape)])
+            + b"".join(struct.pack("<Q", d) for d in shape) + data)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,13 @@ def forged(tree, offsets=(), blobs=b"") -> tuple[bytes, bytes]:
         (np.ones(2), 1.0),
         [1, [2, (3,)]],
         {"W1": np.eye(2), "b1": np.zeros(2)},
+        -(2**63),
+        2**200,
+        -0.0,
+        "grüße \udc80",  # a lone surrogate, as a student's exception message may hold
+        np.arange(3, dtype=">i4"),  # big-endian
+        np.array([1 + 2j], dtype=np.complex64),
+        np.zeros((2, 0, 3), dtype=np.float16),
     ],
 )
 def test_allowed_values_round_trip_exactly(value):
@@ -96,22 +106,30 @@ def test_depth_and_size_are_bounded():
 
 
 @pytest.mark.parametrize(
-    ("header", "blobs"),
+    "body",
     [
-        (b"not json", b""),
-        (b"[[[[" * 10_000, b""),
-        forged({"nd": ["|O8", [1], 0]}, [0], b"\0" * 8),  # object dtype
-        forged({"nd": ["<f8", [10**12, 10**12], 0]}, [0], b"\0" * 8),  # lying shape
-        forged({"nd": ["<f8", [2], 0]}, [0], b"\0" * 8),  # too little data
-        forged({"nd": ["<f8", [1], 3]}, [0], b"\0" * 8),  # no such blob
-        forged({"nd": ["<f8", [-1], 0]}, [0], b"\0" * 8),  # negative dimension
-        forged({"x": 1}),  # unknown tag
-        forged({"nd": ["not a dtype", [1], 0]}, [0], b"\0" * 8),
+        b"",
+        b"X",  # unknown tag
+        b"NN",  # trailing bytes
+        b"l" + u32(2**31),  # a count larger than the message
+        b"l" + u32(1) * 1 + b"l\x01\x00\x00\x00" * 10_000 + b"N",  # nested too deeply
+        b"s" + u32(2) + b"\xff\xfe",  # not UTF-8
+        b"I" + u32(3) + b"abc",  # not an int
+        array_node(b"|O8", (1,), b"\0" * 8),  # object dtype
+        array_node(b"<U1", (1,), b"\0" * 4),  # str dtype
+        array_node(b"=f8", (1,), b"\0" * 8),  # not how NumPy writes a dtype
+        array_node(b"not a dtype", (1,), b"\0" * 8),
+        array_node(b"<f8", (10**12, 10**12), b"\0" * 8),  # lying shape
+        array_node(b"<f8", (2,), b"\0" * 8),  # too little data
+        array_node(b"<f8", (2**63, 2**63, 0), b""),  # dimensions NumPy cannot represent
+        b"a" + bytes([3]) + b"<f8" + bytes([200]),  # too many dimensions
     ],
 )
-def test_forged_frames_are_wire_errors(header, blobs):
+def test_forged_frames_are_wire_errors(body):
     with pytest.raises(wire.WireError):
-        wire.decode(header, blobs)
+        wire.decode(body)
+    with pytest.raises(wire.WireError):
+        wire.decode_frame(struct.pack("<4sQ", wire.MAGIC, len(body)) + body)
 
 
 def test_receive_times_out_and_notices_a_closed_channel():
@@ -127,8 +145,21 @@ def test_receive_times_out_and_notices_a_closed_channel():
 
 def test_bad_magic_is_refused():
     ours, theirs = socket.socketpair()
-    theirs.sendall(struct.pack("<4sIQ", b"EVIL", 2, 0) + b"{}")
+    theirs.sendall(struct.pack("<4sQ", b"EVIL", 1) + b"N")
     with pytest.raises(wire.WireError, match="malformed frame"):
         wire.receive(ours, timeout=1)
+    ours.close()
+    theirs.close()
+
+
+def test_a_buffered_reader_splits_messages_that_arrive_together():
+    ours, theirs = socket.socketpair()
+    values = [np.arange(5.0), {"ok": True}, "x" * 100_000, None]
+    theirs.sendall(b"".join(wire.encode(v) for v in values))
+    reader = wire.Reader(ours)
+    back = [reader.receive(timeout=1) for _ in values]
+    assert np.array_equal(back[0], values[0]) and back[1:] == values[1:]
+    with pytest.raises(wire.ChannelTimeout):
+        reader.receive(timeout=0.05)
     ours.close()
     theirs.close()

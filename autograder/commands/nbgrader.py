@@ -632,9 +632,7 @@ def _decoded(frame: bytes) -> Any:
     """The value of one wire frame, as the sandbox's channel would deliver it."""
     from autograder.sandbox import wire
 
-    size = wire._PREFIX.size
-    _, header_size, _ = wire._PREFIX.unpack(frame[:size])
-    return wire.decode(frame[size:size + header_size], frame[size + header_size:])
+    return wire.decode_frame(frame)
 
 
 HELPER_OBJECTS = (NotebookLoader, NotebookFinder, install, Grade, KernelProcess, _hidden_cases,

@@ -236,7 +236,7 @@ def encode_response(function: str, response: dict) -> bytes:
 MAX_PLAN = 10_000  # calls in one plan
 
 
-def _requests(channel: socket.socket, request: Any) -> list[Any] | None:
+def _requests(reader: wire.Reader, request: Any) -> list[Any] | None:
     """The call requests that `request` stands for: itself, or the plan it announces, read
     whole before any call runs (so the grader never blocks sending while the child writes).
     None when the grader said goodbye or sent something unreadable."""
@@ -248,7 +248,7 @@ def _requests(channel: socket.socket, request: Any) -> list[Any] | None:
     if request.get("op") != "plan" or type(count) is not int or not 0 <= count <= MAX_PLAN:
         return None
     try:
-        return [wire.receive(channel) for _ in range(count)]
+        return [reader.receive() for _ in range(count)]
     except (wire.ChannelClosed, wire.WireError):
         return None
 
@@ -256,9 +256,10 @@ def _requests(channel: socket.socket, request: Any) -> list[Any] | None:
 def serve(channel: socket.socket, folder: str) -> None:
     """Answer call requests, single or in plans, on `channel` until it closes or says goodbye."""
     modules = Modules(folder)
+    reader = wire.Reader(channel)
     while True:
         try:
-            requests = _requests(channel, wire.receive(channel))
+            requests = _requests(reader, reader.receive())
         except (wire.ChannelClosed, wire.WireError):
             return
         if requests is None:

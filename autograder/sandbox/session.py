@@ -214,6 +214,7 @@ class StudentProcess:
         self.scratch = scratch
         self.pid: int | None = None
         self.channel: socket.socket | None = None
+        self.reader: wire.Reader | None = None  # reads self.channel, buffered
         self.isolation: list[str] = []
         self.starts = 0
         self.failures: dict[str, list[str]] = {}  # function -> kinds of its timeouts and crashes
@@ -246,9 +247,9 @@ class StudentProcess:
         self.starts += 1
         self.child_cpu_limit, self.started_at = limits.cpu_seconds, time.monotonic()
         pid, channel, reply = self.sandbox.spawn(self.scratch, limits)
-        self.pid, self.channel = pid, channel
+        self.pid, self.channel, self.reader = pid, channel, wire.Reader(channel)
         try:
-            ready = wire.receive(channel, START_TIMEOUT)
+            ready = self.reader.receive(START_TIMEOUT)
         except (wire.ChannelClosed, wire.ChannelTimeout, wire.WireError):
             self._stop()
             raise SandboxUnavailable(
@@ -313,7 +314,7 @@ class StudentProcess:
         if self.channel is None:
             raise self._crash_error(function, "the process had already stopped")
         try:
-            return wire.receive(self.channel, timeout)
+            return self.reader.receive(timeout)
         except wire.ChannelTimeout:
             self._failed(function, "timeout", counted)
             raise StudentError(
