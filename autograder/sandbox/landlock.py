@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import os
 import stat
 from collections.abc import Iterable
@@ -161,8 +162,38 @@ def _ruleset_attr(abi: int, allow_tcp: bool) -> tuple[_RulesetAttr, int]:
     return attr, size
 
 
+#: Lowest descriptor number `preopen` uses.
+PREOPEN_FLOOR = 100
+#: path -> (O_PATH descriptor, is a directory), opened ahead by `preopen` and inherited
+_PREOPENED: dict[str, tuple[int, bool]] = {}
+
+
+def preopen(paths: Iterable[str]) -> None:
+    """Open `paths` once (O_PATH) so that every process forked afterwards adds its rules
+    without resolving each path again: in a zygote, before forking children. A child that
+    runs untrusted code must close these descriptors (e.g. closerange) after `restrict`."""
+    for path in paths:
+        if path in _PREOPENED:
+            continue
+        try:
+            opened = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except OSError:
+            continue  # missing or unreadable now: `restrict` will try again and report it
+        try:  # far above the low descriptors a child rewires (stdio, its channel)
+            fd = fcntl.fcntl(opened, fcntl.F_DUPFD_CLOEXEC, PREOPEN_FLOOR)
+        except OSError:
+            continue  # out of descriptors: `restrict` opens this path itself
+        finally:
+            os.close(opened)
+        _PREOPENED[path] = (fd, stat.S_ISDIR(os.fstat(fd).st_mode))
+
+
 def _add_path_rule(ruleset_fd: int, path: str, access: int) -> None:
     """Allow ``access`` beneath ``path``; silently skip paths that do not exist."""
+    if path in _PREOPENED:
+        fd, is_dir = _PREOPENED[path]
+        _add_rule(ruleset_fd, path, fd, access if is_dir else access & _FILE_RIGHTS)
+        return
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -170,17 +201,20 @@ def _add_path_rule(ruleset_fd: int, path: str, access: int) -> None:
     except OSError as exc:
         raise _fail(f"open {path!r}", exc.errno or errno.EIO) from exc
     try:
-        if not stat.S_ISDIR(os.fstat(fd).st_mode):
-            access &= _FILE_RIGHTS
-        if not access:
-            return
-        rule = _PathBeneathAttr(access, fd)
-        res = _syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset_fd),
-                       ctypes.c_int(_RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0))
-        if res < 0:
-            raise _fail(f"landlock_add_rule({path!r})", -res)
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        _add_rule(ruleset_fd, path, fd, access if is_dir else access & _FILE_RIGHTS)
     finally:
         os.close(fd)
+
+
+def _add_rule(ruleset_fd: int, path: str, fd: int, access: int) -> None:
+    if not access:
+        return
+    rule = _PathBeneathAttr(access, fd)
+    res = _syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset_fd),
+                   ctypes.c_int(_RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0))
+    if res < 0:
+        raise _fail(f"landlock_add_rule({path!r})", -res)
 
 
 def _prepare(abi: int, allow_tcp: bool) -> tuple[int, int]:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import platform
+from typing import Any
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
@@ -53,23 +55,37 @@ def _program(audit_arch: int, refused: tuple[int, ...]) -> list[tuple[int, int, 
     return code
 
 
-def restrict() -> str:
-    """Install the filter on the calling process (inherited by its children); irrevocable.
+@functools.cache
+def program() -> tuple[_Program, Any]:
+    """The filter as the kernel takes it, and the array it points into (built once, then inherited).
 
-    Returns a description; raises OSError when the architecture is unknown or the
-    kernel refuses the filter.
+    Raises OSError when the architecture has no syscall table here.
     """
     arch = platform.machine()
     if arch not in _TABLE:
         raise OSError(errno.ENOSYS, f"no seccomp syscall table for {arch}")
     code = _program(*_TABLE[arch])
     filters = (_Filter * len(code))(*[_Filter(*instruction) for instruction in code])
-    program = _Program(len(code), filters)
-    libc = ctypes.CDLL(None, use_errno=True)
+    return _Program(len(code), filters), filters
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def restrict() -> str:
+    """Install the filter on the calling process (inherited by its children); irrevocable.
+
+    Returns a description; raises OSError when the architecture is unknown or the
+    kernel refuses the filter.
+    """
+    filter_program, _ = program()
+    libc = _libc()
     ulong = ctypes.c_ulong
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0), ulong(0), ulong(0)) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    if libc.prctl(_PR_SET_SECCOMP, ulong(_SECCOMP_MODE_FILTER), ctypes.byref(program),
+    if libc.prctl(_PR_SET_SECCOMP, ulong(_SECCOMP_MODE_FILTER), ctypes.byref(filter_program),
                   ulong(0), ulong(0)) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"seccomp filter refused: {os.strerror(err)}")

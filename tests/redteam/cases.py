@@ -322,6 +322,18 @@ def train(X, y, params, lr, epochs):
     _try("list /proc", lambda: found.extend(_os.listdir("/proc")))
     raise RuntimeError("environment: " + " ".join(found))
 '''}, lost={"xor.train": ("exception", r"^RuntimeError: environment: ")}),
+    Hostile("inherited_fds", "looks for descriptors the zygote left open", append={"network": '''
+def classifier_loss(x, y, W, b):
+    extra = []
+    for fd in range(4, 1024):  # stdin, stdout, stderr and the channel (3) are expected
+        try:
+            extra.append(f"{fd}: {_os.fstat(fd)}")
+        except OSError:
+            pass
+    for item in extra:
+        print(f"ESCAPED inherited descriptor {item}", flush=True)
+    raise RuntimeError(f"{len(extra)} extra descriptors")
+'''}, lost={"network.classifier_loss": ("exception", r"^RuntimeError: 0 extra descriptors")}),
     Hostile("big_output", "prints 200 MB", append={"activations": '''
 def relu_prime(z):
     chunk = "@MARKER@ " * 100_000 + "\\n"
