@@ -22,6 +22,7 @@ the whole run, so it is only an upper-bound cross-check.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -110,6 +111,24 @@ def _tree_peak_rss(root_pid: int, stop: threading.Event, out: list[int]) -> None
         stop.wait(0.05)
 
 
+LAYERS = ("namespaces", "uid ", "landlock", "seccomp", "rlimits")
+
+
+def isolation_held(out_dir: Path) -> str:
+    """Which sandbox layers held in every graded submission (a fast run that lost one proves nothing)."""
+    missing: dict[str, int] = {}
+    total = 0
+    for path in out_dir.glob("*/result.full.json"):
+        total += 1
+        held = " ".join(json.loads(path.read_text()).get("isolation", []))
+        for layer in LAYERS:
+            if layer not in held:
+                missing[layer] = missing.get(layer, 0) + 1
+    if not missing:
+        return f"every layer ({', '.join(s.strip() for s in LAYERS)}) held in all {total} submissions"
+    return "MISSING layers: " + ", ".join(f"{k.strip()} in {v} of {total}" for k, v in missing.items())
+
+
 def run_timed(cmd: list[str], **kw) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run cmd; return (wall seconds, peak single-process RSS in kB, completed process)."""
     t0 = time.perf_counter()
@@ -169,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  peak RSS of largest single process (polled /proc every 50 ms): {peak_kb / 1024:.0f} MiB"
             )
+            print(f"  sandbox: {isolation_held(out_dir)}")
         ru = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(f"  (cross-check: ru_maxrss over all waited children so far: {ru / 1024:.0f} MiB)")
 
