@@ -173,6 +173,8 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
             raise TypeError("check_array needs tol or settings")
         tol = settings.tolerance(dtype if dtype is not None else np.float64)
     got = as_array(got, what, expected)
+    if got.dtype.kind in "biufc" and close(got, expected, tol):
+        return got
     base = {"expected_shape": tuple(expected.shape), "got_shape": tuple(got.shape),
             "got_dtype": str(got.dtype), "what": what}
     if got.dtype.kind not in "biufc":
@@ -183,8 +185,6 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
             f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
             hint=hint, **base,
         )
-    if close(got, expected, tol):
-        return got
     summary = error_summary(got, expected)
     hint = matching_mistake(got, mistakes or {}, tol, expected)
     if hint is None and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):

@@ -316,6 +316,39 @@ def test_tmpfs_is_bounded_and_private(tmp_path: Path) -> None:
     assert list(scratch.iterdir()) == []  # the mount never reached our namespace
 
 
+def test_home_leaves_its_namespaces_and_comes_back(tmp_path: Path) -> None:
+    """What a root zygote does around each fork: the child stays in the new namespaces,
+    the zygote is back in its own, and a mount made meanwhile never reached it."""
+    needs_namespaces()
+    if os.geteuid() != 0:
+        pytest.skip("Home is the root path")
+    names = ("mnt", "net", "ipc", "uts", "pid_for_children")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def probe(send: Send) -> None:
+        home = namespaces.Home()
+        before = {n: os.readlink(f"/proc/self/ns/{n}") for n in names}
+        for round_ in range(3):  # again and again, as for every child
+            home.leave()
+            namespaces.mount_tmpfs(str(scratch), 1 << 20)
+            (scratch / "child.txt").write_text("x")
+            inside = {n: os.readlink(f"/proc/self/ns/{n}") for n in names[:-1]}
+            if os.fork() == 0:  # the child: PID 1 of a new PID namespace, every round
+                send.run(lambda s, r=round_: s({f"pid {r}": os.getpid()}))
+            os.wait()
+            home.come_back()
+        after = {n: os.readlink(f"/proc/self/ns/{n}") for n in names}
+        send({"changed": sorted(n for n in inside if inside[n] != before[n]), "back": after == before,
+              "files": sorted(p.name for p in scratch.iterdir())})
+
+    with forked(probe) as child:
+        pids = [child.recv(f"pid {r}")[f"pid {r}"] for r in range(3)]
+        report = child.recv("back")
+    assert pids == [1, 1, 1]
+    assert report == {"changed": sorted(names[:-1]), "back": True, "files": []}
+
+
 def test_unprivileged_user_namespace_path() -> None:
     needs_namespaces()
 
