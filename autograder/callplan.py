@@ -78,7 +78,7 @@ def record(runs: list[Callable[[Any], None]], settings: Settings) -> Plan:
                 raise StudentError("return", "not plannable") from None
             calls.append(PlannedCall(_case, function, tuple(args), frame))
             value = _oracle_function(function)(*args)
-            return {"ok": True, "value": value, "modified": [False] * len(args), "warnings": []}
+            return {"ok": True, "value": value}
 
         try:
             run(Student(answer, settings))

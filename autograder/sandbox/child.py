@@ -214,12 +214,13 @@ def call(modules: Modules, function: str, args: tuple) -> dict:
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             trace = _student_traceback(exc, modules.folder)
             return _error("exception", f"{type(exc).__name__}: {exc}", trace)
-    return {
-        "ok": True,
-        "value": value,
-        "modified": _changed(before, args),
-        "warnings": [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:MAX_WARNINGS]],
-    }
+    response = {"ok": True, "value": value}
+    modified = _changed(before, args)
+    if any(modified):  # left out when empty: most calls change nothing and warn of nothing
+        response["modified"] = modified
+    if caught:
+        response["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:MAX_WARNINGS]]
+    return response
 
 
 def encode_response(function: str, response: dict) -> bytes:

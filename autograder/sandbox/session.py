@@ -285,7 +285,8 @@ class StudentProcess:
             raise StudentError("crash", f"skipped: {function} ended the process twice already")
 
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
-        """Run `function` ("module.name") on `args`; return {"value", "modified", "warnings"}."""
+        """Run `function` ("module.name") on `args`; return {"ok", "value"} with "modified"
+        (per argument: changed in place?) and "warnings" when there are any."""
         self.refuse_if_failed(function)
         if self.channel is None:
             self._start()
