@@ -1,4 +1,4 @@
-"""Hidden cases for xor.py: the 2-3-1 network against a torch.nn.Module with torch.optim.SGD."""
+"""Hidden cases for xor.py: the 2-3-1 network against a torch.nn.Module trained with torch's SGD update."""
 
 import numpy as np
 import pytest
@@ -139,7 +139,7 @@ def _sgd_case(label, params, lr):
     ids=str,
 )
 def test_sgd_step(student, case):
-    """param - lr * grad against torch.optim.SGD.step(); inputs left unchanged"""
+    """param - lr * grad against torch.optim.sgd.sgd (what SGD.step runs); inputs left unchanged"""
     got = student.xor.sgd_step(*case.args)
     check_unchanged(student, ("params", "grads", "lr"))
     params, grads, lr = case.args
@@ -175,7 +175,7 @@ def _unpack_train(got):
 @graded("xor.train", weight=2)
 @pytest.mark.parametrize("case", TRAIN_CASES, ids=str)
 def test_train_trajectory(student, case):
-    """the whole loss trajectory and final weights against torch.optim.SGD from the same weights"""
+    """the whole loss trajectory and final weights against torch's autograd and SGD, same start"""
     params, losses = _unpack_train(student.xor.train(*case.args))
     check_unchanged(student, ("X", "y", "params"))
     final, expected_losses = case.expected
