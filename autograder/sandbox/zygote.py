@@ -5,11 +5,15 @@ torch, the hidden cases or the solutions, so nothing a child inherits from it is
 secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying the
 child's end of a fresh channel as an SCM_RIGHTS file descriptor.
 
-Process tree per request:
-    zygote -> middle (enters new PID/net/mount namespaces, mounts the tmpfs)
-                 -> child (PID 1 of the new namespace: confined, serves calls)
-The middle reports the child's pid and exits. Killing the child, PID 1 of its
-namespace, kills everything it started, `setsid` daemons included.
+As root, per request (`_spawn_here`): the zygote itself enters new PID, net,
+IPC, UTS and mount namespaces, mounts the child's tmpfs, forks the child (PID 1
+of the new PID namespace: it confines itself and serves calls), then returns to
+its own namespaces with setns and checks that it did. Otherwise (no root), a
+disposable middle process does the namespace part and exits:
+    zygote -> middle (enters the namespaces, mounts the tmpfs) -> child
+Either way, killing the child, PID 1 of its namespace, kills everything it
+started, `setsid` daemons included. Everything every child needs (paths to
+allow, Landlock's path descriptors, the seccomp program) is prepared once here.
 """
 
 from __future__ import annotations
