@@ -197,20 +197,22 @@ def main(argv: list[str] | None = None) -> int:
         make_submissions(base_dir, args.baseline)
         test_file = tmp / "test_softmax_vs_torch.py"
         test_file.write_text(BASELINE_TEST)
-        base_times, outcomes = [], []
+        base_times, outcomes, base_peak = [], [], 0
         for d in sorted(base_dir.iterdir()):
             env = dict(os.environ, PYTHONPATH=str(d), PYTHONDONTWRITEBYTECODE="1")
-            wall, _, cp = run_timed(
+            wall, peak_kb, cp = run_timed(
                 [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
                 cwd=tmp,
                 env=env,
             )
             base_times.append(wall)
             outcomes.append(cp.returncode)
+            base_peak = max(base_peak, peak_kb)
         base_ms = sum(base_times) / len(base_times) * 1000
         print(
-            f"\nnaive baseline ({args.baseline} x fresh `python -m pytest` importing torch): "
-            f"{base_ms:.0f} ms/submission (exit codes {outcomes})"
+            f"\nnaive baseline ({args.baseline} x fresh `python -m pytest` importing torch, one at a time): "
+            f"{1000 / base_ms:.2f} submissions/s, {base_ms:.0f} ms/submission, "
+            f"peak RSS {base_peak / 1024:.0f} MiB (exit codes {outcomes})"
         )
 
         # 5. summary
@@ -222,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{ms_large:.1f} ms/submission at N={large}"
         )
         print(f"  peak RSS (largest single process): {max(p for _, p in results.values()) / 1024:.0f} MiB")
-        print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {base_ms / ms_large:.1f}x")
+        ratio = base_ms / ms_large
+        print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {ratio:.1f}x "
+              f"(the baseline run {args.jobs} at a time: at best {ratio / args.jobs:.1f}x)")
         if large != small:
             print(
                 f"  growth N {small} -> {large} ({large / small:.0f}x more): time x"
