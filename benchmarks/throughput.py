@@ -224,9 +224,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{ms_large:.1f} ms/submission at N={large}"
         )
         print(f"  peak RSS (largest single process): {max(p for _, p in results.values()) / 1024:.0f} MiB")
-        ratio = base_ms / ms_large
-        print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {ratio:.1f}x "
-              f"(the baseline run {args.jobs} at a time: at best {ratio / args.jobs:.1f}x)")
+        speedup = base_ms / ms_large
+        print(f"  baseline: {base_ms:.0f} ms/submission; baseline / autograder = {speedup:.1f}x "
+              f"(the baseline run {args.jobs} at a time: at best {speedup / args.jobs:.1f}x)")
         if large != small:
             print(
                 f"  growth N {small} -> {large} ({large / small:.0f}x more): time x"
