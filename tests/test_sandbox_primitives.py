@@ -349,6 +349,37 @@ def test_home_leaves_its_namespaces_and_comes_back(tmp_path: Path) -> None:
     assert report == {"changed": sorted(names[:-1]), "back": True, "files": []}
 
 
+def test_the_middle_process_path_starts_a_confined_child(tmp_path: Path) -> None:
+    """Without root's namespace round trip (`Home`), the zygote forks a middle process that
+    enters the namespaces; the child it starts must be just as confined and answer calls."""
+    needs_namespaces()
+    from autograder.sandbox import session, wire, zygote
+
+    scratch = tmp_path / "scratch"
+    (scratch / "src").mkdir(parents=True)
+    (scratch / "src" / "activations.py").write_text("import numpy as np\n\ndef relu(z):\n"
+                                                    "    return np.maximum(z, 0)\n")
+    request = {"scratch": str(scratch), "uid": None, "limits": {}, "namespaces": True,
+               "require_namespaces": True, "require_landlock": True, "tmpfs_mb": 16}
+
+    def probe(send: Send) -> None:
+        ours, theirs = socket.socketpair()
+        reply = zygote.spawn(request, os.dup(theirs.fileno()), home=None)
+        theirs.close()
+        reader = wire.Reader(ours)
+        ready = reader.receive(10)
+        wire.send(ours, {"op": "call", "function": "activations.relu", "args": ([-1.0, 2.0],)})
+        value = reader.receive(10).get("value").tolist()
+        session.kill_tree(reply["pid"])
+        send({"isolation": reply.get("isolation"), "ready": ready["ready"], "value": value})
+
+    with forked(probe) as child:
+        report = child.recv("isolation", timeout=20)
+    assert report["isolation"].endswith("namespaces")
+    assert any(layer.startswith("landlock") for layer in report["ready"])
+    assert report["value"] == [0.0, 2.0]
+
+
 def test_unprivileged_user_namespace_path() -> None:
     needs_namespaces()
 
