@@ -503,3 +503,26 @@ def test_pids_cgroup_rejects_bad_names() -> None:
         with pytest.raises(ValueError):
             namespaces.pids_cgroup(bad, 4)
 
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["namespaces", "no namespaces"])
+def test_a_reused_scratch_folder_keeps_nothing_of_the_previous_submission(isolate: bool) -> None:
+    """Scratch folders are reused; a file one submission wrote must not reach the next,
+    with a tmpfs per child or (no namespaces) without."""
+    import numpy as np
+
+    from autograder.sandbox.session import Policy, Sandbox
+
+    def sources(body: str) -> dict[str, str]:
+        return {"activations": f"import os\nimport numpy as np\n\n\ndef relu(z):\n{body}"}
+
+    write = sources("    open('left_behind.txt', 'w').write('secret')\n    return np.maximum(z, 0)\n")
+    look = sources("    return np.array([float(os.path.exists('left_behind.txt'))])\n")
+    with Sandbox(Policy(isolate=isolate)) as sandbox:
+        first = sandbox.open(write)
+        first.call("activations.relu", (np.ones(2),), 5)
+        first.close()
+        second = sandbox.open(look)
+        assert second.scratch == first.scratch  # reused
+        assert second.call("activations.relu", (np.ones(2),), 5)["value"].tolist() == [0.0]
+        second.close()

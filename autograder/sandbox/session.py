@@ -134,16 +134,24 @@ class Sandbox:
 
     def release(self, scratch: Path, reusable: bool) -> None:
         """Take back a closed submission's scratch folder: emptied for the next one when all
-        its processes are gone (a child's own files live in its tmpfs, gone with it), else removed.
-        Reusing it saves a removal per submission, which costs milliseconds when the folder
-        was a mount point of a namespace that is still being torn down."""
-        if not reusable:
+        its processes are gone, else removed. Reusing it saves a removal per submission, which
+        costs milliseconds when the folder was a mount point of a namespace being torn down.
+        A child's files live in its tmpfs and go with it; without namespaces (no tmpfs) they
+        are in `run` itself, and a folder that cannot be emptied completely is not reused."""
+        if reusable:
+            try:
+                for entry in [*(scratch / "src").iterdir(), *_entries(scratch / "run")]:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                (scratch / "output").unlink(missing_ok=True)
+            except OSError:
+                reusable = False
+        if reusable:
+            self._free.append(scratch)
+        else:
             shutil.rmtree(scratch, ignore_errors=True)
-            return
-        for source in (scratch / "src").iterdir():
-            source.unlink()
-        (scratch / "output").unlink(missing_ok=True)
-        self._free.append(scratch)
 
     def close(self) -> None:
         """Stop the zygote (it kills its children) and remove every scratch folder."""
@@ -160,6 +168,11 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _entries(folder: Path) -> list[Path]:
+    """What `folder` holds (nothing if it does not exist)."""
+    return list(folder.iterdir()) if folder.is_dir() else []
 
 
 def kill_tree(pid: int, timeout: float = 2.0) -> bool:
