@@ -58,11 +58,11 @@ def _check_isolation(require: bool) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()  # before the imports: torch is part of what a run costs
     from autograder import batch, outputs
     from autograder.cli import UsageError
     from autograder.intake import IntakeError, discover
 
-    started = time.monotonic()
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         raise UsageError(f"--jobs must be between 1 and 64, not {args.jobs}")
     settings = _settings(args.config)
