@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import figures, outputs, runner
+from autograder import figures, outputs, report, runner
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import SubmissionResult, sync_to_disk
@@ -98,8 +98,12 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
     global _STATE
     cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    _STATE = _WorkerState(cases, runner.case_points(cases, settings), runner.plan_calls(cases, settings),
+    plan = runner.plan_calls(cases, settings)
+    _STATE = _WorkerState(cases, runner.case_points(cases, settings), plan,
                           settings, policy_from(settings, require_sandbox), out, plots)
+    report.warm()  # what every worker needs, done once before they fork
+    if plots:
+        figures.warm([call.args for call in plan.calls if call.function == "xor.train"])
     results: list[SubmissionResult] = []
     pending = list(submissions)
     attempts: dict[str, int] = {}

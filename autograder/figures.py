@@ -29,6 +29,15 @@ def _torch_losses(X: Any, y: Any, params: dict, lr: float, epochs: int) -> np.nd
     return _REFERENCE[key]
 
 
+def warm(train_calls: list[tuple]) -> None:
+    """Compute torch's losses for the longest of these xor.train calls (X, y, params, lr,
+    epochs), the one a report plots: in the grader before it forks, once instead of once per
+    worker. Every submission of a run is trained with the same arguments."""
+    longest = max((args for args in train_calls if len(args) == 5), key=lambda a: a[4], default=None)
+    if longest is not None:
+        _torch_losses(*longest)
+
+
 def training_plots(record: dict[str, Any]) -> dict[str, str]:
     """{"loss_curve": svg, "decision_boundary": svg} for the recorded xor.train call, if any."""
     if "train" not in record:

@@ -393,6 +393,13 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
     }
 
 
+def warm() -> None:
+    """Compile every template now: in the grader before it forks its workers, this is done
+    once instead of once per worker (about 65 ms each)."""
+    for name in ENV.list_templates(extensions=["j2"]):
+        ENV.get_template(name)
+
+
 def render_feedback_html(result: SubmissionResult, settings: Settings,
                          plots: dict[str, str] | None = None) -> str:
     """The student's self-contained feedback.html (inline CSS, plots as data: URIs).
