@@ -284,28 +284,41 @@ class StudentProcess:
             self.channel = None
         return gone
 
-    def has_failed(self, function: str) -> bool:
-        """Whether calls of `function` are no longer made (it timed out, or crashed twice)."""
+    def _refusal(self, function: str) -> StudentError | None:
+        """Why calls of `function` are no longer made, if they are not: it timed out (an
+        endless loop loops again: one wait is enough) or crashed twice (a crash may depend on
+        the input, so it gets a second chance)."""
         kinds = self.failures.get(function, [])
-        return "timeout" in kinds or len(kinds) >= 2
+        if "timeout" in kinds:
+            return StudentError("timeout", f"skipped: {function} already timed out")
+        if len(kinds) >= 2:
+            return StudentError("crash", f"skipped: {function} ended the process twice already")
+        return None
+
+    def has_failed(self, function: str) -> bool:
+        """Whether calls of `function` are no longer made."""
+        return self._refusal(function) is not None
 
     def refuse_if_failed(self, function: str) -> None:
         """StudentError instead of calling a function that timed out or crashed twice already."""
-        kinds = self.failures.get(function, [])
-        if "timeout" in kinds:  # an endless loop loops again: one wait is enough
-            raise StudentError("timeout", f"skipped: {function} already timed out")
-        if len(kinds) >= 2:  # a crash may depend on the input: give it a second chance
-            raise StudentError("crash", f"skipped: {function} ended the process twice already")
+        refusal = self._refusal(function)
+        if refusal is not None:
+            raise refusal
+
+    def _running(self) -> socket.socket:
+        """The current child's channel, starting a child if none runs."""
+        if self.channel is None:
+            self._start()
+        assert self.channel is not None
+        return self.channel
 
     def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
         """Run `function` ("module.name") on `args`; return {"ok", "value"} with "modified"
         (per argument: changed in place?) and "warnings" when there are any."""
         self.refuse_if_failed(function)
-        if self.channel is None:
-            self._start()
-        assert self.channel is not None
+        channel = self._running()
         try:
-            wire.send(self.channel, {"op": "call", "function": function, "args": tuple(args)})
+            wire.send(channel, {"op": "call", "function": function, "args": tuple(args)})
         except (BrokenPipeError, ConnectionError) as exc:
             self._failed(function, "crash", counted=True)
             raise self._crash_error(function, str(exc)) from None
@@ -313,12 +326,10 @@ class StudentProcess:
 
     def stream(self, requests: list[bytes]) -> None:
         """Send encoded call requests as one plan: the child answers each, in order, unasked."""
-        if self.channel is None:
-            self._start()
-        assert self.channel is not None
+        channel = self._running()
         header = wire.encode({"op": "plan", "count": len(requests)})
         try:
-            self.channel.sendall(header + b"".join(requests))
+            channel.sendall(header + b"".join(requests))
         except (BrokenPipeError, ConnectionError):
             self._stop()  # the next read reports the crash against the call that caused it
 

@@ -114,6 +114,25 @@ def _run_child(request: dict, channel_fd: int, output_fd: int, run: str) -> NoRe
         os._exit(0)
 
 
+def _fork_child(request: dict, channel_fd: int, isolated: bool, report_fd: int = -1) -> int:
+    """Inside the child's namespaces (if `isolated`): bring Python into view for its uid,
+    prepare its run folder, fork it; return its pid. `report_fd` is closed in the child
+    (the zygote reads that pipe to its end)."""
+    if isolated and os.geteuid() == 0 and request.get("uid"):
+        _expose_python(Path(request["scratch"]))
+    run = _prepare_run_folder(request)
+    output_fd = _open_output(request)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            if report_fd >= 0:
+                os.close(report_fd)
+            _run_child(request, channel_fd, output_fd, run)
+    finally:
+        os.close(output_fd)
+    return pid
+
+
 def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
     """Enter namespaces, prepare the folder, fork the child and report its pid."""
     isolation = ""
@@ -124,14 +143,7 @@ def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
             if request.get("require_namespaces"):
                 raise
             isolation = f"none ({exc})"
-    if isolation.endswith("namespaces") and os.geteuid() == 0 and request.get("uid"):
-        _expose_python(Path(request["scratch"]))
-    run = _prepare_run_folder(request)
-    output_fd = _open_output(request)
-    pid = os.fork()
-    if pid == 0:
-        os.close(report_fd)
-        _run_child(request, channel_fd, output_fd, run)
+    pid = _fork_child(request, channel_fd, isolation.endswith("namespaces"), report_fd)
     os.write(report_fd, json.dumps({"pid": pid, "isolation": isolation}).encode())
 
 
@@ -167,22 +179,12 @@ def _spawn_here(home: namespaces.Home, request: dict, channel_fd: int) -> dict:
         isolation = home.leave()
     except OSError:
         return _spawn_through_middle(request, channel_fd)
-    output_fd = -1
     try:
-        if request.get("uid"):
-            _expose_python(Path(request["scratch"]))
-        run = _prepare_run_folder(request)
-        output_fd = _open_output(request)
-        pid = os.fork()
-        if pid == 0:
-            _run_child(request, channel_fd, output_fd, run)
-        return {"pid": pid, "isolation": isolation}
+        return {"pid": _fork_child(request, channel_fd, isolated=True), "isolation": isolation}
     except Exception as exc:  # noqa: BLE001 - the zygote must survive any failure
         return {"error": f"{type(exc).__name__}: {exc}"}
     finally:
-        for fd in (output_fd, channel_fd):
-            if fd >= 0:
-                os.close(fd)
+        os.close(channel_fd)
         home.come_back()
 
 
