@@ -191,8 +191,7 @@ def preopen(paths: Iterable[str]) -> None:
 def _add_path_rule(ruleset_fd: int, path: str, access: int) -> None:
     """Allow ``access`` beneath ``path``; silently skip paths that do not exist."""
     if path in _PREOPENED:
-        fd, is_dir = _PREOPENED[path]
-        _add_rule(ruleset_fd, path, fd, access if is_dir else access & _FILE_RIGHTS)
+        _add_rule(ruleset_fd, path, *_PREOPENED[path], access)
         return
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -201,13 +200,15 @@ def _add_path_rule(ruleset_fd: int, path: str, access: int) -> None:
     except OSError as exc:
         raise _fail(f"open {path!r}", exc.errno or errno.EIO) from exc
     try:
-        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
-        _add_rule(ruleset_fd, path, fd, access if is_dir else access & _FILE_RIGHTS)
+        _add_rule(ruleset_fd, path, fd, stat.S_ISDIR(os.fstat(fd).st_mode), access)
     finally:
         os.close(fd)
 
 
-def _add_rule(ruleset_fd: int, path: str, fd: int, access: int) -> None:
+def _add_rule(ruleset_fd: int, path: str, fd: int, is_dir: bool, access: int) -> None:
+    """Allow ``access`` beneath the opened ``fd`` (a file only gets the file rights)."""
+    if not is_dir:
+        access &= _FILE_RIGHTS
     if not access:
         return
     rule = _PathBeneathAttr(access, fd)
