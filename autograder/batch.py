@@ -102,8 +102,6 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     _STATE = _WorkerState(cases, runner.case_points(cases, settings), plan,
                           settings, policy_from(settings, require_sandbox), out, plots)
     report.warm()  # what every worker needs, done once before they fork
-    if plots:
-        figures.warm([call.args for call in plan.calls if call.function == "xor.train"])
     results: list[SubmissionResult] = []
     pending = list(submissions)
     attempts: dict[str, int] = {}

@@ -172,8 +172,29 @@ def xor_sgd_step(params, grads, lr):
     return net.params()
 
 
+_TRAINED: dict[bytes, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+
+
+def _bits(a) -> tuple:
+    a = np.asarray(a)
+    return a.dtype.str, a.shape, a.tobytes()
+
+
 def xor_train(X, y, params, lr, epochs):
-    """(final params, losses) of full-batch SGD (torch's); losses[k] before step k."""
+    """(final params, losses) of full-batch SGD (torch's); losses[k] before step k.
+
+    Remembered per run: the same few trainings are asked for by the collected cases, by
+    the call plan's recording and by every report's loss curve. Each caller gets copies.
+    """
+    key = repr((_bits(X), _bits(y), sorted((k, _bits(v)) for k, v in params.items()),
+                float(lr), int(epochs))).encode()
+    if key not in _TRAINED:
+        _TRAINED[key] = _train(X, y, params, lr, epochs)
+    final, losses = _TRAINED[key]
+    return {k: v.copy() for k, v in final.items()}, losses.copy()
+
+
+def _train(X, y, params, lr, epochs):
     net = XorNet(params)
     losses = []
     for _ in range(epochs):
