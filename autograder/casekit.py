@@ -39,12 +39,16 @@ def rng(settings: Settings, name: str) -> np.random.Generator:
 
 
 class CaseFailure(AssertionError):
-    """A failed check, with structured details for the report."""
+    """A failed check, with structured details for the report.
 
-    def __init__(self, message: str, *, arrays: tuple[np.ndarray, np.ndarray] | None = None,
-                 **details: Any) -> None:
+    `kind` names what failed: "value" (a wrong number), "shape", "type" (not an array,
+    a wrong container), "modified" (an input changed in place), "warning"."""
+
+    def __init__(self, message: str, *, kind: str = "value",
+                 arrays: tuple[np.ndarray, np.ndarray] | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.kind = kind
         self.details = details
         self.arrays = arrays  # (expected, received) of a value mismatch: for a plot, not for JSON
 
@@ -68,23 +72,24 @@ class _Module:
 
 
 class Student:
-    """The submission as the cases see it. `run(function, args, timeout)` does the real work.
+    """The submission as the cases see it. `run(function, args)` does the real work and returns
+    an `Answer`.
 
-    After each call, `modified` says which arguments the call changed in place and
-    `warnings` lists the warnings it raised (both observed in the child).
+    After each call, `modified` says which arguments the call changed in place (seen by the
+    grader in its shared memory) and `warnings` lists the warnings it raised.
     """
 
-    def __init__(self, run: Callable[[str, tuple], dict], settings: Settings) -> None:
+    def __init__(self, run: Callable[[str, tuple], Any], settings: Settings) -> None:
         self._run = run
         self.settings = settings
         self.modified: list[bool] = []
         self.warnings: list[str] = []
 
     def call(self, function: str, *args: Any) -> Any:
-        response = self._run(function, args)
-        self.modified = list(response.get("modified") or [])
-        self.warnings = list(response.get("warnings") or [])
-        return response.get("value")
+        answer = self._run(function, args)
+        self.modified = list(answer.modified)
+        self.warnings = list(answer.warnings)
+        return answer.value
 
     def __getattr__(self, module: str) -> _Module:
         if module.startswith("_"):
@@ -92,8 +97,32 @@ class Student:
         return _Module(self, module)
 
 
+def shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array (or of a regular nested list), None for anything else."""
+    if isinstance(value, np.ndarray):
+        return tuple(value.shape)
+    try:
+        return tuple(np.shape(value)) if isinstance(value, (list, tuple, int, float)) else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _shape(value: Any) -> str:
     return str(tuple(value.shape)) if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def as_float_array(got: Any, what: str) -> np.ndarray:
+    """`got` (an array, a number, or a list of numbers) as a float64 array; CaseFailure if it
+    is none of those. For values a case reads before it can compare them."""
+    if isinstance(got, np.ndarray) and got.dtype.kind in "biuf":
+        return got.astype(np.float64)
+    try:
+        array = np.asarray(got, dtype=np.float64) if isinstance(got, (list, tuple, int, float)) else None
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or isinstance(got, bool):
+        raise CaseFailure(f"{what}: expected numbers, got {_describe(got)}", kind="type")
+    return array
 
 
 def as_array(got: Any, what: str, expected: np.ndarray) -> np.ndarray:
@@ -105,7 +134,7 @@ def as_array(got: Any, what: str, expected: np.ndarray) -> np.ndarray:
     if isinstance(got, (int, float)) and not isinstance(got, bool) and expected.ndim == 0:
         return np.asarray(got, dtype=np.float64)
     raise CaseFailure(
-        f"{what}: expected an array of shape {tuple(expected.shape)}, got {_describe(got)}",
+        f"{what}: expected an array of shape {tuple(expected.shape)}, got {_describe(got)}", kind="type",
         expected_shape=tuple(expected.shape), got_type=_describe(got),
     )
 
@@ -178,11 +207,11 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
     base = {"expected_shape": tuple(expected.shape), "got_shape": tuple(got.shape),
             "got_dtype": str(got.dtype), "what": what}
     if got.dtype.kind not in "biufc":
-        raise CaseFailure(f"{what}: dtype {got.dtype} is not numeric", **base)
+        raise CaseFailure(f"{what}: dtype {got.dtype} is not numeric", kind="type", **base)
     if got.shape != expected.shape:
         hint = matching_mistake(got, mistakes or {}, tol, expected)
         raise CaseFailure(
-            f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}",
+            f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}", kind="shape",
             hint=hint, **base,
         )
     summary = error_summary(got, expected)
@@ -203,7 +232,7 @@ def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
     changed = [n for n, flag in zip(names, student.modified, strict=False) if flag]
     if changed:
         raise CaseFailure(
-            f"the call modified its input {', '.join(changed)} in place",
+            f"the call modified its input {', '.join(changed)} in place", kind="modified",
             hint="an input was modified in place: work on a copy (x = x.copy()) or build new arrays",
         )
 
@@ -212,7 +241,7 @@ def check_no_warnings(student: Student) -> None:
     """Fail if the last call raised warnings (overflow in exp, division by zero, ...)."""
     if student.warnings:
         raise CaseFailure(
-            f"the call raised a warning: {student.warnings[0]}",
+            f"the call raised a warning: {student.warnings[0]}", kind="warning",
             hint="a warning means an intermediate overflowed or divided by zero: "
                  "use a numerically stable form",
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Settings
-from autograder.results import FILE_KINDS, SubmissionResult, dump_json, write_atomic
+from autograder.results import SubmissionResult, dump_json, write_atomic
 from autograder.spec import FUNCTIONS
 
 GRADES_HEADER = ["id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late",
@@ -17,34 +17,17 @@ GRADES_HEADER = ["id", "score", "max_score", "percent", "status", "lms_name", "l
 SANDBOX_NOTE = "Your code ran in a sandbox with NumPy only: torch is not available to student code."
 
 
-def _test_output(case, settings: Settings) -> str:
-    """The text a student sees for one case: hidden failures keep their inputs and values private."""
-    if case.passed:
-        return f"Passed: {case.checked}."
-    hint = case.details.get("hint") if case.details else None
-    if case.hidden and not settings.reveal_hidden_details:
-        text = f"Hidden check failed: {case.checked}."
-        if case.kind in FILE_KINDS:
-            text += f" ({case.kind}: {case.message})"
-        elif case.kind != "assertion":
-            text += f" ({case.kind})"
-        return text + (f"\nLikely mistake: {hint}" if hint else "")
-    text = f"Failed: {case.checked}.\n{case.message}"
-    return text + (f"\nLikely mistake: {hint}" if hint else "")
-
-
 def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, Any]:
     """The results.json of Gradescope's autograder specification (plus extra_data)."""
     tests = [{
-        "name": case.name if not case.hidden or settings.reveal_hidden_details or case.passed
-        else f"{case.function}: hidden case {i}",
+        "name": case.name,
         "score": case.score,
         "max_score": case.max_score,
         "status": "passed" if case.passed else "failed",
-        "output": _test_output(case, settings),
+        "output": case.student_text(settings.reveal_hidden_details),
         "visibility": settings.hidden_visibility if case.hidden else settings.public_visibility,
         "tags": [case.function],
-    } for i, case in enumerate(result.cases, 1)]
+    } for case in result.cases]
     lines = [result.summary(), SANDBOX_NOTE, *result.notes]
     lines += [f"{module}.py: {why}" for module, why in result.problems.items()]
     return {

@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from autograder.config import Settings
-from autograder.results import FILE_KINDS, CaseResult, SubmissionResult
+from autograder.results import KIND_TEXT, CaseResult, SubmissionResult
 from autograder.spec import module_of
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -41,17 +41,6 @@ SLOWEST, TOP_MISTAKES, BINS = 5, 15, 10
 #: Functions named in plain_summary's "To fix" line.
 PLAIN_LIST = 5
 
-#: Why a case failed, in words, by CaseResult.kind.
-KIND_TEXT = {
-    "assertion": "the returned value is wrong",
-    "timeout": "the call took too long (an endless loop, or far too much work?)",
-    "crash": "the process running your code crashed (out of memory?)",
-    "exception": "your function raised an exception",
-    "not_implemented": "not implemented yet (the stub still raises NotImplementedError)",
-    "import": "the module could not be imported",
-    "missing": "the function is missing from your module",
-    "return": "the returned value could not be sent back (not an array or a number?)",
-}
 #: Alt text and caption of the plots that are not about one function.
 PLOT_TEXT = {
     "loss_curve": (
@@ -302,22 +291,13 @@ def _errors(details: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _case_view(case: CaseResult, settings: Settings) -> CaseView:
-    """What the student may see of one case."""
-    concealed = case.hidden and not settings.reveal_hidden_details
+    """What the student may see of one case (the rule is `CaseResult.shown`)."""
+    shown = case.shown(settings.reveal_hidden_details)
     points = f"{_num(case.score)} / {_num(case.max_score)}"
-    label = "hidden check" if concealed else _printable(case.label)
-    if case.passed:
-        return CaseView(label, _printable(case.checked), True, case.hidden, concealed, points)
-    details = case.details or {}
-    hint = _printable(details.get("hint") or "")
-    why = KIND_TEXT.get(case.kind, "the check failed")
-    if concealed:
-        message = _printable(case.message) if case.kind in FILE_KINDS else ""
-        return CaseView(label, _printable(case.checked), False, True, True, points, case.kind, why,
-                        message, hint)
-    return CaseView(label, _printable(case.checked), False, case.hidden, False, points, case.kind, why,
-                    _printable(case.message), hint, _comparison(details), _errors(details),
-                    _printable(details.get("detail") or ""))
+    return CaseView(_printable(shown.label), _printable(shown.checked), shown.passed, case.hidden,
+                    shown.concealed, points, case.kind if not shown.passed else "", shown.why,
+                    _printable(shown.message), _printable(shown.hint), _comparison(shown.details),
+                    _errors(shown.details), _printable(shown.traceback))
 
 
 def _data_uri(plot: Any) -> str:
@@ -472,7 +452,7 @@ def _mistake_key(case: CaseResult) -> tuple[str, bool]:
     hint = (case.details or {}).get("hint")
     if hint:
         return _printable(hint), True
-    if case.kind == "assertion":
+    if case.kind == "value":
         return "wrong value that matches no known mistake", False
     return f"{case.kind or 'failure'}: {KIND_TEXT.get(case.kind, 'the check failed')}", False
 

@@ -12,9 +12,57 @@ from typing import Any
 
 from autograder.spec import FUNCTIONS
 
-#: Failure kinds whose message is about the student's file, not about a case's inputs:
-#: shown to students even for hidden cases.
+#: Failure kinds whose message is about the student's file, not about a case's inputs.
 FILE_KINDS = ("import", "missing", "not_implemented")
+
+#: Why a case failed, in words, by CaseResult.kind: the headline of a failure.
+KIND_TEXT = {
+    "value": "the returned value is wrong",
+    "shape": "the returned value has the wrong shape",
+    "type": "the returned value is not what was asked for (not an array, or a wrong container)",
+    "modified": "the function modified an input in place",
+    "warning": "the function raised a warning (an overflow or a division by zero?)",
+    "timeout": "the call took too long (an endless loop, or far too much work?)",
+    "crash": "the process running your code crashed (out of memory?)",
+    "exception": "your function raised an exception",
+    "not_implemented": "not implemented yet (the stub still raises NotImplementedError)",
+    "import": "the module could not be imported",
+    "missing": "the function is missing from your module",
+    "return": "the returned value could not be sent back (not an array or a number, or far too large?)",
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a student may see of one case: the one place the visibility rule is applied.
+
+    A hidden case's failure shows what was checked, on what kind of input (its label,
+    which names no values), why it failed in words, and the hint of a known mistake
+    (the grader's own text). Never its message, details or traceback: those hold the
+    inputs and values, or text that student code produced while holding them.
+    """
+
+    label: str
+    checked: str
+    passed: bool
+    concealed: bool
+    why: str = ""
+    message: str = ""
+    hint: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    traceback: str = ""
+
+    def text(self) -> str:
+        """The case as plain text (results.json's `output`, nbgrader, the terminal)."""
+        if self.passed:
+            return f"Passed: {self.checked}."
+        head = f"{'Hidden check failed' if self.concealed else 'Failed'}: {self.checked} ({self.label})"
+        lines = [f"{head}: {self.why}."]
+        if self.message:
+            lines.append(self.message)
+        if self.hint:
+            lines.append(f"Likely mistake: {self.hint}")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -28,13 +76,33 @@ class CaseResult:
     max_score: float
     passed: bool
     hidden: bool
-    kind: str = ""         # why it failed: assertion, timeout, crash, exception, import, missing, return
+    kind: str = ""         # why it failed: a key of KIND_TEXT
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return f"{self.function}: {self.label}"
+
+    def shown(self, reveal_hidden: bool = False) -> Shown:
+        """What the student may see of this case (see `Shown`)."""
+        concealed = self.hidden and not reveal_hidden
+        if self.passed:
+            return Shown(self.label, self.checked, True, concealed)
+        details = self.details or {}
+        why = KIND_TEXT.get(self.kind, "the check failed")
+        hint = str(details.get("hint") or "")
+        if concealed:
+            return Shown(self.label, self.checked, False, True, why, hint=hint)
+        return Shown(self.label, self.checked, False, False, why, self.message, hint,
+                     {k: v for k, v in details.items() if k not in ("hint", "detail")},
+                     str(details.get("detail") or ""))
+
+    def student_text(self, reveal_hidden: bool = False) -> str:
+        return self.shown(reveal_hidden).text()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
 
 
 @dataclass
@@ -48,7 +116,8 @@ class SubmissionResult:
     problems: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     isolation: list[str] = field(default_factory=list)
-    output: str = ""
+    output: str = ""               # what student code printed before any hidden case: may be shown
+    private_output: str = ""       # what it printed from the first hidden case on: instructor only
     status: str = "graded"         # "graded", or "error" when grading itself failed
     error: str = ""
 
@@ -85,7 +154,7 @@ class SubmissionResult:
         Not `dataclasses.asdict`, which deep-copies every value: a third of writing a report.
         """
         data = dict(vars(self))
-        data["cases"] = [dict(vars(case)) for case in self.cases]
+        data["cases"] = [case.to_dict() for case in self.cases]
         return data
 
     @classmethod

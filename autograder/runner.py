@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from autograder import callplan
-from autograder.callplan import Plan, Prefetcher
+from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
-from autograder.sandbox.session import Sandbox, SandboxUnavailable, StudentError, StudentProcess
-from autograder.spec import FUNCTIONS, module_of
+from autograder.sandbox.protocol import Answer, Process, StudentError
+from autograder.sandbox.session import Sandbox, SandboxUnavailable
+from autograder.spec import FUNCTIONS, MODULES, module_of
 
 PACKAGE = Path(__file__).resolve().parent
 HIDDEN = PACKAGE / "hidden"
@@ -107,7 +108,10 @@ def collect(folders: list[Path]) -> list[GradedCase]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
     if collector.errors or code not in (0, pytest.ExitCode.OK):
         raise CollectionError("could not collect the graded cases:\n" + "\n".join(collector.errors))
-    return [_to_case(item) for item in collector.items]
+    cases = [_to_case(item) for item in collector.items]
+    # public cases first: whatever the child prints or raises before it has seen a hidden
+    # input may be shown to the student, nothing after
+    return sorted(cases, key=lambda case: case.hidden)
 
 
 def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
@@ -124,32 +128,35 @@ def plan_calls(cases: list[GradedCase], settings: Settings) -> Plan:
 
 
 class _Calls:
-    """Runs calls for one submission: intake problems, the time budget, then the sandbox
-    (answered from the streamed plan where the call is a planned one)."""
+    """Runs calls for one submission: unusable modules, the time budget, then the sandbox
+    (answered from the case's streamed batch where the call is a planned one)."""
 
-    def __init__(self, process: StudentProcess, plan: Plan, problems: dict[str, str], settings: Settings,
-                 record: dict | None = None) -> None:
-        self.problems, self.settings = problems, settings
+    def __init__(self, process: Process, settings: Settings, record: dict | None = None) -> None:
+        self.process, self.settings = process, settings
         self.deadline = time.monotonic() + settings.submission_timeout
         self.record = record
-        self.prefetcher = Prefetcher(process, plan, self._timeout_of, set(problems))
+        self.hidden = False
+        if hasattr(process, "timeout_of"):
+            process.timeout_of = self._timeout_of
 
     def _timeout_of(self, function: str) -> float:
-        return min(self.settings.timeout_for(function), self.deadline - time.monotonic())
+        return max(0.0, min(self.settings.timeout_for(function), self.deadline - time.monotonic()))
 
-    def __call__(self, function: str, args: tuple) -> dict:
+    def __call__(self, function: str, args: tuple) -> Answer:
         module = module_of(function)
-        if module in self.problems:
-            raise StudentError("import", f"{module}.py is unusable: {self.problems[module]}")
+        why = self.process.unusable(module)
+        if why is not None:
+            raise StudentError("missing" if why.startswith("missing") else "import",
+                               f"{module}.py is unusable: {why}")
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StudentError(
                 "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
             )
-        response = self.prefetcher.call(function, args)
-        if self.record is not None and function == "xor.train":
-            self._record_training(args, response.get("value"))
-        return response
+        answer = self.process.ask(function, args, self._timeout_of(function))
+        if self.record is not None and function == "xor.train" and not self.hidden:
+            self._record_training(args, answer.value)
+        return answer
 
     def _record_training(self, args: tuple, value: object) -> None:
         """Keep the longest training run: the report plots it."""
@@ -158,23 +165,27 @@ class _Calls:
             self.record["train"] = (args, value)
 
 
+class GraderFault(RuntimeError):
+    """A case's own code failed: the grader's fault, never the student's."""
+
+
 def _verdict(case: GradedCase, points: float, student: Student, record: dict | None) -> CaseResult:
     result = CaseResult(case.function, case.label, case.checked, 0.0, points,
                         False, case.hidden)
     try:
         case.run(student)
     except CaseFailure as exc:
-        result.kind, result.message, result.details = "assertion", exc.message, exc.details
+        result.kind, result.message, result.details = exc.kind, exc.message, exc.details
         if record is not None and exc.arrays is not None and not case.hidden:
             record.setdefault("mismatch", {}).setdefault(case.function, exc.arrays)
     except StudentError as exc:
         result.kind, result.message = exc.kind, exc.message
         result.details = {"detail": exc.detail} if exc.detail else {}
-    except AssertionError as exc:
-        result.kind, result.message = "assertion", str(exc) or "check failed"
-    except Exception as exc:  # noqa: BLE001 - a student value the case did not expect
-        result.kind = "assertion"
-        result.message = f"the returned value could not be checked ({type(exc).__name__}: {exc})"
+    except SandboxUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug in the case or the grader, not the student's
+        raise GraderFault(f"{case.function}, case {case.label!r}: the grader's own check failed "
+                          f"({type(exc).__name__}: {exc})") from exc
     else:
         result.passed, result.score = True, points
     return result
@@ -185,25 +196,34 @@ def grade_submission(submission: Submission, cases: list[GradedCase], points: li
                      plan: Plan | None = None) -> SubmissionResult:
     """Grade one submission in its own sandboxed child; never raises for student faults.
 
+    A fault of the grader itself (the sandbox cannot start a child, a case's own code
+    fails) makes the submission's status "error": it could not be graded.
+
     `record`, when given, receives {"train": (args, value)} of the longest xor.train call
-    and {"mismatch": {function: (expected, received)}} of each function's first visible
-    wrong value: what the report plots.
+    made before any hidden case and {"mismatch": {function: (expected, received)}} of each
+    function's first visible wrong value: what the report plots.
     """
     started = time.monotonic()
     result = SubmissionResult(submission.id, notes=list(submission.notes),
                               problems=dict(submission.problems), meta=dict(submission.meta))
-    process = sandbox.open(submission.sources)
+    process = sandbox.open(submission.sources, tuple(MODULES), submission.problems)
+    plan = plan or Plan()
     try:
-        calls = _Calls(process, plan or Plan(), submission.problems, settings, record)
+        calls = _Calls(process, settings, record)
         student = Student(calls, settings)
         for index, (case, case_points) in enumerate(zip(cases, points, strict=True)):
-            calls.prefetcher.begin_case(index)
+            if case.hidden and not calls.hidden:
+                process.enter_hidden()
+                calls.hidden = True
+            process.begin_case(plan.case(index))
             result.cases.append(_verdict(case, case_points, student, record))
-        result.isolation = process.isolation
-    except SandboxUnavailable as exc:
+        result.isolation = list(process.isolation)
+        result.problems.update({m: why for m, why in process.problems().items() if m not in result.problems})
+    except (SandboxUnavailable, GraderFault) as exc:
         result.status, result.error = "error", str(exc)
     finally:
-        result.output = process.output()
+        result.output = process.output("visible")
+        result.private_output = process.output("private")
         process.close()
     result.execution_time = round(time.monotonic() - started, 3)
     return result

@@ -24,7 +24,8 @@ import pytest
 from conftest import ROOT
 
 from autograder.cli import main
-from autograder.commands import nbgrader as nbg
+from autograder.notebook import build as nbg
+from autograder.notebook import kernel, service
 from autograder.config import load
 from autograder.spec import FUNCTIONS, MODULES
 from autograder.stubs import BEGIN, END, strip_markers
@@ -109,9 +110,9 @@ def test_public_checks_run_in_process():
     reference, stub = {}, {}
     exec(strip_markers(source), reference)
     exec(source.replace("return np.maximum(z, 0)", "return z"), stub)
-    nbg.Grade("activations.relu", reference).public()
+    kernel.Grade("activations.relu", reference).public()
     with pytest.raises(AssertionError, match="public check"):
-        nbg.Grade("activations.relu", stub).public()
+        kernel.Grade("activations.relu", stub).public()
 
 
 def _nbgrader(course: Path, *args: str) -> float:
@@ -172,7 +173,7 @@ def round_trip(course) -> dict[str, float]:
     try:
         times["autograde"] = _nbgrader(course, "autograde", NAME)
     finally:
-        nbg.stop_service()
+        service.stop_service()
     times["generate_feedback"] = _nbgrader(course, "generate_feedback", NAME)
     print("nbgrader round trip:", json.dumps({k: round(v, 1) for k, v in times.items()}))
     return times

@@ -5,7 +5,7 @@ import pytest
 
 from autograder import oracle
 from autograder.articles import SEED_PARAMS, XOR_X, XOR_Y
-from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
+from autograder.casekit import Case, CaseFailure, as_float_array, check_unchanged, graded, rng
 from autograder.config import load
 
 SETTINGS = load()
@@ -168,7 +168,7 @@ def _unpack_train(got):
         raise CaseFailure(f"expected a tuple (params, losses), got {type(got).__name__}")
     params, losses = got
     if isinstance(losses, list):
-        losses = np.array(losses, dtype=np.float64)
+        losses = as_float_array(losses, "losses")
     return params, losses
 
 

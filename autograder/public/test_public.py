@@ -12,7 +12,7 @@ from autograder.articles import (
     XOR_Y,
     Y_HAT_00,
 )
-from autograder.casekit import CaseFailure, check_array, check_unchanged, graded
+from autograder.casekit import CaseFailure, as_float_array, check_array, check_unchanged, graded, shape_of
 from autograder.config import Tolerance
 
 EXACT = Tolerance(rtol=1e-9, atol=1e-12)
@@ -167,8 +167,8 @@ def test_classifier_gradients_shapes(student):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise CaseFailure("expected a tuple (grad_W, grad_b)")
     check_array(got[1], [-0.23543461, 0.41372283, -0.17828822], what="grad_b", tol=ARTICLE)
-    if np.shape(got[0]) != (3, 3):
-        raise CaseFailure(f"grad_W: expected shape (3, 3), got {np.shape(got[0])}")
+    if shape_of(got[0]) != (3, 3):
+        raise CaseFailure(f"grad_W: expected shape (3, 3), got {shape_of(got[0])}")
 
 
 @graded("xor.forward", hidden=False)
@@ -185,8 +185,8 @@ def test_gradients_keys(student):
     if not isinstance(got, dict) or set(got) != set(SEED_PARAMS):
         raise CaseFailure(f"expected a dict with keys {sorted(SEED_PARAMS)}")
     for key, value in SEED_PARAMS.items():
-        if np.shape(got[key]) != value.shape:
-            raise CaseFailure(f"{key}: expected shape {value.shape}, got {np.shape(got[key])}")
+        if shape_of(got[key]) != value.shape:
+            raise CaseFailure(f"{key}: expected shape {value.shape}, got {shape_of(got[key])}")
 
 
 @graded("xor.sgd_step", hidden=False)
@@ -206,7 +206,7 @@ def test_train_first_loss(student):
     got = student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, 0.5, 3)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise CaseFailure("expected a tuple (params, losses)")
-    losses = np.asarray(got[1], dtype=np.float64)
+    losses = as_float_array(got[1], "losses")
     if losses.shape != (3,):
         raise CaseFailure(f"losses: expected 3 values (one per epoch), got shape {losses.shape}")
     check_array(losses[0], 0.25699697, what="losses[0]", tol=ARTICLE)

@@ -1,9 +1,14 @@
-"""The student side of the boundary: import the student's modules lazily and serve calls.
+"""The student side of the boundary: import the student's modules, then serve calls.
 
 This code runs inside the sandboxed child, after confinement. It is not trusted
 by the grader: it only turns calls into values. Everything it sends back goes
 through `wire.encode`, which refuses anything but plain arrays and numbers, and
-the verdict is decided on the other side.
+the verdict is decided on the other side (see `protocol`).
+
+The modules are imported when the grader says `Load`, before any call: whatever a
+module does at import time happens before it could have seen any case's inputs.
+A module that is missing, unusable or broken is still importable as a placeholder,
+so `from losses import mse` in xor.py works and only calling `mse` fails.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import wire
-from autograder.spec import MODULES  # imported before confinement: the grader is unreadable after
+from autograder.sandbox import protocol, wire
+from autograder.sandbox.protocol import Failure
 
-MAX_TEXT = 4000
 #: The package name student modules are imported under (besides their bare names).
 PACKAGE = "exercises"
-MAX_WARNINGS = 5
+MAX_TEXT = protocol.MAX_TEXT
+ARENA_FD = 4
 
 
 class TorchBlocker:
@@ -45,17 +50,25 @@ class TorchBlocker:
         return None
 
 
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message`, even when the exception's own __str__ fails or is huge."""
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a student exception whose __str__ raises
+        text = "(its message could not be shown)"
+    name = type(exc).__name__ if isinstance(type(exc).__name__, str) else "Exception"
+    return f"{name}: {text[:MAX_TEXT]}" if text else name
+
+
 def _student_traceback(exc: BaseException, folder: str) -> str:
     """The traceback limited to frames in the student's own files, paths made relative."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
-    lines = [f'  {f.filename[len(folder):].lstrip("/")}, line {f.lineno}, in {f.name}\n'
-             f"    {f.line or ''}" for f in frames]
-    tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return ("\n".join(lines[-8:]) + "\n" + tail).strip()[-MAX_TEXT:]
-
-
-def _error(kind: str, message: str, detail: str = "") -> dict:
-    return {"ok": False, "kind": kind, "message": message[:MAX_TEXT], "detail": detail[:MAX_TEXT]}
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
+        lines = [f'  {f.filename[len(folder):].lstrip("/")}, line {f.lineno}, in {f.name}\n'
+                 f"    {f.line or ''}" for f in frames]
+    except BaseException:  # noqa: BLE001 - a traceback that cannot be read costs only its detail
+        lines = []
+    return ("\n".join(lines[-8:]) + "\n" + describe_exception(exc)).strip()[-MAX_TEXT:]
 
 
 class SiblingLoader(importlib.abc.Loader):
@@ -79,7 +92,7 @@ class SiblingLoader(importlib.abc.Loader):
         except BaseException as exc:  # noqa: BLE001 - any failure at import costs this module
             failure = _import_error(_short(name), exc, self.folder)
             self.failures[name] = failure
-            module.__getattr__ = _unavailable(_short(name), failure["message"])
+            module.__getattr__ = _unavailable(_short(name), failure.message)
 
 
 class _EmptyPackage(importlib.abc.Loader):
@@ -112,14 +125,14 @@ def _unavailable(module: str, reason: str):
     return __getattr__
 
 
-def _import_error(name: str, exc: BaseException, folder: str) -> dict:
+def _import_error(name: str, exc: BaseException, folder: str) -> Failure:
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(folder):
         where = f"{exc.filename[len(folder):].lstrip('/')}, line {exc.lineno}"
-        return _error("import", f"{name}.py does not parse: {exc.msg} ({where})", (exc.text or "").rstrip())
+        return Failure("import", f"{name}.py does not parse: {exc.msg} ({where})", (exc.text or "").rstrip())
     if isinstance(exc, SystemExit):
-        return _error("import", f"{name}.py called sys.exit({exc.code!r}) while being imported")
-    return _error("import", f"importing {name}.py raised {type(exc).__name__}: {exc}",
-                  _student_traceback(exc, folder))
+        return Failure("import", f"{name}.py called sys.exit() while being imported")
+    return Failure("import", f"importing {name}.py raised {describe_exception(exc)}",
+                   _student_traceback(exc, folder))
 
 
 class SiblingFinder(importlib.abc.MetaPathFinder):
@@ -131,51 +144,82 @@ class SiblingFinder(importlib.abc.MetaPathFinder):
     import softmax`, whichever their own layout taught them.
     """
 
-    def __init__(self, names: set[str], folder: str, failures: dict[str, dict]) -> None:
-        self.names, self.folder, self.failures = names, folder, failures
+    def __init__(self, names: set[str], folder: str, failures: dict[str, Failure],
+                 unusable: dict[str, str]) -> None:
+        self.names, self.folder, self.failures, self.unusable = names, folder, failures, unusable
 
     def find_spec(self, name: str, path: Any = None, target: Any = None):  # noqa: ANN201
         if name == PACKAGE:
             spec = importlib.machinery.ModuleSpec(name, _EmptyPackage(), is_package=True)
             spec.submodule_search_locations = [self.folder]
             return spec
-        if _short(name) not in self.names or name not in (_short(name), f"{PACKAGE}.{_short(name)}"):
+        short = _short(name)
+        if short not in self.names or name not in (short, f"{PACKAGE}.{short}"):
             return None
-        location = os.path.join(self.folder, f"{_short(name)}.py")
-        if not os.path.isfile(location):
-            return None
+        location = os.path.join(self.folder, f"{short}.py")
+        if short in self.unusable or not os.path.isfile(location):
+            reason = self.unusable.get(short, f"{short}.py is missing")
+            return importlib.machinery.ModuleSpec(name, _Placeholder(short, reason))
         spec = importlib.util.spec_from_file_location(name, location)
         spec.loader = SiblingLoader(spec.loader, self.failures, self.folder)
         return spec
 
 
+class _Placeholder(importlib.abc.Loader):
+    """A module that could not be used (missing, rejected, or it hung at import): importable,
+    but each of its functions fails with the reason when called."""
+
+    def __init__(self, module: str, reason: str) -> None:
+        self.module, self.reason = module, reason
+
+    def create_module(self, spec):  # noqa: ANN001 - importlib protocol
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__getattr__ = _unavailable(self.module, self.reason)
+
+
 class Modules:
-    """The student's modules, each imported on first use; an import failure is remembered."""
+    """The student's modules: imported on `load`, each failure remembered with its reason."""
 
-    def __init__(self, folder: str, names: set[str] | None = None) -> None:
+    def __init__(self, folder: str, names: tuple[str, ...], unusable: dict[str, str]) -> None:
         self.folder = folder
-        self.failed: dict[str, dict] = {}
-        sys.meta_path.insert(0, SiblingFinder(set(names or MODULES), folder, self.failed))
+        self.failed: dict[str, Failure] = {}
+        self.unusable = dict(unusable)
+        sys.meta_path.insert(0, SiblingFinder(set(names), folder, self.failed, self.unusable))
 
-    def get(self, name: str) -> types.ModuleType | dict:
-        """The module `name` (imported inside the `exercises` package), or its import error."""
+    def load(self, name: str) -> Failure | None:
+        """Import module `name` (inside the `exercises` package); why it is unusable, if it is."""
+        if name in self.unusable:
+            reason = self.unusable[name]
+            return Failure("missing" if reason.startswith("missing") else "import", reason)
         full = f"{PACKAGE}.{name}"
         try:
-            module = importlib.import_module(full)
-        except BaseException as exc:  # noqa: BLE001 - e.g. the file is missing
-            return self.failed.setdefault(full, _import_error(name, exc, self.folder))
-        return self.failed.get(full, module)
+            importlib.import_module(full)
+        except BaseException as exc:  # noqa: BLE001 - e.g. a hook student code installed
+            self.failed.setdefault(full, _import_error(name, exc, self.folder))
+        return self.failed.get(full)
+
+    def get(self, name: str) -> types.ModuleType | Failure:
+        """The module `name`, or why it is unusable."""
+        failure = self.load(name)
+        return failure if failure is not None else sys.modules[f"{PACKAGE}.{name}"]
 
 
 def _changed(before: tuple, after: tuple) -> list[bool]:
-    """Per argument: did the call change it in place? (arrays, and arrays inside dicts)"""
+    """Per argument: did the call change it in place? (arrays, and arrays inside dicts)
+
+    Reported to the grader, which trusts a True (it only costs the student); the
+    grader checks the arrays themselves in its shared memory, so a False proves nothing.
+    """
     flags = []
     for old, new in zip(before, after, strict=True):
         if isinstance(old, np.ndarray):  # bit for bit: cheaper than array_equal, NaN-safe
             flags.append(not (isinstance(new, np.ndarray) and old.dtype == new.dtype
                               and old.shape == new.shape and old.tobytes() == new.tobytes()))
         elif isinstance(old, dict):
-            flags.append(any(_changed((old[k],), (new.get(k),))[0] for k in old))
+            flags.append(not isinstance(new, dict) or list(old) != list(new)
+                         or any(_changed((old[k],), (new.get(k),))[0] for k in old))
         else:
             flags.append(False)
     return flags
@@ -192,84 +236,109 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-def call(modules: Modules, function: str, args: tuple) -> dict:
-    """Run one student function; return a response (value or error); never raises."""
+def call(modules: Modules, call_id: int, function: str, args: tuple) -> dict:
+    """Run one student function; return its response message; never raises."""
     module_name, _, name = function.partition(".")
     module = modules.get(module_name)
-    if isinstance(module, dict):
-        return module
+    if isinstance(module, Failure):
+        return protocol.raised(call_id, module)
     target = getattr(module, name, None)
     if not callable(target):
-        return _error("missing", f"{module_name}.py defines no function {name}")
+        return protocol.raised(call_id, Failure("missing", f"{module_name}.py defines no function {name}"))
     before = _snapshot(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             value = target(*args)
-        except SystemExit as exc:
-            return _error("exception", f"{function} called sys.exit({exc.code!r})")
+        except SystemExit:
+            return protocol.raised(call_id, Failure("exception", f"{function} called sys.exit()"))
         except NotImplementedError:
             message = f"{function} is not implemented yet (it raises NotImplementedError)"
-            return _error("not_implemented", message)
+            return protocol.raised(call_id, Failure("not_implemented", message))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            trace = _student_traceback(exc, modules.folder)
-            return _error("exception", f"{type(exc).__name__}: {exc}", trace)
-    response = {"ok": True, "value": value}
-    modified = _changed(before, args)
-    if any(modified):  # left out when empty: most calls change nothing and warn of nothing
-        response["modified"] = modified
-    if caught:
-        response["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:MAX_WARNINGS]]
-    return response
+            return protocol.raised(call_id, Failure("exception", describe_exception(exc),
+                                                    _student_traceback(exc, modules.folder)))
+    notes = [f"{w.category.__name__}: {w.message}" for w in caught[:protocol.MAX_WARNINGS]]
+    return protocol.returned(call_id, value, _changed(before, args), notes)
 
 
-def encode_response(function: str, response: dict) -> bytes:
-    """The response as a frame; a value that may not cross becomes an error response."""
+def encode_response(function: str, call_id: int, response: dict) -> bytes:
+    """The response as a frame; a value that may not cross becomes a Raised response."""
     try:
         return wire.encode(response)
     except wire.WireError as exc:
-        return wire.encode(_error("return", f"{function} returned {exc}" if str(exc).startswith("a")
-                                  else f"{function}: {exc}"))
+        text = f"{function} returned {exc}" if str(exc).startswith("a") else f"{function}: {exc}"
     except MemoryError:
-        return wire.encode(_error("return", f"{function} returned a value too large to send"))
+        text = f"{function} returned a value too large to send"
+    except Exception as exc:  # noqa: BLE001 - e.g. a value whose conversion raises
+        text = f"{function} returned a value that could not be sent ({describe_exception(exc)})"
+    return wire.encode(protocol.raised(call_id, Failure("return", text)))
 
 
-MAX_PLAN = 10_000  # calls in one plan
+MAX_BATCH = 10_000  # calls in one batch
 
 
-def _requests(reader: wire.Reader, request: Any) -> list[Any] | None:
-    """The call requests that `request` stands for: itself, or the plan it announces, read
-    whole before any call runs (so the grader never blocks sending while the child writes).
-    None when the grader said goodbye or sent something unreadable."""
-    if not isinstance(request, dict):
-        return None
-    if request.get("op") == "call":
-        return [request]
-    count = request.get("count")
-    if request.get("op") != "plan" or type(count) is not int or not 0 <= count <= MAX_PLAN:
-        return None
-    try:
-        return [reader.receive() for _ in range(count)]
-    except (wire.ChannelClosed, wire.WireError):
-        return None
+class Server:
+    """Answers the grader's messages on `channel` until it closes or sends something unknown."""
 
+    def __init__(self, channel: socket.socket, folder: str, arena: Any = None) -> None:
+        self.channel, self.folder = channel, folder
+        self.reader = wire.Reader(channel, arena=arena)
+        self.modules: Modules | None = None
+        self.pid = os.getpid()
 
-def serve(channel: socket.socket, folder: str) -> None:
-    """Answer call requests, single or in plans, on `channel` until it closes or says goodbye."""
-    modules = Modules(folder)
-    reader = wire.Reader(channel)
-    while True:
-        try:
-            requests = _requests(reader, reader.receive())
-        except (wire.ChannelClosed, wire.WireError):
-            return
-        if requests is None:
-            return
-        for request in requests:
-            if not isinstance(request, dict) or request.get("op") != "call":
+    def send(self, message: bytes) -> None:
+        """Send a frame, unless this is a copy of the child that student code forked: a copy
+        must never speak on the grader's channel, so it leaves at once."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.getpid() != self.pid:
+            os._exit(0)
+        self.channel.sendall(message)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = self.reader.receive()
+            except (wire.ChannelClosed, wire.WireError):
                 return
+            if not isinstance(message, dict):
+                return
+            if message.get("op") == "load" and self.modules is None:
+                self.load(message)
+            elif message.get("op") == "batch" and self.modules is not None:
+                if not self.batch(message.get("count")):
+                    return
+            else:
+                return
+
+    def load(self, message: dict) -> None:
+        names = tuple(str(m) for m in message.get("modules") or ())
+        self.modules = Modules(self.folder, names, dict(message.get("unusable") or {}))
+        for name in names:
+            failure = self.modules.load(name)
+            self.send(wire.encode(protocol.loaded(name, failure)))
+
+    def batch(self, count: Any) -> bool:
+        """Read a whole batch before running any of it (the grader never blocks sending while
+        the child writes), then answer each call in turn; False if the batch is malformed."""
+        if type(count) is not int or not 0 <= count <= MAX_BATCH:
+            return False
+        try:
+            calls = [self.reader.receive() for _ in range(count)]
+        except (wire.ChannelClosed, wire.WireError):
+            return False
+        for request in calls:
+            if not (isinstance(request, dict) and request.get("op") == "call"
+                    and type(request.get("id")) is int):
+                return False
             function = str(request.get("function"))
-            response = call(modules, function, tuple(request.get("args") or ()))
-            sys.stdout.flush()
-            sys.stderr.flush()
-            channel.sendall(encode_response(function, response))
+            response = call(self.modules, request["id"], function, tuple(request.get("args") or ()))
+            self.send(encode_response(function, request["id"], response))
+        return True
+
+
+def serve(channel: socket.socket, folder: str, arena_fd: int | None = None) -> None:
+    """Serve the grader on `channel`; call arguments arrive in the arena `arena_fd`, if any."""
+    arena = wire.Arena.attach(arena_fd) if arena_fd is not None else None
+    Server(channel, folder, arena).serve()

@@ -1,15 +1,22 @@
 """The trusted side of the sandbox: a zygote per worker, a child per submission, calls by value.
 
-`Sandbox` owns one zygote. `Sandbox.open(sources)` gives a `StudentProcess`
-whose `call(function, args, timeout)` runs one student function in the confined
-child and returns its decoded response, or raises `StudentError` for a timeout,
-a crash or an exit. After such a failure the next call starts a fresh child, so
-one bad function costs only its own cases.
+`Sandbox` owns one zygote. `Sandbox.open(sources, modules)` gives a `StudentProcess`,
+one submission's child: it imports the student's modules first (`Load`), then runs
+calls (`call`, or `send_batch` + `response` for planned calls) and returns each
+call's value, or raises `StudentError` for a timeout, a crash, an exception or a
+value it may not keep. After a timeout or crash the next call starts a fresh child,
+so one bad function costs only its own cases.
+
+Everything the grader believes is decided here, on the trusted side: which call a
+response answers (its id), how large a response may be (refused before its body is
+read), whether a call changed its inputs (the arguments live in shared memory the
+grader compares), and what the child printed (read from a pipe, capped here).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -21,40 +28,72 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import wire
+import numpy as np
+
+from autograder.sandbox import protocol, wire
 from autograder.sandbox.confine import Limits
+from autograder.sandbox.protocol import (
+    Answer,
+    CasePlan,
+    Failure,
+    Loaded,
+    Outgoing,
+    PlannedCall,
+    Process,
+    Raised,
+    Ready,
+    Returned,
+    StudentError,
+)
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 UID_BASE = 200_000  # above the ids of real users and of Debian's dynamic range
-OUTPUT_CAP = 64 * 1024
+OUTPUT_CAP = 64 * 1024       # bytes of printed output kept per phase (the rest is counted, not kept)
+PIPE_SIZE = 1 << 20          # the output pipe's buffer: a chatty call rarely waits for the grader
+ARENA_SIZE = 16 << 20        # shared memory for one submission's call arguments (pages used lazily)
 MAX_RESPAWNS = 40
 START_TIMEOUT = 20.0
+IMPORT_TIMEOUT = 5.0         # seconds one module may take to import
+DEFAULT_CALL_TIMEOUT = 5.0   # seconds a call may take, unless the runner says otherwise
+LIVE_IDS = 1 << 40           # ids of live calls start here; planned calls use their plan index
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
-class StudentError(Exception):
-    """A call that produced no value: kind is timeout, crash, exception, import, missing, return."""
+class OutputLog:
+    """What student code printed, read by the grader from the child's pipe and capped here.
 
-    def __init__(self, kind: str, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.detail = detail
+    Two phases: `visible` until the first hidden case is sent, then `private` (shown to
+    the instructor only), so nothing printed once hidden inputs were in the child's
+    memory reaches the student.
+    """
 
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        self.cap = cap
+        self.phase = "visible"
+        self.kept = {"visible": bytearray(), "private": bytearray()}
+        self.dropped = {"visible": 0, "private": 0}
+        self.muted = False  # while a respawned child re-imports: its prints were seen once already
 
-def checked(function: str, response: object) -> dict[str, Any]:
-    """The response of a call that returned a value; StudentError for anything else."""
-    if not isinstance(response, dict) or "ok" not in response:
-        raise StudentError("return", f"{function}: malformed response")
-    if not response["ok"]:
-        raise StudentError(str(response.get("kind", "return")), str(response.get("message", "")),
-                           str(response.get("detail", "")))
-    return response
+    def add(self, data: bytes) -> None:
+        if self.muted:
+            return
+        kept = self.kept[self.phase]
+        room = max(0, self.cap - len(kept))
+        kept += data[:room]
+        self.dropped[self.phase] += max(0, len(data) - room)
+
+    def text(self, phase: str) -> str:
+        text = self.kept[phase].decode("utf-8", "replace")
+        if self.dropped[phase]:
+            text += f"\n[{self.dropped[phase]} more bytes of output were dropped]"
+        return text
 
 
 class SandboxUnavailable(RuntimeError):
@@ -100,16 +139,18 @@ class Sandbox:
         )
         theirs.close()
 
-    def spawn(self, scratch: Path, limits: Limits | None = None) -> tuple[int, socket.socket, dict]:
-        """Fork a child for `scratch`; return its pid, our end of its channel, its report."""
+    def spawn(self, scratch: Path, limits: Limits, output: int,
+              arena: int) -> tuple[int, socket.socket, dict]:
+        """Fork a child for `scratch`, printing into the pipe `output`, its arguments in the
+        arena `arena`; return its pid, our end of its channel, and the zygote's report."""
         request = {
-            "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits or self.policy.limits),
+            "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits),
             "namespaces": self.policy.isolate, "require_namespaces": self.policy.require,
             "require_landlock": self.policy.require, "tmpfs_mb": self.policy.tmpfs_mb,
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno()])
+            socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno(), output, arena])
         finally:
             theirs.close()
         self._control.settimeout(START_TIMEOUT)
@@ -119,12 +160,14 @@ class Sandbox:
             raise SandboxUnavailable(reply["error"])
         return reply["pid"], ours, reply
 
-    def open(self, sources: dict[str, str]) -> StudentProcess:
-        """A StudentProcess for one submission's module sources."""
+    def open(self, sources: dict[str, str], modules: tuple[str, ...],
+             unusable: dict[str, str] | None = None) -> StudentProcess:
+        """A StudentProcess for one submission: `sources` by module, `modules` to import in
+        order (dependencies first), `unusable` those known broken already (intake), with why."""
         scratch = self._free.pop() if self._free else self._new_scratch()
         for module, text in sources.items():
             (scratch / "src" / f"{module}.py").write_text(text)
-        return StudentProcess(self, scratch)
+        return StudentProcess(self, scratch, modules, unusable or {})
 
     def _new_scratch(self) -> Path:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
@@ -145,7 +188,6 @@ class Sandbox:
                         shutil.rmtree(entry)
                     else:
                         entry.unlink()
-                (scratch / "output").unlink(missing_ok=True)
             except OSError:
                 reusable = False
         if reusable:
@@ -219,20 +261,61 @@ def namespace_cpu_seconds(pid: int) -> float | None:
     return ticks / CLOCK_TICKS
 
 
-class StudentProcess:
-    """One submission's child; restarted after a crash or timeout, up to MAX_RESPAWNS times."""
+def same(planned: Any, given: Any) -> bool:
+    """Bit-for-bit the same value (dtype, shape, -0.0 and NaN payloads included)."""
+    if planned is given:
+        return True
+    if type(planned) is not type(given):
+        return False
+    if isinstance(planned, np.ndarray):
+        return (planned.dtype == given.dtype and planned.shape == given.shape
+                and planned.tobytes() == given.tobytes())
+    if isinstance(planned, (tuple, list)):
+        return len(planned) == len(given) and all(same(a, b) for a, b in zip(planned, given, strict=True))
+    if isinstance(planned, dict):
+        return list(planned) == list(given) and all(same(planned[k], given[k]) for k in planned)
+    if isinstance(planned, float):
+        return planned.hex() == given.hex()
+    return bool(planned == given)
 
-    def __init__(self, sandbox: Sandbox, scratch: Path) -> None:
-        self.sandbox = sandbox
-        self.scratch = scratch
+
+class StudentProcess(Process):
+    """One submission's child; restarted after a crash or timeout, up to MAX_RESPAWNS times.
+
+    Calls are answered from the current case's planned calls where they match bit for bit:
+    when a case first asks for one, that call and every later one of the case is sent as
+    one batch, and the answers stream back while the case checks them (see `callplan`).
+    A call the plan did not foresee is made live. A planned call that no case asks for
+    and that hangs or crashes stops the child without counting, is never sent again
+    (`lost`), and answers nobody asked for are read and dropped at once.
+    """
+
+    def __init__(self, sandbox: Sandbox, scratch: Path, modules: tuple[str, ...],
+                 unusable: dict[str, str]) -> None:
+        self.sandbox, self.scratch = sandbox, scratch
+        self.timeout_of: Callable[[str], float] = lambda function: DEFAULT_CALL_TIMEOUT  # set by the runner
+        self.modules = tuple(modules)
+        self.broken = dict(unusable)           # module -> why it cannot be used (intake, or import)
+        self.loaded: dict[str, Failure | None] = {}  # the first import of each module: ok, or why not
         self.pid: int | None = None
         self.channel: socket.socket | None = None
         self.reader: wire.Reader | None = None  # reads self.channel, buffered
+        self.poller: select.poll | None = None  # waits for the channel and the output pipe
+        self.output_fd: int | None = None       # our end of the current child's output pipe
+        self.log = OutputLog()
+        self.arena = wire.Arena(ARENA_SIZE)
+        self.case, self.cursor = CasePlan(), 0  # the current case's planned calls, the next to match
+        self.live_base = 0                      # where a live call's arguments go in the arena
+        self.next_live_id = LIVE_IDS
+        self.pending: list[Outgoing] = []       # sent to the current child, not answered yet
+        self.lost: set[int] = set()             # ids of calls that hung or crashed while nobody asked
         self.isolation: list[str] = []
         self.starts = 0
         self.failures: dict[str, list[str]] = {}  # function -> kinds of its timeouts and crashes
         self.cpu_used = 0.0  # CPU seconds of the children already stopped
         self.child_cpu_limit, self.started_at = 0, 0.0
+
+    # --- starting and stopping -----------------------------------------------------------------
 
     def _cpu_left(self) -> Limits:
         """The limits for the next child: RLIMIT_CPU is per process, so a respawned child
@@ -254,22 +337,76 @@ class StudentProcess:
         self.cpu_used += used
 
     def _start(self) -> None:
+        """Start a child, wait until it is confined, and import the student's modules.
+
+        A module that hangs or ends the process while being imported is unusable from
+        then on (it would do the same again); the child is restarted without it."""
+        while True:
+            self._spawn()
+            if self._load():
+                return
+
+    def _spawn(self) -> None:
         if self.starts > MAX_RESPAWNS:
             raise StudentError("crash", "gave up: the submission's process died too many times")
         limits = self._cpu_left()
         self.starts += 1
         self.child_cpu_limit, self.started_at = limits.cpu_seconds, time.monotonic()
-        pid, channel, reply = self.sandbox.spawn(self.scratch, limits)
-        self.pid, self.channel, self.reader = pid, channel, wire.Reader(channel)
+        read_end, write_end = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_SIZE)
         try:
-            ready = self.reader.receive(START_TIMEOUT)
-        except (wire.ChannelClosed, wire.ChannelTimeout, wire.WireError):
+            pid, channel, reply = self.sandbox.spawn(self.scratch, limits, write_end, self.arena.fd)
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        self.pid, self.channel, self.output_fd = pid, channel, read_end
+        channel.setblocking(False)
+        self.reader = wire.Reader(channel)
+        self.poller = select.poll()
+        self.poller.register(channel, select.POLLIN)
+        self.poller.register(read_end, select.POLLIN)
+        try:
+            ready = self._receive(START_TIMEOUT, 1 << 16)
+        except (wire.ChannelClosed, wire.ChannelTimeout, wire.WireError, protocol.ProtocolError):
+            ready = None
+        if not isinstance(ready, Ready):
+            why = self._drain_text()
             self._stop()
-            raise SandboxUnavailable(
-                f"the sandboxed child did not start: {self.output()[-500:]}"
-            ) from None
-        held = ready.get("ready", []) if isinstance(ready, dict) else []
-        self.isolation = [str(reply.get("isolation", ""))] + [str(h) for h in held]
+            raise SandboxUnavailable(f"the sandboxed child did not start: {why[-500:]}")
+        self.isolation = [str(reply.get("isolation", ""))] + list(ready.layers)
+
+    def _load(self) -> bool:
+        """Send Load and read one Loaded per module; False if the child had to be stopped."""
+        first = not self.loaded
+        self.log.muted = not first
+        try:
+            self._send(protocol.Load(self.modules, self.broken).frame())
+            for module in self.modules:
+                try:
+                    message = self._receive(IMPORT_TIMEOUT, 1 << 20)
+                except wire.ChannelTimeout:
+                    return self._unusable(module, f"importing {module}.py did not finish within "
+                                                  f"{IMPORT_TIMEOUT:g} s (an endless loop at import time?)")
+                except (wire.ChannelClosed, wire.WireError, protocol.ProtocolError):
+                    return self._unusable(module, f"importing {module}.py ended the process "
+                                                  "(os._exit(), a crash, or a CPU or memory limit)")
+                if not isinstance(message, Loaded) or message.module != module:
+                    return self._unusable(module, f"importing {module}.py disturbed the grader's channel")
+                self.loaded.setdefault(module, message.failure)
+                if message.failure is not None:
+                    self.broken.setdefault(module, message.failure.message)
+            return True
+        finally:
+            self.log.muted = False
+
+    def _unusable(self, module: str, why: str) -> bool:
+        self._stop()
+        self.broken[module] = why
+        self.loaded[module] = Failure("import", why)
+        return False
 
     def _stop(self, charge: bool = True) -> bool:
         """Kill the child (charging its CPU time to the submission); True once it is gone."""
@@ -282,7 +419,21 @@ class StudentProcess:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
+        if self.output_fd is not None:
+            self._drain_output()
+            os.close(self.output_fd)
+            self.output_fd = None
+        self.pending = []
         return gone
+
+    def _running(self) -> socket.socket:
+        """The current child's channel, starting a child if none runs."""
+        if self.channel is None:
+            self._start()
+        assert self.channel is not None
+        return self.channel
+
+    # --- which functions are still called ----------------------------------------------------
 
     def _refusal(self, function: str) -> StudentError | None:
         """Why calls of `function` are no longer made, if they are not: it timed out (an
@@ -305,49 +456,139 @@ class StudentProcess:
         if refusal is not None:
             raise refusal
 
-    def _running(self) -> socket.socket:
-        """The current child's channel, starting a child if none runs."""
-        if self.channel is None:
-            self._start()
-        assert self.channel is not None
-        return self.channel
+    def unusable(self, module: str) -> str | None:
+        """Why `module` cannot be used (intake or import), if it cannot."""
+        return self.broken.get(module)
 
-    def call(self, function: str, args: tuple, timeout: float) -> dict[str, Any]:
-        """Run `function` ("module.name") on `args`; return {"ok", "value"} with "modified"
-        (per argument: changed in place?) and "warnings" when there are any."""
+    def problems(self) -> dict[str, str]:
+        return {module: failure.message for module, failure in self.loaded.items() if failure is not None}
+
+    # --- cases and calls ---------------------------------------------------------------------
+
+    def begin_case(self, case: CasePlan) -> None:
+        """Answers still pending from the last case are read and dropped; `case`'s planned
+        arguments are written to the arena when they are sent."""
+        self.drain()
+        self.case, self.cursor = case, 0
+        self.live_base = -len(case.image) % wire.ALIGN + len(case.image)
+
+    def ask(self, function: str, args: tuple, timeout: float) -> Answer:
+        """The answer to `function(*args)`: from the case's streamed batch if it is a planned
+        call, else live; StudentError when it produced no value."""
+        index = self._match(function, args)
+        if index is None or self.case.calls[index].outgoing.id in self.lost:
+            return self.call(function, args, timeout)
         self.refuse_if_failed(function)
-        channel = self._running()
-        try:
-            wire.send(channel, {"op": "call", "function": function, "args": tuple(args)})
-        except (BrokenPipeError, ConnectionError) as exc:
-            self._failed(function, "crash", counted=True)
-            raise self._crash_error(function, str(exc)) from None
-        return checked(function, self.await_response(function, timeout, counted=True))
+        planned = self.case.calls[index].outgoing
+        if all(pending.id != planned.id for pending in self.pending):
+            self._stream_from(index)
+        return self.response(planned, timeout, counted=True)
 
-    def stream(self, requests: list[bytes]) -> None:
-        """Send encoded call requests as one plan: the child answers each, in order, unasked."""
-        channel = self._running()
-        header = wire.encode({"op": "plan", "count": len(requests)})
+    def _match(self, function: str, args: tuple) -> int | None:
+        """The next planned call of the current case that this call is, if any."""
+        for index in range(self.cursor, len(self.case.calls)):
+            planned = self.case.calls[index]
+            if planned.function == function and same(planned.args, args):
+                self.cursor = index + 1
+                return index
+        return None
+
+    def _stream_from(self, first: int) -> None:
+        """Send the wanted call `first` and every later call of the case that may still be asked,
+        their arguments written afresh to the arena."""
+        self.drain()
+        wanted = [self.case.calls[first]] + [c for c in self.case.calls[first + 1:] if self._callable(c)]
+        starts = [c.outgoing.regions[0][0] for c in wanted if c.outgoing.regions]
+        if starts:
+            self.arena.write(starts[0], self.case.image[starts[0]:])
+        self.send_batch([c.outgoing for c in wanted])
+
+    def _callable(self, call: PlannedCall) -> bool:
+        return (self.unusable(call.function.partition(".")[0]) is None
+                and not self.has_failed(call.function) and call.outgoing.id not in self.lost)
+
+    def send_batch(self, calls: list[Outgoing]) -> None:
+        """Send calls as one batch: the child answers each, in order, unasked."""
+        self._running()
+        self.pending.extend(calls)
         try:
-            channel.sendall(header + b"".join(requests))
+            self._send(protocol.Batch(tuple(c.frame for c in calls)).frame())
         except (BrokenPipeError, ConnectionError):
             self._stop()  # the next read reports the crash against the call that caused it
 
-    def await_response(self, function: str, timeout: float, *, counted: bool) -> Any:
-        """The child's next response (to a call of `function`). A timeout or crash stops the
-        child and raises StudentError; `counted` says whether it counts against `function`."""
-        if self.channel is None:
-            raise self._crash_error(function, "the process had already stopped")
+    def call(self, function: str, args: tuple, timeout: float) -> Answer:
+        """Run `function` ("module.name") on `args` now (a call the plan did not foresee)."""
+        self.refuse_if_failed(function)
+        self._running()
+        self.drain()
+        layout = wire.Layout(self.live_base, self.arena.size)
+        call_id, self.next_live_id = self.next_live_id, self.next_live_id + 1
+        frame, regions = protocol.Call(call_id, function, tuple(args)).frame(layout)
+        self.arena.write(self.live_base, bytes(layout.image))
+        outgoing = Outgoing(call_id, function, frame, regions, bytes(layout.image))
+        self.send_batch([outgoing])
+        return self.response(outgoing, timeout, counted=True)
+
+    def response(self, call: Outgoing, timeout: float, *, counted: bool) -> Answer:
+        """The answer to `call`, reading (and dropping) the answers to the pending calls sent
+        before it. A timeout or crash stops the child and raises StudentError; `counted` says
+        whether it counts against the function (a case asked for it)."""
+        while self.pending and self.pending[0].id != call.id:
+            self._skip(self.pending[0])
+        if not self.pending or self.channel is None:
+            raise self._crash_error(call.function, "the process had already stopped")
+        self.pending.pop(0)
+        message = self._await(call, timeout, counted)
+        if isinstance(message, Raised):
+            raise StudentError.of(message.failure)
+        seen = call.changed(self.arena)
+        said = tuple(message.modified) + (False,) * (len(seen) - len(message.modified))
+        # the child's own report can only add changes (a dict whose key was rebound): it costs
+        # the student, so it is believed; its silence proves nothing, the arena does
+        return Answer(message.value, tuple(a or b for a, b in zip(seen, said, strict=False)) or said,
+                      message.warnings)
+
+    def drain(self) -> None:
+        """Read (and drop) the answers to every pending call, so that the child is idle."""
+        while self.pending and self.channel is not None:
+            self._skip(self.pending[0])
+
+    def _skip(self, call: Outgoing) -> None:
+        """Read the answer to a call nobody asks for any more, and drop it at once."""
         try:
-            return self.reader.receive(timeout)
+            self._await(call, self.timeout_of(call.function), counted=False)
+        except StudentError:
+            self.lost.add(call.id)  # never streamed again: it would stop the child again
+        if self.pending and self.pending[0] is call:
+            self.pending.pop(0)
+
+    def _await(self, call: Outgoing, timeout: float, counted: bool) -> Returned | Raised:
+        """The child's next response, which must answer `call`; StudentError otherwise."""
+        function = call.function
+        try:
+            message = self._receive(timeout, call.max_size)
         except wire.ChannelTimeout:
             self._failed(function, "timeout", counted)
             raise StudentError(
                 "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
             ) from None
+        except wire.FrameTooLarge as exc:
+            self._failed(function, "crash", counted)
+            raise StudentError(
+                "return", f"{function} returned a value far larger than expected ({exc.size} bytes)"
+            ) from None
         except (wire.ChannelClosed, BrokenPipeError, wire.WireError) as exc:
             self._failed(function, "crash", counted)
             raise self._crash_error(function, str(exc)) from None
+        except protocol.ProtocolError as exc:
+            self._failed(function, "crash", counted)
+            raise StudentError("crash",
+                               f"{function}: the process broke the grader's protocol ({exc})") from None
+        if not isinstance(message, (Returned, Raised)) or message.id != call.id:
+            self._failed(function, "crash", counted)
+            raise StudentError("crash", f"{function}: the process answered out of turn "
+                                        "(did student code write to the grader's channel?)")
+        return message
 
     def _failed(self, function: str, kind: str, counted: bool) -> None:
         self._stop()
@@ -363,16 +604,74 @@ class StudentProcess:
             detail,
         )
 
-    def output(self) -> str:
-        """The first OUTPUT_CAP bytes of what student code printed (stdout and stderr)."""
-        try:
-            with open(self.scratch / "output", "rb") as handle:
-                data = handle.read(OUTPUT_CAP + 1)
-        except OSError:
-            return ""
-        text = data[:OUTPUT_CAP].decode("utf-8", "replace")
-        return text + ("\n[output truncated]" if len(data) > OUTPUT_CAP else "")
+    # --- the channel and the output pipe -----------------------------------------------------
+
+    def _send(self, frame: bytes) -> None:
+        """Send a frame without blocking on a child that is blocked itself: while the channel
+        is full, read the child's output (it may be waiting for room in its pipe)."""
+        assert self.channel is not None
+        view = memoryview(frame)
+        while view:
+            try:
+                view = view[self.channel.send(view[:1 << 20]):]
+                continue
+            except BlockingIOError:
+                pass
+            readable, writable, _ = select.select([self.output_fd], [self.channel], [], START_TIMEOUT)
+            if readable:
+                self._drain_output()
+            elif not writable:
+                raise BrokenPipeError("the child stopped reading")
+
+    def _receive(self, timeout: float, max_size: int) -> Any:
+        """The child's next message as a protocol type, within `timeout` seconds, reading its
+        output meanwhile; a frame larger than `max_size` is refused before its body is read."""
+        assert self.reader is not None and self.poller is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.reader.take(max_size)
+            if message is not wire.NOTHING:
+                return protocol.decode(message)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise wire.ChannelTimeout()
+            for fd, _ in self.poller.poll(left * 1000):
+                if fd == self.output_fd:
+                    self._drain_output()
+                else:
+                    self.reader.fill()
+
+    def _drain_output(self, budget: int = 4 << 20) -> None:
+        """Read what the child printed so far (at most `budget` bytes now) into the log."""
+        while budget > 0 and self.output_fd is not None:
+            try:
+                data = os.read(self.output_fd, 1 << 16)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if not data:
+                return
+            self.log.add(data)
+            budget -= len(data)
+
+    def _drain_text(self) -> str:
+        """What the child printed (used when it failed to start: its traceback)."""
+        self._drain_output()
+        return self.log.text(self.log.phase)
+
+    def enter_hidden(self) -> None:
+        """From now on, what student code prints is for the instructor only (hidden cases)."""
+        self.drain()
+        self._drain_output()
+        self.log.phase = "private"
+
+    def output(self, phase: str = "visible") -> str:
+        """What student code printed in `phase` ("visible" or "private"), capped by the grader."""
+        return self.log.text(phase)
 
     def close(self) -> None:
         """Kill the child and give its scratch folder back (emptied) to the sandbox."""
-        self.sandbox.release(self.scratch, reusable=self._stop(charge=False))
+        reusable = self._stop(charge=False)
+        self.arena.close()
+        self.sandbox.release(self.scratch, reusable=reusable)

@@ -10,18 +10,28 @@ tagged nodes in prefix order, little-endian:
     t|l <u32 n> <node>*n           a tuple or list
     d <u32 n> (<u32 k> <utf-8 key> <node>)*n     a dict with str keys
     a <u8 k> <dtype.str> <u8 ndim> <u64 dim>*ndim <raw C-order data>     an ndarray
+    r <u8 k> <dtype.str> <u8 ndim> <u64 dim>*ndim <u64 offset>           an ndarray in the arena
 
 Decoding builds fresh, writable, plain `numpy.ndarray`s of numeric dtypes only,
 so nothing the untrusted side sends can become an object with behaviour; depth,
 item count and sizes are bounded, and every length is checked against the bytes
 that are really there. A binary format rather than JSON: the Python-level walk
 of a JSON tree cost a third of a call's round trip.
+
+The grader sends a call's arrays through an `Arena`, shared memory it owns: the
+frame holds only where each array lies ("r" nodes), the child works on views of
+that memory, and after the call the grader compares the bytes itself. Whether a
+call changed its inputs in place is therefore seen by the trusted side, whatever
+the child's code says. Only the child's decoder accepts "r" nodes, and only inside
+its arena; values coming back are always inline.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import mmap
+import os
 import socket
 import struct
 import time
@@ -55,6 +65,44 @@ class ChannelTimeout(TimeoutError):
     """No complete message arrived before the deadline."""
 
 
+class FrameTooLarge(WireError):
+    """A frame announced more bytes than the reader accepts (its size in bytes: `size`)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"a message of {size} bytes")
+        self.size = size
+
+
+class Arena:
+    """Shared memory (a memfd) holding the arguments of a submission's calls.
+
+    The grader writes each case's arrays (`write`) and later compares them
+    (`unchanged`); the child maps the same file (`attach`) and reads them as views.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.fd = os.memfd_create("autograder-arguments", os.MFD_CLOEXEC)
+        os.ftruncate(self.fd, size)
+        self.map = mmap.mmap(self.fd, size)
+
+    @staticmethod
+    def attach(fd: int) -> mmap.mmap:
+        """The child's mapping of the arena passed to it as `fd`."""
+        return mmap.mmap(fd, os.fstat(fd).st_size)
+
+    def write(self, offset: int, data: bytes) -> None:
+        self.map[offset:offset + len(data)] = data
+
+    def unchanged(self, start: int, end: int, original: bytes) -> bool:
+        """Whether the arena still holds `original` between `start` and `end`."""
+        return self.map[start:end] == original
+
+    def close(self) -> None:
+        self.map.close()
+        os.close(self.fd)
+
+
 def describe(value: Any) -> str:
     """A short, safe description of a value's type: `network._Liar`, `numpy.matrix`, `set`."""
     kind = type(value)
@@ -64,10 +112,60 @@ def describe(value: Any) -> str:
 
 # --- encoding --------------------------------------------------------------------------------
 
+ALIGN = 64  # arena offsets: every array starts on a cache line
+NOTHING = object()  # Reader.take: no whole message is buffered yet
+
+
+class Layout:
+    """Where the arrays of some calls go in an arena: offsets from `base`, and their bytes.
+
+    Encoding a call with a Layout (`encode_call`) appends each array's bytes to `image`
+    and writes an "r" node instead of the data; it returns, per argument, the arena
+    region holding that argument's arrays, which the grader compares after the call.
+    """
+
+    def __init__(self, base: int = 0, capacity: int = 0) -> None:
+        self.base, self.capacity = base, capacity
+        self.image = bytearray()
+
+    @property
+    def end(self) -> int:
+        """The arena offset just past what is laid out so far."""
+        return self.base + len(self.image)
+
+    def place(self, value: np.ndarray) -> int | None:
+        """The arena offset of a copy of `value`, or None when the arena is full."""
+        start = -len(self.image) % ALIGN + len(self.image)
+        data = value.tobytes(order="C")
+        if self.capacity and self.base + start + len(data) > self.capacity:
+            return None
+        self.image += bytes(start - len(self.image)) + data
+        return self.base + start
+
+    def encode_call(self, call_id: int, function: str,
+                    args: tuple) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+        """The frame of the call message {"op": "call", "id", "function", "args"}, its arrays
+        placed in this layout, and the arena region of each argument."""
+        encoder = _Encoder(self)
+        encoder.out += b"d" + _U32.pack(4)
+        for key, value in (("op", "call"), ("id", call_id), ("function", function)):
+            encoder.text(key)
+            encoder.node(value, 1)
+        encoder.text("args")
+        encoder.out += b"t" + _U32.pack(len(args))
+        regions = []
+        for arg in args:
+            start = self.end
+            encoder.node(arg, 2)
+            regions.append((start, self.end))
+        return encoder.frame(), tuple(regions)
+
+
 class _Encoder:
-    def __init__(self) -> None:
+    def __init__(self, layout: Layout | None = None) -> None:
         self.out = bytearray(_PREFIX.size)
         self.items = 0
+        self.layout = layout
 
     def text(self, value: str) -> None:
         data = value.encode("utf-8", "surrogatepass")
@@ -109,7 +207,10 @@ class _Encoder:
             self.out += b"i"
             self.out += _I64.pack(value)
             return
-        digits = str(value).encode() if value.bit_length() < MAX_DIGITS * 3 else b""
+        try:
+            digits = str(value).encode() if value.bit_length() < MAX_DIGITS * 3 else b""
+        except ValueError:  # beyond sys.get_int_max_str_digits()
+            digits = b""
         if not 0 < len(digits) <= MAX_DIGITS:
             raise WireError("an int too large to send")
         self.out += b"I" + _U32.pack(len(digits)) + digits
@@ -120,10 +221,19 @@ class _Encoder:
         if value.ndim > MAX_DIMS:
             raise WireError("an array with too many dimensions")
         dtype = value.dtype.str.encode()
-        self.out += b"a" + bytes((len(dtype),)) + dtype + bytes((value.ndim,))
+        offset = self.layout.place(value) if self.layout is not None and value.size else None
+        self.out += (b"a" if offset is None else b"r") + bytes((len(dtype),)) + dtype + bytes((value.ndim,))
         for dim in value.shape:
             self.out += _U64.pack(dim)
-        self.out += value.tobytes(order="C")
+        self.out += value.tobytes(order="C") if offset is None else _U64.pack(offset)
+
+    def frame(self) -> bytes:
+        """The encoded value with its prefix: a whole frame."""
+        size = len(self.out) - _PREFIX.size
+        if size > MAX_FRAME:
+            raise WireError("the value is too large to send back (over 64 MB)")
+        _PREFIX.pack_into(self.out, 0, MAGIC, size)
+        return bytes(self.out)
 
     def _dict(self, value: dict, depth: int) -> None:
         if not all(type(k) is str for k in value):
@@ -138,11 +248,7 @@ def encode(value: Any) -> bytes:
     """Serialise `value` into one frame; raises WireError for anything not allowed."""
     encoder = _Encoder()
     encoder.node(value, 0)
-    size = len(encoder.out) - _PREFIX.size
-    if size > MAX_FRAME:
-        raise WireError("the value is too large to send back (over 64 MB)")
-    _PREFIX.pack_into(encoder.out, 0, MAGIC, size)
-    return bytes(encoder.out)
+    return encoder.frame()
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -160,8 +266,9 @@ def _dtype(text: bytes) -> np.dtype:
 
 
 class _Decoder:
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, arena: mmap.mmap | None = None) -> None:
         self.body, self.view, self.pos, self.items = body, memoryview(body), 0, 0
+        self.arena = arena
 
     def take(self, size: int) -> int:
         """Claim the next `size` bytes; return where they start."""
@@ -202,6 +309,8 @@ class _Decoder:
             return self.text()
         if tag == 0x61:  # a
             return self.array()
+        if tag == 0x72 and self.arena is not None:  # r
+            return self.arena_array()
         if tag == 0x74 or tag == 0x6C:  # t, l
             items = [self.node(depth + 1) for _ in range(self.count())]
             return tuple(items) if tag == 0x74 else items
@@ -218,14 +327,29 @@ class _Decoder:
             raise WireError("malformed int")
         return int(digits)
 
-    def array(self) -> np.ndarray:
+    def header(self) -> tuple[np.dtype, tuple[int, ...], int]:
+        """An array node's dtype, shape and data size in bytes."""
         size = self.body[self.take(1)]
         dtype = _dtype(bytes(self.view[self.take(size):self.pos]))
         ndim = self.body[self.take(1)]
         if ndim > MAX_DIMS:
             raise WireError("malformed array shape")
         shape = struct.unpack_from(f"<{ndim}Q", self.body, self.take(8 * ndim))
-        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: a lying shape cannot wrap around
+        return dtype, shape, math.prod(shape) * dtype.itemsize  # Python ints: cannot wrap around
+
+    def arena_array(self) -> np.ndarray:
+        """A writable view of the arena (the child's side of a call's arguments)."""
+        dtype, shape, nbytes = self.header()
+        offset = _U64.unpack_from(self.body, self.take(8))[0]
+        if offset % ALIGN or offset + nbytes > len(self.arena):
+            raise WireError("array outside the arena")
+        try:
+            return np.ndarray(shape, dtype, buffer=self.arena, offset=offset)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise WireError(f"malformed array: {exc}") from None
+
+    def array(self) -> np.ndarray:
+        dtype, shape, nbytes = self.header()
         if nbytes > len(self.body) - self.pos:
             raise WireError("array data out of range")
         start = self.take(nbytes)
@@ -237,9 +361,11 @@ class _Decoder:
             raise WireError(f"malformed array: {exc}") from None
 
 
-def decode(body: bytes) -> Any:
-    """Rebuild a value from a frame's body (never unpickles); WireError if it is malformed."""
-    decoder = _Decoder(bytes(body))
+def decode(body: bytes, arena: mmap.mmap | None = None) -> Any:
+    """Rebuild a value from a frame's body (never unpickles); WireError if it is malformed.
+
+    `arena` (the child's only) lets "r" nodes become views of that shared memory."""
+    decoder = _Decoder(bytes(body), arena)
     try:
         value = decoder.node(0)
     except RecursionError:
@@ -272,22 +398,53 @@ class Reader:
     the socket.
     """
 
-    def __init__(self, sock: socket.socket, greedy: bool = True) -> None:
-        self.sock, self.greedy = sock, greedy
+    def __init__(self, sock: socket.socket, greedy: bool = True, arena: mmap.mmap | None = None) -> None:
+        self.sock, self.greedy, self.arena = sock, greedy, arena
         self.buffer = bytearray()
 
-    def receive(self, timeout: float | None = None) -> Any:
-        """The next message, waiting at most `timeout` seconds in total (None: forever)."""
+    def receive(self, timeout: float | None = None, max_size: int = MAX_FRAME) -> Any:
+        """The next message, waiting at most `timeout` seconds in total (None: forever).
+
+        A frame announcing more than `max_size` bytes is refused (FrameTooLarge) before its
+        body is read: the grader never holds more of a value than it is ready to check."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self._fill(_PREFIX.size, deadline)
-        magic, size = _PREFIX.unpack_from(self.buffer)
-        if magic != MAGIC or size > MAX_FRAME:
-            raise WireError("malformed frame")
+        self._check_prefix(max_size)
+        self._fill(_PREFIX.size + _PREFIX.unpack_from(self.buffer)[1], deadline)
+        return self.take(max_size)
+
+    def take(self, max_size: int = MAX_FRAME) -> Any:
+        """The next message if the buffer holds all of it, else NOTHING (reads nothing)."""
+        if len(self.buffer) < _PREFIX.size:
+            return NOTHING
+        size = self._check_prefix(max_size)
         end = _PREFIX.size + size
-        self._fill(end, deadline)
+        if len(self.buffer) < end:
+            return NOTHING
         body = bytes(self.buffer[_PREFIX.size:end])
         del self.buffer[:end]
-        return decode(body)
+        return decode(body, self.arena)
+
+    def fill(self) -> None:
+        """One read of what the socket holds now (call it when select says it is readable)."""
+        try:
+            chunk = self.sock.recv(CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from None
+        if not chunk:
+            raise ChannelClosed("the other side closed the channel")
+        self.buffer += chunk
+
+    def _check_prefix(self, max_size: int) -> int:
+        """The announced body size of the buffered frame; WireError or FrameTooLarge."""
+        magic, size = _PREFIX.unpack_from(self.buffer)
+        if magic != MAGIC:
+            raise WireError("malformed frame")
+        if size > min(max_size, MAX_FRAME):
+            raise FrameTooLarge(size)
+        return size
 
     def _fill(self, size: int, deadline: float | None) -> None:
         """Read until the buffer holds `size` bytes."""

@@ -2,8 +2,10 @@
 
 Started by the trusted grader with a scrubbed environment. It never imports
 torch, the hidden cases or the solutions, so nothing a child inherits from it is
-secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying the
-child's end of a fresh channel as an SCM_RIGHTS file descriptor.
+secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying three
+SCM_RIGHTS file descriptors for the child (`ChildFds`): its end of a fresh channel,
+the write end of the pipe the grader reads its output from, and the arena holding
+its calls' arguments.
 
 As root, per request (`_spawn_here`): the zygote itself enters new PID, net,
 IPC, UTS and mount namespaces, mounts the child's tmpfs, forks the child (PID 1
@@ -18,6 +20,7 @@ allow, Landlock's path descriptors, the seccomp program) is prepared once here.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -26,14 +29,26 @@ import socket
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 import numpy  # noqa: F401 - loaded once here so that every child starts warm
 
 from autograder.sandbox import child, namespaces
 from autograder.sandbox.confine import Limits, confine, prepare
 
-CHANNEL_FD = 3
+CHANNEL_FD, ARENA_FD = 3, 4
+
+
+class ChildFds(NamedTuple):
+    """What the grader hands over for one child: channel, output pipe, argument arena."""
+
+    channel: int
+    output: int
+    arena: int
+
+    def close(self) -> None:
+        for fd in self:
+            os.close(fd)
 MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
 
 
@@ -81,59 +96,57 @@ def _prepare_run_folder(request: dict) -> str:
     return str(run)
 
 
-def _become_child(request: dict, channel_fd: int, output_fd: int, run: str) -> None:
+def _wire_fds(fds: ChildFds) -> None:
+    """stdin from /dev/null, stdout and stderr to the output pipe, the channel on fd 3 and
+    the arena on fd 4 (moved out of the way first: the received fds may sit on 0 to 4)."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in fds]  # closed after confinement
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(high[1], 1)
+    os.dup2(high[1], 2)
+    os.dup2(high[0], CHANNEL_FD)
+    os.dup2(high[2], ARENA_FD)
+
+
+def _become_child(request: dict, fds: ChildFds, run: str) -> None:
     """In the grandchild: wire up file descriptors, confine, say ready, and serve."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.dup2(channel_fd, CHANNEL_FD)
-    devnull = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
+    _wire_fds(fds)
     limits = Limits(**request.get("limits", {}))
     held = confine(run, limits, request.get("uid"), bool(request.get("require_landlock")))
-    os.closerange(CHANNEL_FD + 1, 1 << 16)  # after confine, which uses the zygote's open paths
+    os.closerange(ARENA_FD + 1, 1 << 16)  # after confine, which uses the zygote's open paths
     channel = socket.socket(fileno=CHANNEL_FD)
-    channel.sendall(child.wire.encode({"ready": held}))
-    child.serve(channel, run)
+    channel.sendall(child.wire.encode(child.protocol.ready(held)))
+    child.serve(channel, run, ARENA_FD)
 
 
-def _open_output(request: dict) -> int:
-    """The submission's output file. O_APPEND: respawned children add to it instead of
-    overwriting it, and RLIMIT_FSIZE bounds the whole file (all its children together)."""
-    return os.open(Path(request["scratch"]) / "output", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-
-
-def _run_child(request: dict, channel_fd: int, output_fd: int, run: str) -> NoReturn:
+def _run_child(request: dict, fds: ChildFds, run: str) -> NoReturn:
     """In the freshly forked child: become the confined student process; never returns."""
     try:
-        _become_child(request, channel_fd, output_fd, run)
+        _become_child(request, fds, run)
     except BaseException:  # noqa: BLE001 - report why confinement failed, then die
         os.write(2, traceback.format_exc().encode()[-4000:])
     finally:
         os._exit(0)
 
 
-def _fork_child(request: dict, channel_fd: int, isolated: bool, report_fd: int = -1) -> int:
+def _fork_child(request: dict, fds: ChildFds, isolated: bool, report_fd: int = -1) -> int:
     """Inside the child's namespaces (if `isolated`): bring Python into view for its uid,
     prepare its run folder, fork it; return its pid. `report_fd` is closed in the child
     (the zygote reads that pipe to its end)."""
     if isolated and os.geteuid() == 0 and request.get("uid"):
         _expose_python(Path(request["scratch"]))
     run = _prepare_run_folder(request)
-    output_fd = _open_output(request)
-    try:
-        pid = os.fork()
-        if pid == 0:
-            if report_fd >= 0:
-                os.close(report_fd)
-            _run_child(request, channel_fd, output_fd, run)
-    finally:
-        os.close(output_fd)
+    pid = os.fork()
+    if pid == 0:
+        if report_fd >= 0:
+            os.close(report_fd)
+        _run_child(request, fds, run)
     return pid
 
 
-def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
+def _middle(request: dict, fds: ChildFds, report_fd: int) -> None:
     """Enter namespaces, prepare the folder, fork the child and report its pid."""
     isolation = ""
     if request.get("namespaces"):
@@ -143,23 +156,23 @@ def _middle(request: dict, channel_fd: int, report_fd: int) -> None:
             if request.get("require_namespaces"):
                 raise
             isolation = f"none ({exc})"
-    pid = _fork_child(request, channel_fd, isolation.endswith("namespaces"), report_fd)
+    pid = _fork_child(request, fds, isolation.endswith("namespaces"), report_fd)
     os.write(report_fd, json.dumps({"pid": pid, "isolation": isolation}).encode())
 
 
-def _spawn_through_middle(request: dict, channel_fd: int) -> dict:
+def _spawn_through_middle(request: dict, fds: ChildFds) -> dict:
     """Fork a middle process that enters the namespaces and forks the child (any user)."""
     read_end, write_end = os.pipe()
     if os.fork() == 0:
         try:
             os.close(read_end)
-            _middle(request, channel_fd, write_end)
+            _middle(request, fds, write_end)
         except BaseException as exc:  # noqa: BLE001 - the zygote must survive any failure
             os.write(write_end, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         finally:
             os._exit(0)
     os.close(write_end)
-    os.close(channel_fd)
+    fds.close()
     with os.fdopen(read_end, "rb") as report:
         data = report.read()
     try:
@@ -168,7 +181,7 @@ def _spawn_through_middle(request: dict, channel_fd: int) -> dict:
         return {"error": "the sandbox could not start a child"}
 
 
-def _spawn_here(home: namespaces.Home, request: dict, channel_fd: int) -> dict:
+def _spawn_here(home: namespaces.Home, request: dict, fds: ChildFds) -> dict:
     """As root: enter the child's namespaces in the zygote itself, fork the child, come back.
 
     One fork and one exit fewer than through a middle process. If coming back fails,
@@ -178,21 +191,21 @@ def _spawn_here(home: namespaces.Home, request: dict, channel_fd: int) -> dict:
     try:
         isolation = home.leave()
     except OSError:
-        return _spawn_through_middle(request, channel_fd)
+        return _spawn_through_middle(request, fds)
     try:
-        return {"pid": _fork_child(request, channel_fd, isolated=True), "isolation": isolation}
+        return {"pid": _fork_child(request, fds, isolated=True), "isolation": isolation}
     except Exception as exc:  # noqa: BLE001 - the zygote must survive any failure
         return {"error": f"{type(exc).__name__}: {exc}"}
     finally:
-        os.close(channel_fd)
+        fds.close()
         home.come_back()
 
 
-def spawn(request: dict, channel_fd: int, home: namespaces.Home | None = None) -> dict:
+def spawn(request: dict, fds: ChildFds, home: namespaces.Home | None = None) -> dict:
     """Fork a confined child for one submission; return {"pid": ..., "isolation": ...}."""
     if home is not None and request.get("namespaces"):
-        return _spawn_here(home, request, channel_fd)
-    return _spawn_through_middle(request, channel_fd)
+        return _spawn_here(home, request, fds)
+    return _spawn_through_middle(request, fds)
 
 
 def _home() -> namespaces.Home | None:
@@ -215,13 +228,18 @@ def main(control_fd: int) -> None:
     children: set[int] = set()
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 1)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, len(ChildFds._fields))
         except OSError:
             message, fds = b"", []
         if not message:
             break
         request = json.loads(message)
-        reply = spawn(request, fds[0], home) if fds else {"error": "no channel"}
+        if len(fds) == len(ChildFds._fields):
+            reply = spawn(request, ChildFds(*fds), home)
+        else:
+            for fd in fds:
+                os.close(fd)
+            reply = {"error": "the request did not carry a channel, an output pipe and an arena"}
         if "pid" in reply:
             children.add(reply["pid"])
         control.send(json.dumps(reply).encode())

@@ -1,0 +1,2 @@
+"""nbgrader notebooks: building them (`build`), the kernel side (`kernel`), the grading
+service (`service`)."""
