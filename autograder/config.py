@@ -59,7 +59,7 @@ GRADING: Schema = {
     "limits": {
         "call_timeout": replace(SECONDS, default=5.0),
         "submission_timeout": replace(SECONDS, default=90.0),
-        # Left out, the sandbox's own defaults apply. The lower bounds stop a unit slip (gigabytes
+        # Left out, the sandbox's own defaults apply. The bounds stop a unit slip (gigabytes
         # or bytes for megabytes): a correct submission loses points below 128 MB of memory.
         "memory_mb": Field(int, ge=256, le=1 << 20),
         "cpu_seconds": Field(int, ge=1, le=86400),
