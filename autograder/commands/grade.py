@@ -34,9 +34,12 @@ def _settings(path: Path | None):
     if path is not None:
         os.environ["AUTOGRADER_CONFIG"] = str(path.resolve())
     try:
-        return load(path)
+        settings = load(path)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    for warning in settings.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return settings
 
 
 def _check_isolation(require: bool) -> list[str]:
