@@ -26,3 +26,15 @@ ARTICLE_Z = np.array([[0.1, 0.4, 0.2], [0.3, 0.9, 0.6]])
 ARTICLE_Y = np.array([2, 0])
 #: Its cross-entropy. The article prints 1.285 because it rounds every step to two decimals.
 ARTICLE_CROSS_ENTROPY = 1.2841106
+
+#: Training the XOR network from SEED_PARAMS with lr = 10 for 200 epochs (torch's SGD, float64):
+#: the loss at a few epochs and the trained weights. It solves XOR: its predictions on XOR_X
+#: round to XOR_Y. tests/test_foundation.py checks these numbers against torch.
+SOLVE = {"lr": 10.0, "epochs": 200}
+SOLVE_LOSSES = {0: 0.25699697, 49: 0.24604789, 99: 0.14152499, 199: 0.00355694}
+SOLVE_PARAMS = {
+    "W1": np.array([[-5.15340925, 3.0986906], [-2.4291511, -3.76559823], [5.05769843, -6.09617214]]),
+    "b1": np.array([-1.15588377, 0.39364894, -2.77668445]),
+    "W2": np.array([[6.51794112, -3.89299397, 6.85497359]]),
+    "b2": np.array([-2.84597853]),
+}

@@ -20,8 +20,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from autograder import figures, outputs, report, runner
+from autograder import callplan, figures, outputs, report, runner
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import SubmissionResult, sync_to_disk
@@ -43,6 +44,20 @@ class _WorkerState:
 
 
 _STATE: _WorkerState | None = None
+
+
+def oracle_of(function: str) -> Callable[..., Any]:
+    """The torch reference of a SPEC function: oracle.relu for activations.relu, oracle.xor_train
+    for xor.train."""
+    from autograder import oracle
+
+    module, name = function.split(".")
+    return getattr(oracle, f"xor_{name}" if module == "xor" else name)
+
+
+def plan_calls(cases: list[runner.GradedCase], settings: Settings) -> runner.Plan:
+    """The calls the cases make, recorded once per run against the torch oracle (see `callplan`)."""
+    return callplan.record([case.run for case in cases], settings, oracle_of)
 
 
 def policy_from(settings: Settings, require: bool) -> Policy:
@@ -98,7 +113,7 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
     global _STATE
     cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    plan = runner.plan_calls(cases, settings)
+    plan = plan_calls(cases, settings)
     _STATE = _WorkerState(cases, runner.case_points(cases, settings), plan,
                           settings, policy_from(settings, require_sandbox), out, plots)
     report.warm()  # what every worker needs, done once before they fork

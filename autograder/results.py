@@ -39,7 +39,9 @@ class Shown:
     A hidden case's failure shows what was checked, on what kind of input (its label,
     which names no values), why it failed in words, and the hint of a known mistake
     (the grader's own text). Never its message, details or traceback: those hold the
-    inputs and values, or text that student code produced while holding them.
+    inputs and values, or text that student code produced while holding them. The one
+    exception is a message the grader wrote about a file it could not use (a syntax
+    error found before any case ran).
     """
 
     label: str
@@ -93,9 +95,10 @@ class CaseResult:
         why = KIND_TEXT.get(self.kind, "the check failed")
         hint = str(details.get("hint") or "")
         if concealed:
-            return Shown(self.label, self.checked, False, True, why, hint=hint)
+            message = self.message if details.get("file_problem") else ""
+            return Shown(self.label, self.checked, False, True, why, message, hint)
         return Shown(self.label, self.checked, False, False, why, self.message, hint,
-                     {k: v for k, v in details.items() if k not in ("hint", "detail")},
+                     {k: v for k, v in details.items() if k not in ("hint", "detail", "file_problem")},
                      str(details.get("detail") or ""))
 
     def student_text(self, reveal_hidden: bool = False) -> str:

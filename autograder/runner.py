@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder import callplan
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
@@ -122,11 +121,6 @@ def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
     return [settings.points[c.function] * c.weight / totals[c.function] for c in cases]
 
 
-def plan_calls(cases: list[GradedCase], settings: Settings) -> Plan:
-    """The calls the cases make, recorded once per run (see `callplan`)."""
-    return callplan.record([case.run for case in cases], settings)
-
-
 class _Calls:
     """Runs calls for one submission: unusable modules, the time budget, then the sandbox
     (answered from the case's streamed batch where the call is a planned one)."""
@@ -146,8 +140,7 @@ class _Calls:
         module = module_of(function)
         why = self.process.unusable(module)
         if why is not None:
-            raise StudentError("missing" if why.startswith("missing") else "import",
-                               f"{module}.py is unusable: {why}")
+            raise StudentError("import", f"{module}.py is unusable: {why}", trusted=True)
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise StudentError(
@@ -181,6 +174,8 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
     except StudentError as exc:
         result.kind, result.message = exc.kind, exc.message
         result.details = {"detail": exc.detail} if exc.detail else {}
+        if exc.trusted:
+            result.details["file_problem"] = True
     except SandboxUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in the case or the grader, not the student's

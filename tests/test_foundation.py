@@ -332,3 +332,16 @@ def test_grade_writes_every_report_of_a_submission(tmp_path):
     assert "training loss per epoch" in (out / "alice_correct" / "feedback.html").read_text()
     bob = (out / "bob_buggy" / "feedback.html").read_text()
     assert "where your activations.relu_prime result differs" in bob
+
+
+def test_the_solved_xor_numbers_are_torchs():
+    """The public "solves XOR" case compares with constants: they are torch's, and they solve XOR."""
+    import numpy as np
+
+    from autograder import oracle
+    from autograder.articles import SEED_PARAMS, SOLVE, SOLVE_LOSSES, SOLVE_PARAMS, XOR_X, XOR_Y
+
+    final, losses = oracle.xor_train(XOR_X, XOR_Y, SEED_PARAMS, SOLVE["lr"], SOLVE["epochs"])
+    assert all(abs(losses[epoch] - loss) < 1e-7 for epoch, loss in SOLVE_LOSSES.items())
+    assert all(np.allclose(final[key], value, atol=1e-7) for key, value in SOLVE_PARAMS.items())
+    assert np.array_equal(oracle.xor_forward(XOR_X, SOLVE_PARAMS).round(), XOR_Y)

@@ -24,9 +24,9 @@ import pytest
 from conftest import ROOT
 
 from autograder.cli import main
+from autograder.config import load
 from autograder.notebook import build as nbg
 from autograder.notebook import kernel, service
-from autograder.config import load
 from autograder.spec import FUNCTIONS, MODULES
 from autograder.stubs import BEGIN, END, strip_markers
 

@@ -8,6 +8,7 @@ Needs the full sandbox (root, Landlock, namespaces): skipped elsewhere.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -101,7 +102,8 @@ def test_verdict(run: Run, case: Hostile) -> None:
     assert set(lost) == set(case.lost), {f: [c["message"][:120] for c in cs] for f, cs in lost.items()}
     for function, (kind, pattern) in case.lost.items():
         for failed in lost[function]:
-            assert failed["kind"] == kind and re.search(pattern, failed["message"]), (function, failed)
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            assert failed["kind"] in kinds and re.search(pattern, failed["message"]), (function, failed)
     for note in case.notes:
         assert note in result["notes"]
 
@@ -140,7 +142,7 @@ def test_no_connection_is_made(run: Run) -> None:
 
 def test_no_escape_attempt_succeeded(run: Run) -> None:
     for case in CASES:
-        output = run.full(case.name)["output"]
+        output = run.full(case.name)["output"] + run.full(case.name)["private_output"]
         assert "ESCAPED" not in output and "LEAKED" not in output, (case.name, output[:2000])
     assert "DENIED tcp: PermissionError" in run.full("socket_loopback")["output"]
     assert "DENIED unix: PermissionError" in run.full("socket_loopback")["output"]
@@ -164,8 +166,48 @@ def test_printed_results_do_not_count(run: Run) -> None:
 
 def test_output_is_capped(run: Run) -> None:
     output = run.full("big_output")["output"]
-    assert len(output) <= OUTPUT_CAP + 100 and output.endswith("[output truncated]")
+    assert len(output) <= OUTPUT_CAP + 100 and output.endswith("more bytes of output were dropped]")
     assert max(p.stat().st_size for p in run.out.rglob("*") if p.is_file()) < 4 << 20
+
+
+def test_printing_costs_nothing(run: Run) -> None:
+    """A correct submission that prints a lot keeps full marks; what was dropped is said once."""
+    result = run.full("chatty_correct")
+    assert all(c["passed"] for c in result["cases"])
+    assert result["output"].count("more bytes of output were dropped") == 1
+
+
+STUDENT_FILES = ("feedback.html", "feedback.md", "summary.txt", "results.json")
+
+
+@pytest.mark.parametrize(("name", "tag"), [("print_hidden_inputs", "INPUT"),
+                                          ("raise_hidden_inputs", "RAISED")])
+def test_hidden_inputs_never_reach_the_student(run: Run, name: str, tag: str) -> None:
+    """What student code prints or raises while running hidden cases is the instructor's only: no
+    input that only a hidden case gave appears in a file the student sees."""
+    token = f"{run.marker}-{tag} "
+    full = run.full(name)
+    public = full["output"] + json.dumps([c for c in full["cases"] if not c["hidden"]])
+    private = full["private_output"] + json.dumps([c for c in full["cases"] if c["hidden"]])
+    secrets = set(_payloads(private, token)) - set(_payloads(public, token))
+    assert len(secrets) > 2  # the instructor does see every hidden one
+    for file in STUDENT_FILES:
+        text = html.unescape((run.out / name / file).read_text())
+        assert not [s for s in secrets if s in text], file
+
+
+def _payloads(text: str, token: str) -> list[str]:
+    """The printed or raised input after each `token`: up to the end of its nested list."""
+    return [re.match(r"\[[-0-9.e, \[\]]*\]", text[i + len(token):]).group() for i in _find_all(text, token)
+            if re.match(r"\[", text[i + len(token):])]
+
+
+def _find_all(text: str, token: str) -> list[int]:
+    found, start = [], text.find(token)
+    while start >= 0:
+        found.append(start)
+        start = text.find(token, start + 1)
+    return found
 
 
 # --- the CPU budget of a submission holds across respawned children ----------------------------

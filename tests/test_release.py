@@ -16,6 +16,7 @@ from autograder.cli import main
 from autograder.spec import FUNCTIONS, MODULES
 from autograder.stubs import BEGIN, END, make_stub
 
+PUBLIC_CHECKS = 20  # the public cases, one more for xor.train: it also trains the net to solve XOR
 TORCH_IMPORT = re.compile(r"^\s*(import|from)\s+torch\b", re.M)
 ORACLE_IMPORT = re.compile(r"\boracle\b.*\bimport\b|\bimport\b.*\boracle\b|autograder\.oracle", re.M)
 
@@ -47,13 +48,89 @@ def _solution_lines() -> set[str]:
     return found
 
 
-def _run_check(bundle: Path, folder: str) -> subprocess.CompletedProcess:
-    """`python -m autograder.cli check FOLDER` in the bundle, with torch made unimportable."""
-    code = ("import sys; sys.modules['torch'] = None; import autograder; "
-            "print('kit at', autograder.__file__); from autograder.cli import main; sys.exit(main())")
-    env = {**os.environ, "PYTHONPATH": str(bundle), "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-c", code, "check", folder], cwd=bundle, env=env,
-                          capture_output=True, text=True, timeout=120)
+@pytest.fixture(scope="module")
+def student_copy(tmp_path_factory, bundle) -> Path:
+    """The bundle as a student unpacked it (their copy gets __pycache__ and egg-info)."""
+    copy = tmp_path_factory.mktemp("student") / "nn-exercises"
+    shutil.copytree(bundle, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def student_venv(student_copy) -> Path:
+    """A fresh virtual environment with nothing but the bundle installed, as a student makes it
+    (`python3 -m venv`, then `pip install -e BUNDLE`): the kit of this checkout is not importable."""
+    venv = student_copy.parent / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e",
+                           str(student_copy)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return venv / "bin"
+
+
+def _as_student(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A command of the student's venv, run from `cwd` with no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = f"{venv}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run([str(venv / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_venv_holds_only_the_bundle(student_venv, student_copy, tmp_path):
+    out = _as_student(student_venv, "python", "-c",
+                      "import autograder, importlib.util as u; print(autograder.__file__); "
+                      "print(u.find_spec('torch'), u.find_spec('jinja2'))", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(student_copy / "autograder" / "__init__.py"), "None", "None"]
+
+
+def test_check_in_the_bundle_fails_the_stubs(student_venv, student_copy, tmp_path):
+    out = _as_student(student_venv, "autograder", "check", str(student_copy / "exercises"), cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert f"0/{PUBLIC_CHECKS} public checks pass" in out.stdout
+    assert out.stdout.count("FAIL  ") == len(FUNCTIONS)
+    assert out.stdout.count("not implemented yet") >= len(FUNCTIONS)
+
+
+def test_check_in_the_bundle_passes_the_solutions(student_venv, tmp_path):
+    work = reference_copy(tmp_path / "exercises")
+    for command in (("autograder", "check", str(work)), ("python", "-m", "autograder", "check", str(work))):
+        out = _as_student(student_venv, *command, cwd=tmp_path)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert f"{PUBLIC_CHECKS}/{PUBLIC_CHECKS} public checks pass" in out.stdout
+        assert out.stdout.count("PASS  ") == len(FUNCTIONS)
+
+
+def test_notebook_checks_run_with_only_the_bundle(student_venv, tmp_path):
+    """A released nbgrader notebook's check cell (`nbchecks.Grade(...).public()`) works where only
+    the bundle is installed."""
+    course = tmp_path / "course"
+    assert main(["nbgrader", str(course), "--assignment", "unit"]) == 0
+    code = (f"import sys; sys.path.insert(0, {str(course / 'source' / 'unit')!r})\n"
+            "import numpy as np, nbchecks\n"
+            "def relu(z):\n    return np.maximum(z, 0)\n"
+            "grade = nbchecks.Grade('activations.relu', globals())\n"
+            "grade.public()\nprint('points', grade.points())\n")
+    out = _as_student(student_venv, "python", "-c", code, cwd=tmp_path)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    assert "PASS  activations.relu" in out.stdout and "points 3" in out.stdout
+
+
+def test_the_bundle_is_the_boundary_of_check():
+    """What the bundle ships is computed from the imports of what check runs, not listed by hand;
+    a module of the boundary that reached the oracle would stop the release."""
+    from autograder.commands import release
+    from autograder.sandbox.session import ZYGOTE
+
+    modules = set(release.closure())
+    assert {"autograder.sandbox.protocol", "autograder.sandbox.wire", "autograder.callplan", ZYGOTE,
+            "autograder.notebook.kernel"} <= modules
+    assert not [m for m in modules if release.FORBIDDEN.search(m) or m.startswith("autograder.commands.g")]
+    assert release.STARTED["autograder.sandbox.session"] == (ZYGOTE,)
+    with pytest.raises(release.LeakError, match="autograder.oracle"):
+        release.closure(("autograder.batch",))
 
 
 def test_bundle_layout(bundle):
@@ -97,25 +174,6 @@ def test_cli_of_the_bundle_has_only_check(bundle):
     assert out.returncode == 0
     verbs = re.findall(r"^    (\w+)\s", out.stdout, re.M)
     assert verbs == ["check"]
-
-
-def test_check_in_the_bundle_fails_the_stubs(bundle):
-    out = _run_check(bundle, "exercises")
-    assert f"kit at {bundle}" in out.stdout, out.stdout + out.stderr
-    assert out.returncode == 1, out.stdout + out.stderr
-    assert f"0/{len(FUNCTIONS)} public checks pass" in out.stdout
-    assert out.stdout.count("FAIL  ") == len(FUNCTIONS)
-    assert "not implemented yet" in out.stdout
-
-
-def test_check_in_the_bundle_passes_the_solutions(bundle, tmp_path):
-    work = tmp_path / "work"
-    shutil.copytree(bundle, work)
-    reference_copy(work / "exercises")
-    out = _run_check(work, "exercises")
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert f"{len(FUNCTIONS)}/{len(FUNCTIONS)} public checks pass" in out.stdout
-    assert out.stdout.count("PASS  ") == len(FUNCTIONS)
 
 
 def test_readme_explains_the_work(bundle):

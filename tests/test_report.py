@@ -37,8 +37,9 @@ SETTINGS = Settings(
 )
 REVEALING = dataclasses.replace(SETTINGS, reveal_hidden_details=True)
 
-# Marker strings of a hidden failure: none of them may reach the student by default.
-SECRET_LABEL = "m=7, n_in=SECRETDIM"
+# Marker strings of a hidden failure: none of them may reach the student by default. Its label
+# says what kind of input it was, in the course's words, without values: that is shown.
+HIDDEN_LABEL = "m=7, K=3, logits of +-1000"
 SECRET_EXPECTED, SECRET_GOT = 0.918273, 42.4242
 SECRET_MESSAGE = f"output: largest error 41.5 at index [3, 1] (expected {SECRET_EXPECTED}, got {SECRET_GOT})"
 SECRET_TRACE = 'File "activations.py", line 12, in softmax\n    SECRET_TRACEBACK_LINE'
@@ -64,13 +65,13 @@ def hinted_failure() -> SubmissionResult:
     result = full_marks()
     result.id = "bob"
     result.cases[2] = case(
-        "linear.linear_backward", "m=4, n_in=3, n_out=2, float64", passed=False, kind="assertion",
+        "linear.linear_backward", "m=4, n_in=3, n_out=2, float64", passed=False, kind="shape",
         message="grad_W: expected shape (2, 3), got (3, 2)",
         details={"expected_shape": (2, 3), "got_shape": (3, 2), "got_dtype": "float64", "what": "grad_W",
                  "hint": BACKWARD_HINT},
     )
     result.cases[6] = case(
-        "activations.relu_prime", "z of shape (3, 4)", passed=False, kind="assertion",
+        "activations.relu_prime", "z of shape (3, 4)", passed=False, kind="value",
         message="output: largest error 1 at index [0, 2] (expected 0, got 1; tolerance rtol=1e-07, "
                 "atol=1e-09)",
         details={"expected_shape": (3, 4), "got_shape": (3, 4), "got_dtype": "bool", "what": "output",
@@ -86,7 +87,7 @@ def hidden_failure() -> SubmissionResult:
     result.id = "carol"
     index = FUNCTIONS.index("activations.softmax") * 2 + 1
     result.cases[index] = case(
-        "activations.softmax", SECRET_LABEL, passed=False, hidden=True, kind="assertion",
+        "activations.softmax", HIDDEN_LABEL, passed=False, hidden=True, kind="value",
         message=SECRET_MESSAGE,
         details={"expected_shape": (7, 3), "got_shape": (7, 3), "got_dtype": "float64",
                  "max_abs_error": 41.5, "max_rel_error": 45.2, "worst_index": (3, 1),
@@ -104,7 +105,7 @@ def import_problem() -> SubmissionResult:
     result.problems = {"losses": why}
     result.cases = [c if not c.function.startswith("losses.") else
                     case(c.function, c.label, passed=False, hidden=c.hidden, kind="import",
-                         message=f"losses.py is unusable: {why}")
+                         message=f"losses.py is unusable: {why}", details={"file_problem": True})
                     for c in result.cases]
     result.notes = ["found exercises in a subfolder: my_work/"]
     return result
@@ -257,7 +258,7 @@ def test_a_label_that_is_the_description_is_not_repeated():
     result = hinted_failure()
     result.cases[2].label = result.cases[2].checked = "grad_W has the shape of W"
     page = text_of(report.render_feedback_html(result, SETTINGS))
-    assert "Failed: grad_W has the shape of W The returned value is wrong." in page
+    assert "Failed: grad_W has the shape of W The returned value has the wrong shape." in page
     assert "grad_W has the shape of W: the returned value" not in page
 
 
@@ -267,21 +268,22 @@ def test_hidden_failure_keeps_inputs_and_values_private():
         "activations.relu_prime"]})
     md = report.render_feedback_md(result, SETTINGS)
     for text in (page, text_of(page), md, report.plain_summary(result)):
-        for secret in ("SECRETDIM", str(SECRET_EXPECTED), str(SECRET_GOT), "41.5", "45.2", "(7, 3)",
+        for secret in (str(SECRET_EXPECTED), str(SECRET_GOT), "41.5", "45.2", "(7, 3)",
                        "SECRET_TRACEBACK_LINE", "[3, 1]"):
             assert secret not in text
     assert "Hidden check failed" in text_of(page) and HIDDEN_HINT in text_of(page)
+    assert HIDDEN_LABEL in text_of(page) and "logits of +-1000" in md  # what kind of input broke it
     assert "<img" not in page, "a plot of a hidden case would show its values"
-    assert "**✗ Hidden check failed**" in md and "subtract the row's maximum" in md
+    assert f"**✗ Hidden check failed: {HIDDEN_LABEL}**" in md and "subtract the row's maximum" in md
 
 
 def test_hidden_failure_revealed_when_the_settings_say_so():
     result = hidden_failure()
     page = text_of(report.render_feedback_html(result, REVEALING))
     md = report.render_feedback_md(result, REVEALING)
-    assert "Failed (hidden check): m=7, n_in=SECRETDIM" in page and str(SECRET_GOT) in page
+    assert f"Failed (hidden check): {HIDDEN_LABEL}" in page and str(SECRET_GOT) in page
     assert "SECRET_TRACEBACK_LINE" in page
-    assert "SECRETDIM" in md and str(SECRET_EXPECTED) in md
+    assert str(SECRET_EXPECTED) in md
 
 
 def test_import_problem():

@@ -353,30 +353,40 @@ def test_the_middle_process_path_starts_a_confined_child(tmp_path: Path) -> None
     """Without root's namespace round trip (`Home`), the zygote forks a middle process that
     enters the namespaces; the child it starts must be just as confined and answer calls."""
     needs_namespaces()
-    from autograder.sandbox import session, wire, zygote
+    from autograder.sandbox import protocol, session, wire, zygote
 
     scratch = tmp_path / "scratch"
     (scratch / "src").mkdir(parents=True)
     (scratch / "src" / "activations.py").write_text("import numpy as np\n\ndef relu(z):\n"
                                                     "    return np.maximum(z, 0)\n")
-    request = {"scratch": str(scratch), "uid": None, "limits": {}, "namespaces": True,
+    # the "zygote" here is a fork of pytest, whose address space (torch, once loaded by an earlier
+    # test) can exceed the usual 1 GB: the memory limit is not what this test is about
+    request = {"scratch": str(scratch), "uid": None, "limits": {"memory_mb": 1 << 16}, "namespaces": True,
                "require_namespaces": True, "require_landlock": True, "tmpfs_mb": 16}
 
     def probe(send: Send) -> None:
         ours, theirs = socket.socketpair()
-        reply = zygote.spawn(request, os.dup(theirs.fileno()), home=None)
+        output, arena = os.pipe(), wire.Arena(1 << 16)
+        fds = zygote.ChildFds(os.dup(theirs.fileno()), os.dup(output[1]), os.dup(arena.fd))
+        reply = zygote.spawn(request, fds, home=None)
         theirs.close()
+        os.close(output[1])
         reader = wire.Reader(ours)
         ready = reader.receive(10)
-        wire.send(ours, {"op": "call", "function": "activations.relu", "args": ([-1.0, 2.0],)})
+        ours.sendall(protocol.Load(("activations",)).frame())
+        loaded = reader.receive(10)
+        call, _ = protocol.Call(1, "activations.relu", ([-1.0, 2.0],)).frame()
+        ours.sendall(protocol.Batch((call,)).frame())
         value = reader.receive(10).get("value").tolist()
         session.kill_tree(reply["pid"])
-        send({"isolation": reply.get("isolation"), "ready": ready["ready"], "value": value})
+        send({"isolation": reply.get("isolation"), "ready": ready["layers"], "loaded": loaded,
+              "value": value})
 
     with forked(probe) as child:
         report = child.recv("isolation", timeout=20)
     assert report["isolation"].endswith("namespaces")
     assert any(layer.startswith("landlock") for layer in report["ready"])
+    assert report["loaded"] == {"op": "loaded", "module": "activations"}
     assert report["value"] == [0.0, 2.0]
 
 
@@ -520,9 +530,9 @@ def test_a_reused_scratch_folder_keeps_nothing_of_the_previous_submission(isolat
     look = sources("    return np.array([float(os.path.exists('left_behind.txt'))])\n")
     with Sandbox(Policy(isolate=isolate)) as sandbox:
         first = sandbox.open(write)
-        first.call("activations.relu", (np.ones(2),), 5)
+        first.ask("activations.relu", (np.ones(2),), 5)
         first.close()
         second = sandbox.open(look)
         assert second.scratch == first.scratch  # reused
-        assert second.call("activations.relu", (np.ones(2),), 5)["value"].tolist() == [0.0]
+        assert second.ask("activations.relu", (np.ones(2),), 5).value.tolist() == [0.0]
         second.close()

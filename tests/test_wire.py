@@ -163,3 +163,57 @@ def test_a_buffered_reader_splits_messages_that_arrive_together():
         reader.receive(timeout=0.05)
     ours.close()
     theirs.close()
+
+
+class LyingTuple(tuple):
+    """Claims another length and other items than it holds."""
+
+    def __len__(self):
+        return 5
+
+    def __iter__(self):
+        return iter(range(5))
+
+
+class LyingDict(dict):
+    def items(self):
+        return [("forged", 1)]
+
+
+def test_container_subclasses_travel_as_their_plain_base_without_calling_overrides():
+    from collections import OrderedDict, namedtuple
+
+    Grads = namedtuple("Grads", "grad_x grad_W grad_b")
+    back = roundtrip(Grads(np.ones(2), np.eye(2), np.zeros(2)))
+    assert type(back) is tuple and len(back) == 3 and np.array_equal(back[1], np.eye(2))
+    assert roundtrip(LyingTuple((1.0, 2.0))) == (1.0, 2.0)
+    assert roundtrip(LyingDict(a=1.0)) == {"a": 1.0}
+    assert type(roundtrip(OrderedDict(a=1.0))) is dict
+
+
+def test_arrays_in_the_arena_are_views_the_grader_can_compare():
+    arena = wire.Arena(1 << 16)
+    layout = wire.Layout(0, arena.size)
+    x, params = np.arange(600.0).reshape(20, 30), {"W": np.eye(2, dtype=np.float32)}
+    frame, regions = layout.encode_call(7, "linear.linear", (x, params, 0.5))
+    arena.write(0, bytes(layout.image))
+    assert len(frame) < 300 < x.nbytes  # the data is in the arena, not in the frame
+    message = wire.decode(frame[12:], arena.map)
+    got_x, got_params, lr = message["args"]
+    assert np.array_equal(got_x, x) and got_params["W"].dtype == np.float32 and lr == 0.5
+    got_x[0, 0] = 99.0  # what a student's in-place change does
+    unchanged = [arena.unchanged(start, end, bytes(layout.image[start:end])) for start, end in regions]
+    assert unchanged == [False, True, True]
+    with pytest.raises(wire.WireError):  # only the child's decoder has an arena
+        wire.decode(frame[12:])
+    arena.close()
+
+
+def test_a_reader_refuses_a_frame_larger_than_asked_before_reading_it():
+    ours, theirs = socket.socketpair()
+    theirs.sendall(wire.encode(np.zeros(1000)))
+    with pytest.raises(wire.FrameTooLarge) as refused:
+        wire.Reader(ours).receive(timeout=1, max_size=100)
+    assert refused.value.size > 8000
+    ours.close()
+    theirs.close()

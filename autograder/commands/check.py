@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     with Sandbox(Policy()) as sandbox:
         result = runner.grade_submission(submission, cases, runner.case_points(cases, settings),
                                          sandbox, settings)
+    if result.status == "error" or not result.cases:
+        raise UsageError(f"could not run the checks: {result.error or 'no public checks were found'}")
     for module, why in submission.problems.items():
         print(f"{module}.py: {why}")
     print("\n".join(report_lines(result)))

@@ -1,15 +1,19 @@
 """`autograder release OUT_DIR`: the student bundle, without solutions or hidden cases.
 
 The bundle holds the stubs (made afresh from solutions/), a README, and a
-check-only copy of the kit: the modules `autograder check` imports, the public
-cases, and a pyproject that installs an `autograder` command whose one verb is
-`check`. The hidden cases, the torch oracle, the solutions and every other verb
-stay behind.
+check-only copy of the kit: the package boundary of `autograder check` (every
+module that `check`, `python -m autograder`, the public cases and a notebook's
+kernel import, found by reading their import statements, see `closure`), the
+settings without the seed, and a pyproject that installs an `autograder` command
+whose one verb is `check`. The hidden cases, the torch oracle, the solutions and
+every other verb stay behind; a module of the boundary that would bring any of
+them in stops the release.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shutil
 from pathlib import Path
@@ -17,13 +21,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "autograder"
 
-#: What `autograder check` needs, relative to the package: nothing imports torch or hidden/.
-KIT_FILES = (
-    "__init__.py", "articles.py", "cli.py", "casekit.py", "config.py", "grading.toml", "intake.py",
-    "results.py", "runner.py", "spec.py", "commands/__init__.py", "commands/check.py",
-    "public/__init__.py", "public/test_public.py",
-)
-KIT_FOLDERS = ("sandbox",)
+#: Where the bundle's boundary starts: the console script and `python -m autograder`, the
+#: check verb, the public cases it collects (pytest imports them by path), and what a
+#: notebook's check cells import.
+ROOTS = ("autograder.cli", "autograder.__main__", "autograder.commands.check", "autograder.notebook.kernel",
+         *(f"autograder.public.{p.stem}" for p in sorted((PACKAGE / "public").glob("test_*.py"))))
+#: Modules that run as processes of their own, started by name rather than imported.
+STARTED = {"autograder.sandbox.session": ("autograder.sandbox.zygote",)}
+#: Data files the boundary reads (relative to the package).
+DATA = ("grading.toml",)
+#: What may never be inside the boundary.
+FORBIDDEN = re.compile(r"(^|\.)(oracle|hidden|torch)(\.|$)")
+
+
+class LeakError(ValueError):
+    """A module of the student bundle would bring in the oracle, the hidden cases or torch."""
 
 #: What each module builds, for the README, with the article it follows.
 ARTICLES = {
@@ -85,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         written = build_bundle(out, args.solutions)
     except FileNotFoundError as exc:
         raise UsageError(f"cannot read {exc.filename}: is this a clone of the kit?") from None
-    except ValueError as exc:  # a solution file with unbalanced markers
+    except ValueError as exc:  # a solution file with unbalanced markers, or a leak
         raise UsageError(str(exc)) from None
     print(f"wrote the student bundle to {out} ({len(written)} files)")
     print(f"students run: cd {out} && pip install -e . && autograder check exercises")
@@ -112,16 +124,64 @@ def write_stubs(solutions: Path, exercises: Path) -> list[Path]:
             for m in MODULES]
 
 
+def module_file(name: str) -> Path | None:
+    """The source of module `name` ("autograder.x.y") in this kit, if it is one of its modules."""
+    base = PACKAGE.parent / Path(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """Every module `path` (module `name`) imports, at any depth in its code, by absolute name.
+
+    For `from autograder import x`, both the package and `autograder.x` (when x is a module)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names if module_file(f"{base}.{alias.name}")}
+    return found
+
+
+def closure(roots: tuple[str, ...] = ROOTS) -> dict[str, Path]:
+    """The kit's modules that `roots` need, with their packages: the bundle's package boundary.
+
+    LeakError if the boundary reaches the oracle, the hidden cases or torch."""
+    found: dict[str, Path] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if FORBIDDEN.search(name):
+            raise LeakError(f"the student bundle would include {name}")
+        path = module_file(name)
+        if name in found or path is None:
+            continue
+        found[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # the packages around it
+        todo += [m for m in imported(name, path) if m.split(".")[0] in ("autograder", "torch")]
+        todo += STARTED.get(name, ())
+    return found
+
+
 def copy_kit(target: Path) -> list[Path]:
-    """The check-only package: KIT_FILES and KIT_FOLDERS, grading.toml without the seed."""
+    """The check-only package: the boundary's modules and data, grading.toml without the seed."""
     if target.exists():
         shutil.rmtree(target)
     written = []
-    for name in KIT_FILES:
+    for path in sorted(closure().values()):
+        written.append(_write(target / path.relative_to(PACKAGE), path.read_text()))
+    for name in DATA:
         written.append(_write(target / name, (PACKAGE / name).read_text()))
-    for folder in KIT_FOLDERS:
-        for source in sorted((PACKAGE / folder).glob("*.py")):
-            written.append(_write(target / folder / source.name, source.read_text()))
     settings = target / "grading.toml"
     settings.write_text(_without_seed(settings.read_text()))
     return written

@@ -177,5 +177,5 @@ def test_property(student, family, cases):
             check_unchanged(student, case.names)
             _check(student, case, got, family.outputs)
         except CaseFailure as failure:
-            raise CaseFailure(f"{case.label}: {failure.message}", input=case.label,
+            raise CaseFailure(f"{case.label}: {failure.message}", kind=failure.kind, input=case.label,
                               **failure.details) from None

@@ -8,6 +8,9 @@ from autograder.articles import (
     ARTICLE_Z,
     LOSS_00,
     SEED_PARAMS,
+    SOLVE,
+    SOLVE_LOSSES,
+    SOLVE_PARAMS,
     XOR_X,
     XOR_Y,
     Y_HAT_00,
@@ -210,3 +213,23 @@ def test_train_first_loss(student):
     if losses.shape != (3,):
         raise CaseFailure(f"losses: expected 3 values (one per epoch), got shape {losses.shape}")
     check_array(losses[0], 0.25699697, what="losses[0]", tol=ARTICLE)
+
+
+@graded("xor.train", hidden=False)
+def test_train_solves_xor(student):
+    """from the article's weights, lr=10 and 200 epochs, the trained network solves XOR"""
+    got = student.xor.train(XOR_X, XOR_Y, SEED_PARAMS, SOLVE["lr"], SOLVE["epochs"])
+    check_unchanged(student, ("X", "y", "params"))
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise CaseFailure("expected a tuple (params, losses)", kind="type")
+    params, losses = got
+    losses = as_float_array(losses, "losses")
+    if losses.shape != (SOLVE["epochs"],):
+        raise CaseFailure(f"losses: expected {SOLVE['epochs']} values (one per epoch), got shape "
+                          f"{losses.shape}", kind="shape")
+    for epoch, loss in SOLVE_LOSSES.items():
+        check_array(losses[epoch], loss, what=f"losses[{epoch}]", tol=ARTICLE)
+    if not isinstance(params, dict) or set(params) != set(SOLVE_PARAMS):
+        raise CaseFailure(f"expected trained params, a dict with keys {sorted(SOLVE_PARAMS)}", kind="type")
+    for key, trained in SOLVE_PARAMS.items():
+        check_array(params[key], trained, what=f"trained {key}", tol=ARTICLE)

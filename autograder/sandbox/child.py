@@ -60,6 +60,13 @@ def describe_exception(exc: BaseException) -> str:
     return f"{name}: {text[:MAX_TEXT]}" if text else name
 
 
+def _exit_call(exc: SystemExit) -> str:
+    """`sys.exit(3)` as the student wrote it, for plain codes (an object's repr is not trusted)."""
+    code = exc.code
+    return f"sys.exit({code!r})" if code is None or type(code) in (int, str) and len(str(code)) < 80 \
+        else "sys.exit(...)"
+
+
 def _student_traceback(exc: BaseException, folder: str) -> str:
     """The traceback limited to frames in the student's own files, paths made relative."""
     try:
@@ -130,7 +137,7 @@ def _import_error(name: str, exc: BaseException, folder: str) -> Failure:
         where = f"{exc.filename[len(folder):].lstrip('/')}, line {exc.lineno}"
         return Failure("import", f"{name}.py does not parse: {exc.msg} ({where})", (exc.text or "").rstrip())
     if isinstance(exc, SystemExit):
-        return Failure("import", f"{name}.py called sys.exit() while being imported")
+        return Failure("import", f"{name}.py called {_exit_call(exc)} while being imported")
     return Failure("import", f"importing {name}.py raised {describe_exception(exc)}",
                    _student_traceback(exc, folder))
 
@@ -250,8 +257,8 @@ def call(modules: Modules, call_id: int, function: str, args: tuple) -> dict:
         warnings.simplefilter("always")
         try:
             value = target(*args)
-        except SystemExit:
-            return protocol.raised(call_id, Failure("exception", f"{function} called sys.exit()"))
+        except SystemExit as exc:
+            return protocol.raised(call_id, Failure("exception", f"{function} called {_exit_call(exc)}"))
         except NotImplementedError:
             message = f"{function} is not implemented yet (it raises NotImplementedError)"
             return protocol.raised(call_id, Failure("not_implemented", message))

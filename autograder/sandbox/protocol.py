@@ -247,13 +247,15 @@ class Answer:
 
 class StudentError(Exception):
     """A call that produced no value: kind is timeout, crash, exception, import, missing, return,
-    not_implemented."""
+    not_implemented. `trusted` says the message is the grader's own words about the submission's
+    files (known before any case ran), which may be shown even for a hidden case."""
 
-    def __init__(self, kind: str, message: str, detail: str = "") -> None:
+    def __init__(self, kind: str, message: str, detail: str = "", *, trusted: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.detail = detail
+        self.trusted = trusted
 
     @classmethod
     def of(cls, failure: Failure) -> StudentError:

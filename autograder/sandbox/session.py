@@ -52,6 +52,7 @@ from autograder.sandbox.protocol import (
 )
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+ZYGOTE = "autograder.sandbox.zygote"  # the module the zygote process runs (started by name, not imported)
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 UID_BASE = 200_000  # above the ids of real users and of Debian's dynamic range
 OUTPUT_CAP = 64 * 1024       # bytes of printed output kept per phase (the rest is counted, not kept)
@@ -131,7 +132,7 @@ class Sandbox:
         self._free: list[Path] = []  # scratch folders of closed submissions, emptied
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from autograder.sandbox.zygote import main; main(int(sys.argv[2]))")
+                f"from {ZYGOTE} import main; main(int(sys.argv[2]))")
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-c", code, PACKAGE_PARENT, str(theirs.fileno())],
             pass_fds=[theirs.fileno()], env=_zygote_env(), stdin=subprocess.DEVNULL,
@@ -160,14 +161,15 @@ class Sandbox:
             raise SandboxUnavailable(reply["error"])
         return reply["pid"], ours, reply
 
-    def open(self, sources: dict[str, str], modules: tuple[str, ...],
+    def open(self, sources: dict[str, str], modules: tuple[str, ...] | None = None,
              unusable: dict[str, str] | None = None) -> StudentProcess:
         """A StudentProcess for one submission: `sources` by module, `modules` to import in
-        order (dependencies first), `unusable` those known broken already (intake), with why."""
+        order (dependencies first; default: those of `sources`), `unusable` those known broken
+        already (intake), with why."""
         scratch = self._free.pop() if self._free else self._new_scratch()
         for module, text in sources.items():
             (scratch / "src" / f"{module}.py").write_text(text)
-        return StudentProcess(self, scratch, modules, unusable or {})
+        return StudentProcess(self, scratch, tuple(sources) if modules is None else modules, unusable or {})
 
     def _new_scratch(self) -> Path:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
@@ -352,7 +354,8 @@ class StudentProcess(Process):
         limits = self._cpu_left()
         self.starts += 1
         self.child_cpu_limit, self.started_at = limits.cpu_seconds, time.monotonic()
-        read_end, write_end = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(read_end, False)  # ours only: the child's end blocks while the pipe is full
         with contextlib.suppress(OSError):
             fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_SIZE)
         try:
@@ -442,6 +445,9 @@ class StudentProcess(Process):
         kinds = self.failures.get(function, [])
         if "timeout" in kinds:
             return StudentError("timeout", f"skipped: {function} already timed out")
+        if len(kinds) >= 2 and kinds[-1] == "too large":
+            return StudentError("return", f"skipped: {function} returned values far larger than expected "
+                                          "twice already")
         if len(kinds) >= 2:
             return StudentError("crash", f"skipped: {function} ended the process twice already")
         return None
@@ -573,7 +579,7 @@ class StudentProcess(Process):
                 "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
             ) from None
         except wire.FrameTooLarge as exc:
-            self._failed(function, "crash", counted)
+            self._failed(function, "too large", counted)
             raise StudentError(
                 "return", f"{function} returned a value far larger than expected ({exc.size} bytes)"
             ) from None

@@ -191,11 +191,15 @@ class _Encoder:
             self.text(value)
         elif kind is np.ndarray or (isinstance(value, np.generic) and kind.__module__ == "numpy"):
             self._array(np.asarray(value))  # a NumPy scalar travels as a 0-d array of its dtype
-        elif kind is tuple or kind is list:
-            self.out += (b"t" if kind is tuple else b"l") + _U32.pack(len(value))
-            for item in value:
+        elif isinstance(value, (tuple, list)):
+            # a namedtuple or another subclass travels as the plain container it is built on; its
+            # items are read with the base class's own methods, never an override's
+            base = tuple if isinstance(value, tuple) else list
+            items = base.__iter__(value)
+            self.out += (b"t" if base is tuple else b"l") + _U32.pack(base.__len__(value))
+            for item in items:
                 self.node(item, depth + 1)
-        elif kind is dict:
+        elif isinstance(value, dict):
             self._dict(value, depth)
         else:
             raise WireError(
@@ -236,10 +240,11 @@ class _Encoder:
         return bytes(self.out)
 
     def _dict(self, value: dict, depth: int) -> None:
-        if not all(type(k) is str for k in value):
+        items = list(dict.items(value))  # a subclass's own items() or keys() is never called
+        if not all(type(k) is str for k, _ in items):
             raise WireError("a dict with keys that are not strings")
-        self.out += b"d" + _U32.pack(len(value))
-        for key, item in value.items():
+        self.out += b"d" + _U32.pack(len(items))
+        for key, item in items:
             self.text(key)
             self.node(item, depth + 1)
 

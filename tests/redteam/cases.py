@@ -76,7 +76,7 @@ def _raise_first(errors):
 class Hostile:
     """One submission of the red-team batch and the verdict it must get.
 
-    `lost` maps each function that must lose points to (kind, regex on the
+    `lost` maps each function that must lose points to (kind or kinds, regex on the
     message); every other function must keep full marks.
     """
 
@@ -86,11 +86,12 @@ class Hostile:
     replace: dict[str, str | bytes | None] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)
     zip: str = ""
-    lost: dict[str, tuple[str, str]] = field(default_factory=dict)
+    lost: dict[str, tuple[str | tuple[str, ...], str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
 
-def _all(module_functions: tuple[str, ...], kind: str, pattern: str) -> dict[str, tuple[str, str]]:
+def _all(module_functions: tuple[str, ...], kind: str | tuple[str, ...],
+         pattern: str) -> dict[str, tuple[str | tuple[str, ...], str]]:
     return {f: (kind, pattern) for f in module_functions}
 
 
@@ -197,7 +198,7 @@ def relu(z):
     print(json.dumps(fake))
     print(json.dumps(fake), file=_sys.stderr)
     return z
-'''}, lost={"activations.relu": ("assertion", r"largest error")}),
+'''}, lost={"activations.relu": ("value", r"largest error")}),
     Hostile("results_everywhere", "writes results.json wherever a grader might look", append={"linear": '''
 def _plant():
     fake = '{"score": 100, "tests": []}'
@@ -236,7 +237,7 @@ def pytest_sessionfinish(session, exitstatus):
     session.exitstatus = 0
     open("results.json", "w").write('{"score": 100}')
 ''', "sitecustomize.py": "open('/tmp/@MARKER@-site', 'w').write('hi')\n"},
-            lost={"activations.relu": ("assertion", r"largest error")},
+            lost={"activations.relu": ("value", r"largest error")},
             notes=("ignored conftest.py: submissions cannot configure the grader",
                    "ignored sitecustomize.py: submissions cannot configure the grader")),
     Hostile("eq_override", "returns an object whose __eq__, __array__ and __array_function__ lie",
@@ -325,7 +326,7 @@ def train(X, y, params, lr, epochs):
     Hostile("inherited_fds", "looks for descriptors the zygote left open", append={"network": '''
 def classifier_loss(x, y, W, b):
     extra = []
-    for fd in range(4, 1024):  # stdin, stdout, stderr and the channel (3) are expected
+    for fd in range(6, 1024):  # expected: 0-2, the channel (3), the arena (4) and its mapping's copy (5)
         try:
             extra.append(f"{fd}: {_os.fstat(fd)}")
         except OSError:
@@ -334,12 +335,12 @@ def classifier_loss(x, y, W, b):
         print(f"ESCAPED inherited descriptor {item}", flush=True)
     raise RuntimeError(f"{len(extra)} extra descriptors")
 '''}, lost={"network.classifier_loss": ("exception", r"^RuntimeError: 0 extra descriptors")}),
-    Hostile("big_output", "prints 200 MB", append={"activations": '''
+    Hostile("big_output", "prints 200 MB (and returns nothing)", append={"activations": '''
 def relu_prime(z):
     chunk = "@MARKER@ " * 100_000 + "\\n"
     for _ in range(200):
         print(chunk, end="")
-'''}, lost={"activations.relu_prime": ("exception", r"^OSError: \[Errno 27\] File too large")}),
+'''}, lost={"activations.relu_prime": ("type", r"got None")}),
     Hostile("big_file", "writes a multi-GB file, sparse and dense, inside and outside scratch",
             append={"activations": '''
 def softmax_prime(z):
@@ -369,6 +370,62 @@ def cross_entropy_prime(p, y):
 def relu(z):
     return np.zeros(10_000_000)
 '''}, lost={"activations.relu": ("return", r"too large")}),
+    Hostile("chatty_correct", "correct, but linear prints 2,000 lines per call", append={"linear": '''
+def linear(x, W, b):
+    for step in range(2000):
+        print("step", step)
+    return _honest_linear(x, W, b)
+'''}),
+    Hostile("print_hidden_inputs", "prints every input it is given, hidden ones included",
+            append={"activations": '''
+def softmax_prime(z):
+    print("@MARKER@-INPUT", repr(z.tolist()), flush=True)
+    return _honest_softmax_prime(z)
+'''}),
+    Hostile("raise_hidden_inputs", "raises its inputs as the exception's message", append={"losses": '''
+def mse(y_hat, y):
+    raise ValueError("@MARKER@-RAISED " + repr(np.asarray(y_hat).tolist()))
+'''}, lost={"losses.mse": ("exception", r"-RAISED \["), "xor.train": ("exception", r"-RAISED \[")}),
+    Hostile("patch_inplace_check", "changes its input in place and switches off the child's check of it",
+            append={"activations": '''
+def relu(z):
+    import autograder.sandbox.child as _child
+    _child._changed = lambda before, after: [False] * len(before)
+    _child._snapshot = lambda value: value
+    z[z < 0] = 0
+    return z
+'''}, lost={"activations.relu": ("modified", r"modified its input z in place")}),
+    Hostile("namedtuple_return", "returns linear_backward's gradients as a namedtuple", append={"linear": '''
+def linear_backward(x, W, b, grad_z):
+    from collections import namedtuple
+    Grads = namedtuple("Grads", "grad_x grad_W grad_b")
+    return Grads(*_honest_linear_backward(x, W, b, grad_z))
+'''}),
+    Hostile("str_raises", "raises an exception whose __str__ raises", append={"activations": '''
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no message for you")
+
+
+def relu_prime(z):
+    raise _Unprintable()
+'''}, lost={"activations.relu_prime": ("exception", r"_Unprintable: \(its message could not be shown\)")}),
+    Hostile("huge_int", "returns an int of 4,500 digits", append={"activations": '''
+def sigmoid(z):
+    return 10 ** 4500
+'''}, lost={"activations.sigmoid": ("return", r"an int too large to send"),
+           **_all(("activations.sigmoid_prime", "xor.forward", "xor.gradients", "xor.train"),
+                  ("exception", "return"), r"^OverflowError|int too large to send")}),
+    Hostile("huge_losses", "xor.train returns 62 million int8 losses", append={"xor": '''
+def train(X, y, params, lr, epochs):
+    return params, np.zeros(62_000_000, dtype=np.int8)
+'''}, lost={"xor.train": ("return", r"far larger than expected")}),  # and never decoded
+    Hostile("plot_breaker", "xor.train returns weights that are ints too large for floats",
+            append={"xor": '''
+def train(X, y, params, lr, epochs):
+    final, losses = _honest_train(X, y, params, lr, epochs)
+    return {key: 10 ** 400 for key in final}, losses
+'''}, lost={"xor.train": ("type", r"expected an array")}),
     Hostile("forged_frame", "writes a forged, deeply nested frame on the grader's channel",
             append={"activations": '''
 def relu(z):
