@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import signal
 import stat
 import struct
+import tokenize
 import tracemalloc
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lms_naming import (
+    Student,
+    canvas_user_name,
+    moodle_clean_filename,
+    roster,
+    write_canvas_download,
+    write_moodle_download,
+    zipped,
+)
 
 from autograder.intake import (
     MAX_FILE_BYTES,
+    OUT_NAMES,
     IntakeError,
     Submission,
     discover,
@@ -152,7 +166,7 @@ def test_unusable_files(tmp_path: Path) -> None:
         "linear": "not UTF-8 text",
         "activations": "binary file",
         "losses": "larger than 1 MB",
-        "xor": "not UTF-8 text",
+        "xor": "not UTF-8 text (UTF-16: Python reads only UTF-8 or a declared encoding)",
     }
     assert sub.sources == {"network": "VALUE = 'é'\n"}
 
@@ -327,7 +341,7 @@ def test_zip_bomb_with_lying_header(tmp_path: Path, declared: int) -> None:
 def test_zip_member_not_utf8(tmp_path: Path) -> None:
     members = {**module_files(), "losses.py": b"\xff\xfe\xfa"}
     sub = load_one(write_zip(tmp_path / "yan.zip", members))
-    assert sub.problems == {"losses": "not UTF-8 text"}
+    assert sub.problems["losses"].startswith("not UTF-8 text (UTF-16")  # it starts with a UTF-16 BOM
 
 
 def test_fifo_named_zip_is_not_opened(tmp_path: Path, alarm: None) -> None:
@@ -357,7 +371,7 @@ def test_canvas_loose_files(tmp_path: Path) -> None:
         "lms": "canvas",
         "name": "smithjohn",
         "user_id": "12345",
-        "submission_id": "67890",
+        "attachment_id": "67890",
         "late": "false",
     }
     assert jane.id == "222"
@@ -376,7 +390,7 @@ def test_canvas_highest_submission_id_wins(tmp_path: Path) -> None:
     write_folder(root, files)
     [sub] = discover(root)
     assert sub.sources["linear"] == source("linear", "newest")
-    assert sub.meta["submission_id"] == "12"
+    assert sub.meta["attachment_id"] == "12"
 
 
 def test_canvas_zip(tmp_path: Path) -> None:
@@ -444,3 +458,204 @@ def test_root_is_a_file(tmp_path: Path) -> None:
 def test_load_one_missing_path(tmp_path: Path) -> None:
     with pytest.raises(IntakeError, match="does not exist"):
         load_one(tmp_path / "ghost")
+
+
+def test_canvas_resubmission_with_a_random_suffix(tmp_path: Path) -> None:
+    """Past linear-7.py, Canvas's make_unique_filename appends a UUID instead of a number."""
+    root = tmp_path / "subs"
+    files = {f"kimlee_31_500_{m}.py": t for m, t in all_sources().items()}
+    files["kimlee_31_508_linear-0f8fad5b-d9cb-469f-a165-70867728950e.py"] = source("linear", "newest")
+    write_folder(root, files)
+    [sub] = discover(root)
+    assert sub.sources["linear"] == source("linear", "newest")
+
+
+def test_canvas_attachment_id_orders_uploads(tmp_path: Path) -> None:
+    """The later upload (higher attachment id) wins, whatever its file is called."""
+    root = tmp_path / "subs"
+    files = {f"kimlee_LATE_31_500_{m}.py": t for m, t in all_sources().items()}
+    files["kimlee_LATE_31_501_linear-2.py"] = source("linear", "older")
+    files["kimlee_LATE_31_502_linear-1.py"] = source("linear", "newest")
+    write_folder(root, files)
+    [sub] = discover(root)
+    assert sub.sources["linear"] == source("linear", "newest")
+    assert sub.meta["late"] == "true" and sub.meta["name"] == "kimlee"
+
+
+# --------------------------------------------------------------------------- LMS downloads
+
+
+def _uploads(tag: str, folder: str = "") -> list[tuple[str, bytes]]:
+    return [(f"{folder}{m}.py", source(m, tag).encode()) for m in MODULES]
+
+
+def _zip_upload(tag: str) -> tuple[str, bytes]:
+    return ("submission.zip", zipped({f"exercises/{m}.py": source(m, tag).encode() for m in MODULES}))
+
+
+def canvas_roster() -> list[Student]:
+    """Loose files; a resubmitted linear.py; a zip; an extra file with spaces; five more loose files."""
+    return roster([
+        _uploads("s0"),
+        [("linear.py", source("linear", "old").encode()), *_uploads("s1")],
+        [_zip_upload("s2")],
+        [*_uploads("s3"), ("notes v2_final draft.txt", b"hello")],
+        _uploads("s4"),
+    ])
+
+
+@pytest.mark.parametrize("anonymous, legacy", [(False, False), (True, False), (False, True)],
+                         ids=["named", "anonymous", "lower-case-late"])
+def test_canvas_download_as_canvas_writes_it(tmp_path: Path, anonymous: bool, legacy: bool) -> None:
+    students = canvas_roster()
+    expected = write_canvas_download(tmp_path / "subs", students, anonymous=anonymous, legacy=legacy)
+    subs = {s.id: s for s in discover(tmp_path / "subs")}
+    assert set(subs) == set(expected)
+    for sid, student in expected.items():
+        sub = subs[sid]
+        assert_complete(sub, f"s{students.index(student)}")
+        assert sub.meta["lms"] == "canvas"
+        assert sub.meta["late"] == ("true" if student.late else "false")
+        if anonymous:
+            assert sub.meta["anonymous_id"] == student.anonymous_id
+            assert sub.meta["user_id"] == "" and sub.meta["name"] == ""
+        else:
+            assert sub.meta["user_id"] == str(student.user_id)
+            assert sub.meta["name"] == "".join(
+                c for c in canvas_user_name(student.sortable_name) if c not in " ,'-")
+    resubmitted = next(sid for sid, student in expected.items() if student is students[1])
+    assert "used linear-1.py (Canvas resubmission) for linear.py" in subs[resubmitted].notes
+
+
+def moodle_roster() -> list[Student]:
+    """Loose files and online text; a zip; files in a folder; an extra file and online text only."""
+    students = roster([
+        _uploads("s0"),
+        [_zip_upload("s1")],
+        _uploads("s2", "exercises/"),
+        [*_uploads("s3"), ("notes.txt", b"hello")],
+        _uploads("s4"),
+    ])
+    students[0].online_text = "<p>I did it</p>"
+    students[3].online_text = "<p>see notes</p>"
+    return students
+
+
+MOODLE_LAYOUTS = {
+    "folders": {},
+    "folders-4.1": {"before_41": False},
+    "flat": {"folders": False},
+    "blind": {"blind": True},
+}
+
+
+@pytest.mark.parametrize("layout", list(MOODLE_LAYOUTS))
+def test_moodle_download_as_moodle_writes_it(tmp_path: Path, layout: str) -> None:
+    students = moodle_roster()
+    options = MOODLE_LAYOUTS[layout]
+    expected = write_moodle_download(tmp_path / "subs", students, **options)
+    subs = {s.id: s for s in discover(tmp_path / "subs")}
+    assert set(subs) == set(expected)
+    for sid, student in expected.items():
+        sub = subs[sid]
+        assert_complete(sub, f"s{students.index(student)}")
+        assert sub.meta["lms"] == "moodle"
+        assert sub.meta["participant_id"] == sid
+        name = moodle_clean_filename(student.full_name.replace("_", " "))
+        name = "Participant" if options.get("blind") else name
+        assert sub.meta["name"] == name
+
+
+def test_moodle_online_text_only_is_a_submission(tmp_path: Path) -> None:
+    [student] = roster([[]])
+    student.online_text = "<p>my code is in my head</p>"
+    write_moodle_download(tmp_path / "subs", [student])
+    [sub] = discover(tmp_path / "subs")
+    assert sub.id == str(student.participant_id)
+    assert sub.problems["linear"].startswith("missing")
+
+
+# --------------------------------------------------------------------------- odd names
+
+ODD_NAMES = [
+    b"grades.csv", b"summary.html", b"Summary.HTML", b"gradescope", b"canvas-import.csv",
+    b"caf\xe9", b"caf%E9", "café".encode(), "cafe\u0301".encode(), b"tab\there\nnewline\x1b[2J",
+    b" padded ", b"=HYPERLINK(1)", b"back\\slash", b"<b>&amp;`*_[x](y)|#", b"\xff" * 255,
+    "\u202eevil".encode(),
+]
+
+
+def test_odd_folder_names_get_safe_unique_ids(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    root.mkdir()
+    for raw in ODD_NAMES:
+        write_folder(Path(os.fsdecode(os.path.join(os.fsencode(root), raw))), module_files())
+    subs = discover(root)
+    ids = [s.id for s in subs]
+    assert len(ids) == len(ODD_NAMES)
+    assert len({unicodedata.normalize("NFC", i).casefold() for i in ids}) == len(ids)
+    for sub in subs:
+        assert_complete(sub)
+        sid = sub.id
+        assert len(sid.encode("utf-8")) <= 240  # no lone surrogates; room for a -N suffix
+        assert sid.casefold() not in OUT_NAMES
+        assert sid == sid.strip() and sid[0] not in "=+-@"
+        assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in sid)
+        assert "/" not in sid and "\\" not in sid
+    by_id = {s.id: s for s in subs}
+    assert "caf%E9" in by_id and "caf%E9-2" in by_id  # the real "caf%E9" keeps its name
+    assert "grades.csv-2" in by_id
+    assert {"café", "café-2"} <= {unicodedata.normalize("NFC", sid) for sid in by_id}  # NFD and NFC
+    renamed = by_id["grades.csv-2"]
+    assert any("'grades.csv'" in n and "'grades.csv-2'" in n for n in renamed.notes)
+    assert any("not UTF-8" in n for n in by_id["caf%E9-2"].notes)
+
+
+def test_odd_file_names_inside_a_submission_are_noted_printably(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "subs" / "ok", module_files())
+    (Path(os.fsdecode(os.path.join(os.fsencode(folder), b"caf\xe9.py")))).write_text("x")
+    (folder / "evil\x1b]0;title\x07.py").write_text("y")
+    [sub] = discover(tmp_path / "subs")
+    assert_complete(sub)
+    assert "ignored caf%E9.py: only the five exercise files are used" in sub.notes
+    for note in sub.notes:
+        note.encode("utf-8")
+        assert not any(unicodedata.category(c) == "Cc" for c in note)
+
+
+# --------------------------------------------------------------------------- source encodings
+
+
+def test_coding_cookie_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    files = module_files()
+    files["linear.py"] = "# -*- coding: latin-1 -*-\nNAME = 'café'\n".encode("latin-1")
+    files["losses.py"] = "#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nEURO = '€'\n".encode(
+        "cp1252")
+    files["network.py"] = codecs.BOM_UTF8 + "# coding: utf-8\nNAME = 'é'\n".encode()
+    sub = load_one(write_folder(tmp_path / "pep263", files))
+    assert sub.problems == {}
+    namespace: dict = {}
+    for module in ("linear", "losses", "network"):
+        text = sub.sources[module]
+        # what the sandbox writes (UTF-8) is what Python then reads back
+        data = text.encode("utf-8")
+        assert tokenize.detect_encoding(io.BytesIO(data).readline)[0].startswith("utf-8")
+        exec(compile(data, f"{module}.py", "exec"), namespace)
+        assert len(text.splitlines()) == len(files[f"{module}.py"].splitlines())  # line numbers kept
+    assert namespace["NAME"] == "é" and namespace["EURO"] == "€"
+    assert "latin-1" in sub.sources["linear"].splitlines()[0]  # the student still sees what was declared
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b"# coding: klingon\nX = 1\n", "unknown encoding: klingon"),
+    (b"# coding: ascii\nX = '\xe9'\n", "not valid ascii text"),
+    (codecs.BOM_UTF8 + b"# coding: latin-1\nX = 1\n", "encoding problem"),
+    (b"X = '\xe9'\n", "not UTF-8 text"),
+    ("X = 1\n".encode("utf-16"), "UTF-16"),
+    ("X = 1\n".encode("utf-32"), "UTF-32"),
+])
+def test_encodings_python_refuses_cost_only_their_module(tmp_path: Path, data: bytes, fragment: str) -> None:
+    files = {**module_files(), "losses.py": data}
+    sub = load_one(write_folder(tmp_path / "enc", files))
+    assert set(sub.problems) == {"losses"} and len(sub.sources) == 4
+    assert fragment in sub.problems["losses"] and "\n" not in sub.problems["losses"]
