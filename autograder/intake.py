@@ -111,8 +111,8 @@ _ESCAPED = re.compile(
 """Characters shown as %XX in names: control characters, backslash, line and paragraph
 separators, bidirectional controls, and the bytes that were not UTF-8 (which Python holds
 as lone surrogates)."""
-_FORMULA_START = "=+-@"
-"""A CSV cell starting with one of these is a formula to a spreadsheet."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet runs a CSV cell starting with one of these as a formula."""
 _WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
     (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -215,7 +215,7 @@ def submission_id(name: str) -> str:
     start = sid.index(body) if body else len(sid)
     end = start + len(body)
     sid = "".join(map(_percent, sid[:start])) + body + "".join(map(_percent, sid[end:]))
-    if sid and sid[0] in _FORMULA_START:
+    if sid.startswith(FORMULA_START):
         sid = _percent(sid[0]) + sid[1:]
     if len(sid.encode()) > MAX_ID_BYTES:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import losers, reference_copy
 from lms_naming import (
     Student,
     canvas_user_name,
@@ -659,3 +660,14 @@ def test_encodings_python_refuses_cost_only_their_module(tmp_path: Path, data: b
     sub = load_one(write_folder(tmp_path / "enc", files))
     assert set(sub.problems) == {"losses"} and len(sub.sources) == 4
     assert fragment in sub.problems["losses"] and "\n" not in sub.problems["losses"]
+
+
+def test_a_latin_1_module_runs_as_python_would_run_it(tmp_path: Path, grade) -> None:
+    """The sandbox writes sources as UTF-8: a latin-1 file must still mean what it says."""
+    folder = reference_copy(tmp_path / "latin")
+    linear = folder / "linear.py"
+    text = linear.read_text(encoding="utf-8")
+    check = "\nif 'café' != 'caf\\xe9':  # read with the wrong encoding\n    raise ImportError('mojibake')\n"
+    linear.write_bytes(("# -*- coding: latin-1 -*-\n" + text + check).encode("latin-1"))
+    result = grade(folder)
+    assert result.problems == {} and losers(result) == set()
