@@ -229,7 +229,7 @@ def _id_for(name: str) -> tuple[str, list[str]]:
     if sid == name:
         return sid, []
     if _NOT_UTF8.search(name):
-        why = "is not UTF-8 (its other bytes are shown as %XX)"
+        why = "is not UTF-8 (bytes that are not valid UTF-8 are shown as %XX)"
     elif _ESCAPED.search(name):
         why = "holds control or invisible characters (shown as %XX)"
     else:
