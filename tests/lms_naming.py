@@ -38,6 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+MOODLE_LAYOUTS = {
+    "folders": {},
+    "folders-4.1": {"before_41": False},
+    "flat": {"folders": False},
+    "blind": {"blind": True},
+}
+"""write_moodle_download's options for each layout Moodle writes."""
 RUBY_WORD = ("L", "M")  # general categories kept whole; plus Nd and Pc, below
 
 
@@ -141,10 +148,14 @@ def moodle_clean_filename(text: str) -> str:
     return "" if cleaned in (".", "..") else cleaned
 
 
+def moodle_name(student: Student, *, blind: bool = False) -> str:
+    """The name in get_student_prefix: the full name (or "Participant"), `_` as a space, cleaned."""
+    return moodle_clean_filename(("Participant" if blind else student.full_name).replace("_", " "))
+
+
 def moodle_prefix(student: Student, *, blind: bool = False) -> str:
-    """get_student_prefix for an individual submission."""
-    fullname = "Participant" if blind else student.full_name
-    return moodle_clean_filename(fullname.replace("_", " ") + "_" + str(student.participant_id))
+    """get_student_prefix for an individual submission: clean_filename(name + "_" + participant id)."""
+    return moodle_clean_filename(f"{moodle_name(student, blind=blind)}_{student.participant_id}")
 
 
 def moodle_folder(prefix: str, plugin: str, *, before_41: bool = True) -> str:

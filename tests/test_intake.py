@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import losers, reference_copy
 from lms_naming import (
+    MOODLE_LAYOUTS,
     Student,
     canvas_user_name,
-    moodle_clean_filename,
+    moodle_name,
     roster,
+    ruby_word_only,
     write_canvas_download,
     write_moodle_download,
     zipped,
@@ -383,15 +385,23 @@ def test_canvas_loose_files(tmp_path: Path) -> None:
     assert "ignored conftest.py: submissions cannot configure the grader" in jane.notes
 
 
-def test_canvas_highest_submission_id_wins(tmp_path: Path) -> None:
+UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+@pytest.mark.parametrize("prefix, later", [
+    ("amy_7", {"amy_7_11_linear-1.py": "older id", "amy_7_12_linear-1.py": "newest"}),
+    ("kimlee_LATE_31", {"kimlee_LATE_31_11_linear-2.py": "older", "kimlee_LATE_31_12_linear-1.py": "newest"}),
+    ("kimlee_31", {f"kimlee_31_12_linear-{UUID}.py": "newest"}),  # Canvas's suffix after -7
+], ids=["resubmitted", "higher-suffix-uploaded-first", "uuid-suffix"])
+def test_canvas_latest_upload_wins(tmp_path: Path, prefix: str, later: dict[str, str]) -> None:
+    """The later upload (higher attachment id) is used, whatever Canvas renamed it to."""
     root = tmp_path / "subs"
-    files = {f"amy_7_10_{m}.py": t for m, t in all_sources().items()}
-    files["amy_7_11_linear-1.py"] = source("linear", "older id")
-    files["amy_7_12_linear-1.py"] = source("linear", "newest")
-    write_folder(root, files)
+    files = {f"{prefix}_10_{m}.py": t for m, t in all_sources().items()}
+    write_folder(root, files | {name: source("linear", tag) for name, tag in later.items()})
     [sub] = discover(root)
     assert sub.sources["linear"] == source("linear", "newest")
     assert sub.meta["attachment_id"] == "12"
+    assert sub.meta["late"] == ("true" if "LATE" in prefix else "false")
 
 
 def test_canvas_zip(tmp_path: Path) -> None:
@@ -461,28 +471,6 @@ def test_load_one_missing_path(tmp_path: Path) -> None:
         load_one(tmp_path / "ghost")
 
 
-def test_canvas_resubmission_with_a_random_suffix(tmp_path: Path) -> None:
-    """Past linear-7.py, Canvas's make_unique_filename appends a UUID instead of a number."""
-    root = tmp_path / "subs"
-    files = {f"kimlee_31_500_{m}.py": t for m, t in all_sources().items()}
-    files["kimlee_31_508_linear-0f8fad5b-d9cb-469f-a165-70867728950e.py"] = source("linear", "newest")
-    write_folder(root, files)
-    [sub] = discover(root)
-    assert sub.sources["linear"] == source("linear", "newest")
-
-
-def test_canvas_attachment_id_orders_uploads(tmp_path: Path) -> None:
-    """The later upload (higher attachment id) wins, whatever its file is called."""
-    root = tmp_path / "subs"
-    files = {f"kimlee_LATE_31_500_{m}.py": t for m, t in all_sources().items()}
-    files["kimlee_LATE_31_501_linear-2.py"] = source("linear", "older")
-    files["kimlee_LATE_31_502_linear-1.py"] = source("linear", "newest")
-    write_folder(root, files)
-    [sub] = discover(root)
-    assert sub.sources["linear"] == source("linear", "newest")
-    assert sub.meta["late"] == "true" and sub.meta["name"] == "kimlee"
-
-
 # --------------------------------------------------------------------------- LMS downloads
 
 
@@ -505,25 +493,30 @@ def canvas_roster() -> list[Student]:
     ])
 
 
+def graded_as(root: Path, expected: dict[str, Student], students: list[Student]) -> dict[str, Submission]:
+    """`discover(root)` by id, checked: exactly the expected ids, student i with tag s<i>'s files."""
+    subs = {s.id: s for s in discover(root)}
+    assert set(subs) == set(expected)
+    for sid, student in expected.items():
+        assert_complete(subs[sid], f"s{students.index(student)}")
+    return subs
+
+
 @pytest.mark.parametrize("anonymous, legacy", [(False, False), (True, False), (False, True)],
                          ids=["named", "anonymous", "lower-case-late"])
 def test_canvas_download_as_canvas_writes_it(tmp_path: Path, anonymous: bool, legacy: bool) -> None:
     students = canvas_roster()
     expected = write_canvas_download(tmp_path / "subs", students, anonymous=anonymous, legacy=legacy)
-    subs = {s.id: s for s in discover(tmp_path / "subs")}
-    assert set(subs) == set(expected)
+    subs = graded_as(tmp_path / "subs", expected, students)
     for sid, student in expected.items():
-        sub = subs[sid]
-        assert_complete(sub, f"s{students.index(student)}")
-        assert sub.meta["lms"] == "canvas"
-        assert sub.meta["late"] == ("true" if student.late else "false")
+        meta = subs[sid].meta
+        assert meta["lms"] == "canvas" and meta["late"] == ("true" if student.late else "false")
         if anonymous:
-            assert sub.meta["anonymous_id"] == student.anonymous_id
-            assert sub.meta["user_id"] == "" and sub.meta["name"] == ""
+            assert meta["anonymous_id"] == student.anonymous_id
+            assert meta["user_id"] == "" and meta["name"] == ""
         else:
-            assert sub.meta["user_id"] == str(student.user_id)
-            assert sub.meta["name"] == "".join(
-                c for c in canvas_user_name(student.sortable_name) if c not in " ,'-")
+            assert meta["user_id"] == str(student.user_id)
+            assert meta["name"] == ruby_word_only(canvas_user_name(student.sortable_name))
     resubmitted = next(sid for sid, student in expected.items() if student is students[1])
     assert "used linear-1.py (Canvas resubmission) for linear.py" in subs[resubmitted].notes
 
@@ -542,29 +535,15 @@ def moodle_roster() -> list[Student]:
     return students
 
 
-MOODLE_LAYOUTS = {
-    "folders": {},
-    "folders-4.1": {"before_41": False},
-    "flat": {"folders": False},
-    "blind": {"blind": True},
-}
-
-
 @pytest.mark.parametrize("layout", list(MOODLE_LAYOUTS))
 def test_moodle_download_as_moodle_writes_it(tmp_path: Path, layout: str) -> None:
     students = moodle_roster()
     options = MOODLE_LAYOUTS[layout]
     expected = write_moodle_download(tmp_path / "subs", students, **options)
-    subs = {s.id: s for s in discover(tmp_path / "subs")}
-    assert set(subs) == set(expected)
+    subs = graded_as(tmp_path / "subs", expected, students)
     for sid, student in expected.items():
-        sub = subs[sid]
-        assert_complete(sub, f"s{students.index(student)}")
-        assert sub.meta["lms"] == "moodle"
-        assert sub.meta["participant_id"] == sid
-        name = moodle_clean_filename(student.full_name.replace("_", " "))
-        name = "Participant" if options.get("blind") else name
-        assert sub.meta["name"] == name
+        name = moodle_name(student, blind=options.get("blind", False))
+        assert subs[sid].meta == {"lms": "moodle", "name": name, "user_id": sid, "participant_id": sid}
 
 
 def test_moodle_online_text_only_is_a_submission(tmp_path: Path) -> None:

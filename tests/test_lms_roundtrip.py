@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, reference_copy
-from lms_naming import Student, roster, write_canvas_download, write_moodle_download, zipped
+from lms_naming import MOODLE_LAYOUTS, Student, roster, write_canvas_download, write_moodle_download, zipped
 
 from autograder.cli import main
 from autograder.intake import OUT_NAMES
@@ -164,14 +164,6 @@ def test_canvas_download_graded_and_exported_loses_nobody(tmp_path, kit, capsys,
         assert {rows[str(s.user_id)] for s in students} == {"13", "100"}
         assert "no submission: Emmy, Noether" in err or "no submission: Noether, Emmy" in err
         assert err.count("no submission") == 1 and "not in gradebook" not in err
-
-
-MOODLE_LAYOUTS = {
-    "folders+onlinetext": {},
-    "folders-4.1": {"before_41": False},
-    "flat": {"folders": False},
-    "blind": {"blind": True},
-}
 
 
 @pytest.mark.parametrize("layout", list(MOODLE_LAYOUTS))
