@@ -694,26 +694,32 @@ def _lms_files(group: list[_LmsEntry]) -> tuple[list[_File], list[str]]:
             notes += walked
         else:
             label = e.file if names.count(e.file) == 1 else f"{e.file} (Canvas attachment {e.order})"
-            files.append(_File((e.file,), "file", partial(_read_disk_file, e.path), e.order, label, e.path))
+            read = partial(_read_disk_file, e.path)
+            files.append(_File((e.file,), "file", read, order=e.order, label=label, path=e.path))
     return files, notes
+
+
+def _canvas_meta(group: list[_LmsEntry]) -> dict[str, str]:
+    """What a Canvas download says of a student besides their files."""
+    latest = max(group, key=lambda e: e.order)
+    anonymous = latest.sid.startswith("anon_")
+    meta = {"lms": "canvas", "name": printable_name(latest.name), "user_id": "" if anonymous else latest.sid}
+    if anonymous:
+        meta["anonymous_id"] = latest.sid.removeprefix("anon_")
+    meta["attachment_id"] = str(latest.order)
+    meta["late"] = "true" if any(e.late for e in group) else "false"
+    return meta
 
 
 def _load_lms(group: list[_LmsEntry]) -> Submission:
     """One student's submission from a Canvas or Moodle bulk download."""
     first = group[0]
     sub = _assemble_with_zips(first.sid, *_lms_files(group))
-    if first.lms == "moodle":
+    if first.lms == "canvas":
+        sub.meta = _canvas_meta(group)
+    else:
         sub.meta = {"lms": "moodle", "name": printable_name(first.name), "user_id": first.sid,
                     "participant_id": first.sid}
-        return sub
-    latest = max(group, key=lambda e: e.order)
-    anonymous = first.sid.startswith("anon_")
-    sub.meta = {"lms": "canvas", "name": printable_name(latest.name),
-                "user_id": "" if anonymous else first.sid}
-    if anonymous:
-        sub.meta["anonymous_id"] = first.sid.removeprefix("anon_")
-    sub.meta["attachment_id"] = str(latest.order)
-    sub.meta["late"] = "true" if any(e.late for e in group) else "false"
     return sub
 
 
