@@ -1,9 +1,22 @@
 """Intake: turn a folder of submissions into in-memory source texts.
 
-Each entry of SUBMISSIONS is one submission: a folder, a `.zip`, or (Canvas bulk
-download) loose files named `<name>[_late]_<user id>_<submission id>_<file>`,
-grouped by user id. Nothing here runs student code and nothing is extracted to
-disk: files are read, capped at `MAX_FILE_BYTES`, and kept as text.
+Each entry of SUBMISSIONS is one submission: a folder, or a `.zip`, or the files an LMS
+bulk download holds, grouped by student:
+
+* Canvas: loose files `<name>[_LATE]_<user id>_<attachment id>_<file>`, or
+  `[LATE_]anon_<anonymous id>_<attachment id>_<file>` when grading is anonymous (see
+  `_CANVAS_RE`); graded under the user id, or `anon_<anonymous id>`.
+* Moodle: folders `<Full Name>_<participant id>_assignsubmission_<plugin>[_]` (one per
+  submission plugin: file, onlinetext...), or flat files
+  `<Full Name>_<participant id>_assignsubmission_file_<file>`; graded under the
+  participant id. Only the file plugin's files are looked at.
+
+A zip among a submission's files is opened when the loose files lack an exercise file.
+Nothing here runs student code and nothing is extracted to disk: files are read, capped
+at `MAX_FILE_BYTES`, and decoded as Python decodes a source file (PEP 263, BOM).
+
+Ids are folder names in OUT, so `submission_id` makes every name a file system allows
+usable (see there), and `discover` keeps them unique and clear of OUT's own files.
 
 Only instructor-level problems raise `IntakeError`. Everything a student got
 wrong becomes a per-module entry in `Submission.problems` (which costs the
@@ -14,9 +27,13 @@ from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
+import io
 import os
 import re
 import stat
+import tokenize
+import unicodedata
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -52,15 +69,58 @@ GRADER_FILES = frozenset(
     }
 )
 
+OUT_NAMES = frozenset(
+    {"grades.csv", "summary.html", "canvas-import.csv", "moodle-grades.csv", "gradescope"}
+)
+"""What `grade` and `export` write at OUT's top level: no submission id is one of these
+(compared ignoring case, as on macOS and Windows file systems)."""
+MAX_ID_BYTES = 200
+"""Longer ids are cut and end with `~` and a hash of the name (a file name holds 255 bytes)."""
+
 _CHUNK = 64 * 1024
 _DIGITS = "[0-9]+"
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _MODULE_RE = re.compile(
-    rf"(?P<module>{'|'.join(map(re.escape, MODULES))})(?:-(?P<n>{_DIGITS}))?\.py"
+    rf"(?P<module>{'|'.join(map(re.escape, MODULES))})(?:-(?P<n>{_DIGITS}|{_UUID}))?\.py"
 )
+"""An exercise file, possibly renamed by Canvas's make_unique_filename: `linear-1.py` up to
+`linear-7.py`, then `linear-<random UUID>.py`."""
 _CANVAS_RE = re.compile(
-    rf"(?P<name>[A-Za-z0-9]+)(?P<late>_late)?_(?P<user>{_DIGITS})_(?P<sub>{_DIGITS})_(?P<file>.+)",
+    r"(?:(?P<anon_late>LATE_|late_)?anon_(?P<anon>[0-9A-Za-z]{5})"
+    rf"|(?P<name>.*?)(?P<late>_LATE|_late)?_(?P<user>{_DIGITS}))"
+    rf"_(?P<attachment>{_DIGITS})_(?P<file>.+)",
     re.DOTALL,
 )
+"""Canvas's content_zipper.rb: `[name, "LATE" if late, user id]` joined with `_`, every
+non-word character removed (Unicode letters and marks stay; the name is the sortable
+name lower-cased), then `_<attachment id>_<file name>`. With anonymous grading the name is
+left out and the id is `anon_` and 5 base58 characters. Canvas before about 2019
+lower-cased the whole name, `LATE` included."""
+_MOODLE_RE = re.compile(
+    rf"(?P<name>[^_]*)_(?P<participant>{_DIGITS})_assignsubmission_(?P<plugin>[a-z0-9]+)"
+    r"(?:_(?P<file>.*))?",
+    re.DOTALL,
+)
+"""Moodle's mod/assign download: `<full name>_<participant id>_assignsubmission_<plugin>`,
+a folder (ending in `_` before Moodle 4.1) or, with "download in folders" off, followed by
+`_<file name>`. Moodle replaces `_` in full names by spaces, so the name has none; with
+blind marking it is `Participant`."""
+_ESCAPED = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\\\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""Characters shown as %XX in names: control characters, backslash, line and paragraph
+separators, bidirectional controls, and the bytes that were not UTF-8 (which Python holds
+as lone surrogates)."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet runs a CSV cell starting with one of these as a formula."""
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_LINE = re.compile(r"[^\r\n]*")
 _SAFE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -92,13 +152,19 @@ class _File:
     parts: tuple[str, ...]  # path inside the submission
     kind: str  # "file", "symlink" or "special"
     read: Callable[[], bytes]  # at most MAX_FILE_BYTES + 1 bytes; raises _Unusable
-    order: int = 0  # Canvas submission id: a higher one is a later upload
+    order: int = 0  # Canvas attachment id: a higher one is a later upload
     label: str = ""  # name shown in notes, if not the path
+    path: Path | None = None  # where it is on disk (a zip there can be opened)
 
     @property
     def shown(self) -> str:
         """How the file is named in notes."""
-        return self.label or "/".join(self.parts)
+        return printable_name(self.label or "/".join(self.parts))
+
+    @property
+    def is_zip(self) -> bool:
+        """A zip file on disk, which can be opened as part of the submission."""
+        return self.kind == "file" and self.path is not None and self.parts[-1].lower().endswith(".zip")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -114,6 +180,61 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return _one_line(exc.strerror)
     return _one_line(str(exc) or type(exc).__name__)
+
+
+def _percent(char: str) -> str:
+    """%XX for each byte of one character (a lone surrogate stands for one byte)."""
+    try:
+        data = char.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that did not come from a byte
+        data = char.encode("utf-8", "surrogatepass")
+    return "".join(f"%{byte:02X}" for byte in data)
+
+
+def printable_name(name: str) -> str:
+    """A file or folder name as one line of valid UTF-8 that is safe to print.
+
+    Bytes that are not UTF-8 (Python's surrogate escapes), control characters, backslash,
+    line separators and bidirectional controls become `%XX`, the bytes of their UTF-8 form
+    (`b"caf\\xe9"` is `caf%E9`). Every other character, accented or not, stays.
+    """
+    return _ESCAPED.sub(lambda m: _percent(m.group()), name)
+
+
+def submission_id(name: str) -> str:
+    """The id, and so the OUT folder name, of a submission named `name` on disk.
+
+    `printable_name`, and also as `%XX`: leading and trailing white space (CSV readers and
+    people strip it) and a first character that makes a spreadsheet cell a formula
+    (`= + - @`). A name still longer than MAX_ID_BYTES is cut and ends with `~` and 10 hex
+    digits of its SHA-256. `%` itself stays, so two names can give one id: `discover`
+    then tells them apart (and away from OUT_NAMES) with `-2`, `-3`...
+    """
+    sid = printable_name(name)
+    body = sid.strip()
+    start = sid.index(body) if body else len(sid)
+    end = start + len(body)
+    sid = "".join(map(_percent, sid[:start])) + body + "".join(map(_percent, sid[end:]))
+    if sid.startswith(FORMULA_START):
+        sid = _percent(sid[0]) + sid[1:]
+    if len(sid.encode()) > MAX_ID_BYTES:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        sid = sid.encode()[: MAX_ID_BYTES - 11].decode("utf-8", "ignore") + "~" + digest
+    return sid or "submission"
+
+
+def _id_for(name: str) -> tuple[str, list[str]]:
+    """The id of a submission named `name` on disk, and a note saying why if they differ."""
+    sid = submission_id(name)
+    if sid == name:
+        return sid, []
+    if _NOT_UTF8.search(name):
+        why = "is not UTF-8 (bytes that are not valid UTF-8 are shown as %XX)"
+    elif _ESCAPED.search(name):
+        why = "holds control or invisible characters (shown as %XX)"
+    else:
+        why = f"is {name!r}"
+    return sid, [f"graded as {sid!r}: the name on disk {why}"]
 
 
 def _ignored_name(name: str) -> bool:
@@ -149,19 +270,50 @@ def _read_capped(read: Callable[[int], bytes]) -> bytes:
 
 
 def _decode(data: bytes) -> str:
-    """Bytes of a module file as text, or _Unusable with the reason."""
+    """Bytes of a module file as the text Python reads from them, or _Unusable with the reason.
+
+    As Python: UTF-8, or the encoding a PEP 263 coding line declares, a UTF-8 BOM dropped;
+    UTF-16 and UTF-32 (even with a BOM) and NUL bytes refused. The sandbox writes the text
+    back as UTF-8, so a declared encoding's coding line is relabelled (`_relabel_coding`).
+    """
     if len(data) > MAX_FILE_BYTES:
         raise _Unusable("larger than 1 MB")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _Unusable("not UTF-8 text")
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise _Unusable(f"not UTF-8 text ({name}: Python reads only UTF-8 or a declared encoding)")
     if b"\0" in data:
         raise _Unusable("binary file")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Unusable("not UTF-8 text") from None
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # no valid coding line, and the first lines are not UTF-8
+        if "invalid or missing" in str(exc.msg):
+            raise _Unusable("not UTF-8 text") from None
+        raise _Unusable(f"bad coding line: {_one_line(exc.msg)}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding.startswith("utf-8"):
+            raise _Unusable("not UTF-8 text") from None
+        raise _Unusable(f"not valid {encoding} text, as its coding line declares "
+                        f"(byte {exc.start})") from None
+    return text if encoding.startswith("utf-8") else _relabel_coding(text)
+
+
+def _relabel_coding(text: str) -> str:
+    """`text` with the encoding its coding line declares replaced by utf-8 (the old name
+    kept after it), so that the UTF-8 file the sandbox writes reads as this text."""
+    pos = 0
+    for _ in range(2):  # PEP 263: line 1, or line 2 after a blank or comment line 1
+        line = _LINE.match(text, pos).group()
+        cookie = tokenize.cookie_re.match(line)
+        if cookie:
+            start, end = pos + cookie.start(1), pos + cookie.end(1)
+            rest = pos + len(line)
+            return f"{text[:start]}utf-8{text[end:rest]} (was {cookie[1]}){text[rest:]}"
+        if not tokenize.blank_re.match(line.encode()):
+            break
+        pos += len(line) + (2 if text.startswith("\r\n", pos + len(line)) else 1)
+    return text
 
 
 # --------------------------------------------------------------------------- disk
@@ -203,7 +355,7 @@ def _entry_file(entry: os.DirEntry[str], parts: tuple[str, ...]) -> _File:
         kind = "file"
     else:
         kind = "special"
-    return _File(parts, kind, partial(_read_disk_file, Path(entry.path)))
+    return _File(parts, kind, partial(_read_disk_file, Path(entry.path)), path=Path(entry.path))
 
 
 def _walk_folder(root: Path) -> tuple[list[_File], list[str]]:
@@ -223,7 +375,7 @@ def _walk_folder(root: Path) -> tuple[list[_File], list[str]]:
         except OSError as exc:
             if not prefix:
                 raise
-            notes.append(f"could not list {'/'.join(prefix)}/: {_reason(exc)}")
+            notes.append(f"could not list {printable_name('/'.join(prefix))}/: {_reason(exc)}")
             continue
         for entry in entries:
             if _ignored_name(entry.name):
@@ -237,7 +389,7 @@ def _walk_folder(root: Path) -> tuple[list[_File], list[str]]:
                 if len(parts) < MAX_DEPTH:
                     pending.append((parts, Path(entry.path)))
             elif entry.is_symlink() and entry.is_dir():
-                notes.append(f"ignored {'/'.join(parts)}/: symbolic link not allowed")
+                notes.append(f"ignored {printable_name('/'.join(parts))}/: symbolic link not allowed")
             else:
                 files.append(_entry_file(entry, parts))
     return files, notes
@@ -249,7 +401,7 @@ def _load_folder(path: Path, sid: str) -> Submission:
         files, notes = _walk_folder(path)
     except OSError as exc:
         return _rejected(sid, f"unreadable: {_reason(exc)}")
-    return _assemble(sid, files, notes)
+    return _assemble_with_zips(sid, files, notes)
 
 
 # --------------------------------------------------------------------------- zip
@@ -323,10 +475,11 @@ def _read_zip(fh: IO[bytes], sid: str) -> Submission:
         return _assemble(sid, _zip_files(zf), [])
 
 
-def _load_zip(path: Path, sid: str) -> Submission:
-    """A submission that is a zip file; never raises."""
+def _load_zip(path: Path, sid: str, *, follow: bool = True) -> Submission:
+    """A submission that is a zip file; never raises. A zip inside a submission is opened
+    with `follow` false: never through a symbolic link."""
     try:
-        fd = _open_regular(path, follow=True)
+        fd = _open_regular(path, follow=follow)
     except _Unusable as exc:
         return _rejected(sid, f"zip rejected: {exc}")
     with os.fdopen(fd, "rb") as fh:
@@ -347,9 +500,15 @@ def _base(files: list[_File]) -> tuple[str, ...]:
 
 
 def _module_of(f: _File) -> tuple[str, int] | None:
-    """(module, Canvas resubmission number) if `f` is named like an exercise file."""
+    """(module, Canvas resubmission number) if `f` is named like an exercise file.
+
+    A UUID suffix, which Canvas gives after `-7`, counts as 8.
+    """
     m = _MODULE_RE.fullmatch(f.parts[-1])
-    return (m["module"], int(m["n"] or 0)) if m else None
+    if not m:
+        return None
+    n = m["n"] or "0"
+    return m["module"], int(n) if n.isdigit() else 8
 
 
 def _candidates(files: list[_File]) -> dict[tuple[str, ...], dict[str, list[_File]]]:
@@ -365,13 +524,14 @@ def _candidates(files: list[_File]) -> dict[tuple[str, ...], dict[str, list[_Fil
 
 
 def _rank(f: _File) -> tuple[int, int]:
-    """Higher is preferred: Canvas resubmission number, then Canvas submission id."""
+    """Higher is preferred: the later upload (Canvas attachment id), then the higher
+    resubmission number (`linear-2.py` over `linear-1.py`, where there are no ids)."""
     named = _module_of(f)
-    return (named[1] if named else 0, f.order)
+    return (f.order, named[1] if named else 0)
 
 
 def _show_dir(folder: tuple[str, ...]) -> str:
-    return "/".join(folder) + "/" if folder else "the top folder"
+    return printable_name("/".join(folder)) + "/" if folder else "the top folder"
 
 
 def _choose_folder(
@@ -438,51 +598,11 @@ def _assemble(sid: str, files: list[_File], notes: list[str]) -> Submission:
     return sub
 
 
-# --------------------------------------------------------------------------- Canvas
-
-
-@dataclass(frozen=True)
-class _CanvasFile:
-    """A loose file of a Canvas bulk download."""
-
-    path: Path
-    name: str
-    late: bool
-    user_id: str
-    submission_id: int
-    original: str
-
-
-def _canvas_file(path: Path) -> _CanvasFile | None:
-    """Parse a Canvas bulk-download file name, or None if it is not one."""
-    m = _CANVAS_RE.fullmatch(path.name)
-    if not m:
-        return None
-    return _CanvasFile(path, m["name"], bool(m["late"]), m["user"], int(m["sub"]), m["file"])
-
-
-def _canvas_loose(user_id: str, loose: list[_CanvasFile]) -> Submission:
-    """Assemble a student's loose Canvas files (all in one flat folder)."""
-    counts: dict[str, int] = defaultdict(int)
-    for c in loose:
-        counts[c.original] += 1
-    files = [
-        _File(
-            (c.original,),
-            "file",
-            partial(_read_disk_file, c.path),
-            order=c.submission_id,
-            label=c.original
-            if counts[c.original] == 1
-            else f"{c.original} (Canvas submission {c.submission_id})",
-        )
-        for c in loose
-    ]
-    return _assemble(user_id, files, [])
+# --------------------------------------------------------------------------- zips among the files
 
 
 def _merge(zipped: Submission, loose: Submission, zip_name: str) -> Submission:
-    """Combine a Canvas zip and loose files: a usable file beats an unusable one,
+    """Combine a zip and the loose files beside it: a usable file beats an unusable one,
     and between two usable copies the loose file wins."""
     merged = Submission(loose.id, notes=zipped.notes + loose.notes)
     if any(p.startswith("zip rejected") for p in zipped.problems.values()):
@@ -501,25 +621,105 @@ def _merge(zipped: Submission, loose: Submission, zip_name: str) -> Submission:
     return merged
 
 
-def _load_canvas(user_id: str, group: list[_CanvasFile]) -> Submission:
-    """One student's files from a Canvas bulk download, grouped by user id."""
-    zips = sorted(
-        (c for c in group if c.original.lower().endswith(".zip")),
-        key=lambda c: (-c.submission_id, c.path.name),
-    )
-    loose = [c for c in group if c not in zips]
-    sub = _canvas_loose(user_id, loose)
-    if zips:
-        sub = _merge(_load_zip(zips[0].path, user_id), sub, zips[0].original)
-        sub.notes.extend(f"ignored {c.path.name}: a later zip was used" for c in zips[1:])
-    latest = max(group, key=lambda c: c.submission_id)
-    sub.meta = {
-        "lms": "canvas",
-        "name": latest.name,
-        "user_id": user_id,
-        "submission_id": str(latest.submission_id),
-        "late": "true" if any(c.late for c in group) else "false",
-    }
+def _assemble_with_zips(sid: str, files: list[_File], notes: list[str]) -> Submission:
+    """The submission in `files`, opening a zip among them when the loose files lack an
+    exercise file: the latest zip (highest Canvas attachment id), else the first by name."""
+    zips = [f for f in files if f.is_zip]
+    loose = _assemble(sid, [f for f in files if not f.is_zip], notes)
+    if zips and not loose.problems:
+        loose.notes.extend(f"ignored {z.shown}: the loose files hold every exercise file" for z in zips)
+    if not zips or not loose.problems:
+        return loose
+    best, *rest = sorted(zips, key=lambda f: (-f.order, f.shown))
+    assert best.path is not None
+    merged = _merge(_load_zip(best.path, sid, follow=False), loose, best.shown)
+    merged.notes.extend(f"ignored {z.shown}: used {best.shown}" for z in rest)
+    return merged
+
+
+# --------------------------------------------------------------------------- Canvas and Moodle
+
+
+@dataclass(frozen=True)
+class _LmsEntry:
+    """An entry of SUBMISSIONS named the way a Canvas or Moodle bulk download names it."""
+
+    lms: str  # "canvas" or "moodle"
+    sid: str  # Canvas user id or anon_<anonymous id>; Moodle participant id
+    path: Path
+    name: str  # the student's name as the LMS wrote it ("" when anonymous)
+    file: str  # the uploaded file's name; "" for a Moodle folder
+    late: bool = False
+    order: int = 0  # Canvas attachment id
+    plugin: str = "file"  # Moodle submission plugin
+
+
+def _lms_entry(entry: os.DirEntry[str]) -> _LmsEntry | None:
+    """Parse an entry of SUBMISSIONS as a Moodle folder or file or a Canvas file, or None."""
+    path = Path(entry.path)
+    moodle = _MOODLE_RE.fullmatch(entry.name)
+    if entry.is_dir():
+        if moodle and not moodle["file"]:
+            return _LmsEntry("moodle", moodle["participant"], path, moodle["name"], "",
+                             plugin=moodle["plugin"])
+        return None
+    if not entry.is_file():
+        return None
+    if moodle and moodle["file"]:
+        return _LmsEntry("moodle", moodle["participant"], path, moodle["name"], moodle["file"],
+                         plugin=moodle["plugin"])
+    canvas = _CANVAS_RE.fullmatch(entry.name)
+    if not canvas:
+        return None
+    sid = f"anon_{canvas['anon']}" if canvas["anon"] else canvas["user"]
+    return _LmsEntry("canvas", sid, path, canvas["name"] or "", canvas["file"],
+                     late=bool(canvas["late"] or canvas["anon_late"]), order=int(canvas["attachment"]))
+
+
+def _lms_files(group: list[_LmsEntry]) -> tuple[list[_File], list[str]]:
+    """The uploaded files of one student's entries, and notes on what else there was."""
+    files: list[_File] = []
+    notes: list[str] = []
+    names = [e.file for e in group]
+    for e in group:
+        if e.plugin != "file":
+            notes.append(f"ignored the Moodle {e.plugin} submission: only uploaded files are graded")
+        elif not e.file:  # a Moodle folder
+            try:
+                found, walked = _walk_folder(e.path)
+            except OSError as exc:
+                notes.append(f"could not list {printable_name(e.path.name)}/: {_reason(exc)}")
+                continue
+            files += found
+            notes += walked
+        else:
+            label = e.file if names.count(e.file) == 1 else f"{e.file} (Canvas attachment {e.order})"
+            read = partial(_read_disk_file, e.path)
+            files.append(_File((e.file,), "file", read, order=e.order, label=label, path=e.path))
+    return files, notes
+
+
+def _canvas_meta(group: list[_LmsEntry]) -> dict[str, str]:
+    """What a Canvas download says of a student besides their files."""
+    latest = max(group, key=lambda e: e.order)
+    anonymous = latest.sid.startswith("anon_")
+    meta = {"lms": "canvas", "name": printable_name(latest.name), "user_id": "" if anonymous else latest.sid}
+    if anonymous:
+        meta["anonymous_id"] = latest.sid.removeprefix("anon_")
+    meta["attachment_id"] = str(latest.order)
+    meta["late"] = "true" if any(e.late for e in group) else "false"
+    return meta
+
+
+def _load_lms(group: list[_LmsEntry]) -> Submission:
+    """One student's submission from a Canvas or Moodle bulk download."""
+    first = group[0]
+    sub = _assemble_with_zips(first.sid, *_lms_files(group))
+    if first.lms == "canvas":
+        sub.meta = _canvas_meta(group)
+    else:
+        sub.meta = {"lms": "moodle", "name": printable_name(first.name), "user_id": first.sid,
+                    "participant_id": first.sid}
     return sub
 
 
@@ -544,44 +744,59 @@ def _list_root(root: Path) -> list[os.DirEntry[str]]:
         raise IntakeError(f"cannot read submissions folder {shown}: {_reason(exc)}") from None
 
 
+def _id_key(sid: str) -> str:
+    """Ids one file system may store as the same name: case and Unicode normalization ignored."""
+    return unicodedata.normalize("NFC", sid).casefold()
+
+
 def _unique_ids(subs: list[Submission]) -> None:
-    """Give colliding ids (e.g. `alice/` and `alice.zip`) a `-2`, `-3`... suffix."""
-    taken = {s.id for s in subs}
-    seen: set[str] = set()
+    """Give an id already taken (`alice/` and `alice.zip`, `Alice/`, or one of OUT_NAMES)
+    a `-2`, `-3`... suffix, noted; the first entry by name keeps its id."""
+    taken = {_id_key(s.id) for s in subs} | OUT_NAMES
+    seen = set(OUT_NAMES)
     for sub in subs:
-        if sub.id in seen:
+        key = _id_key(sub.id)
+        if key in seen:
             n = 2
-            while f"{sub.id}-{n}" in taken:
+            while _id_key(f"{sub.id}-{n}") in taken:
                 n += 1
             new = f"{sub.id}-{n}"
-            sub.notes.append(f"id {sub.id!r} was already used by another entry: renamed {new!r}")
-            sub.id = new
-            taken.add(new)
-        seen.add(sub.id)
+            why = "is a file the grader writes in OUT" if key in OUT_NAMES else "is already taken"
+            sub.notes.append(f"id {sub.id!r} {why}: renamed {new!r}")
+            sub.id, key = new, _id_key(new)
+            taken.add(key)
+        seen.add(key)
+
+
+def _with_notes(sub: Submission, notes: list[str]) -> Submission:
+    sub.notes[:0] = notes
+    return sub
 
 
 def discover(root: Path) -> list[Submission]:
     """Every submission in the folder `root`, sorted by id.
 
-    Folders and `.zip` files are one submission each; Canvas bulk-download files are
-    grouped by user id. Hidden entries, stray files and special files are ignored.
+    Folders and `.zip` files are one submission each, under an id made from their name by
+    `submission_id`; Canvas and Moodle bulk-download entries are grouped by student, under
+    the student's LMS id. Ids are unique and none is one of OUT_NAMES. Hidden entries,
+    stray files and special files are ignored.
     Raises IntakeError only if `root` is missing, not a folder or unreadable.
     """
     subs: list[Submission] = []
-    canvas: dict[str, list[_CanvasFile]] = defaultdict(list)
+    lms: dict[tuple[str, str], list[_LmsEntry]] = defaultdict(list)
     for entry in _list_root(Path(root)):
         if _ignored_name(entry.name):
             continue
-        path = Path(entry.path)
-        if entry.is_dir():
-            subs.append(_load_folder(path, entry.name))
-        elif entry.is_file():
-            found = _canvas_file(path)
-            if found:
-                canvas[found.user_id].append(found)
-            elif entry.name.lower().endswith(".zip"):
-                subs.append(_load_zip(path, _zip_stem(entry.name)))
-    subs.extend(_load_canvas(user, group) for user, group in sorted(canvas.items()))
+        path, found = Path(entry.path), _lms_entry(entry)
+        if found:
+            lms[(found.lms, found.sid)].append(found)
+        elif entry.is_dir():
+            sid, notes = _id_for(entry.name)
+            subs.append(_with_notes(_load_folder(path, sid), notes))
+        elif entry.is_file() and entry.name.lower().endswith(".zip"):
+            sid, notes = _id_for(_zip_stem(entry.name))
+            subs.append(_with_notes(_load_zip(path, sid), notes))
+    subs.extend(_load_lms(group) for _, group in sorted(lms.items()))
     _unique_ids(subs)
     return sorted(subs, key=lambda s: s.id)
 
@@ -589,8 +804,8 @@ def discover(root: Path) -> list[Submission]:
 def load_one(path: Path, submission_id: str | None = None) -> Submission:
     """One submission: a folder, or a zip file (any other regular file is read as a zip).
 
-    The id defaults to the name without `.zip`. Raises IntakeError only if `path`
-    does not exist or is neither a folder nor a regular file.
+    The id defaults to `submission_id` of the name without `.zip`. Raises IntakeError only
+    if `path` does not exist or is neither a folder nor a regular file.
     """
     path = Path(path)
     shown = _one_line(repr(str(path)))
@@ -600,9 +815,9 @@ def load_one(path: Path, submission_id: str | None = None) -> Submission:
         raise IntakeError(f"submission {shown} does not exist") from None
     except OSError as exc:
         raise IntakeError(f"cannot read submission {shown}: {_reason(exc)}") from None
-    sid = submission_id or _zip_stem(path.name)
+    sid, notes = (submission_id, []) if submission_id else _id_for(_zip_stem(path.name))
     if stat.S_ISDIR(st.st_mode):
-        return _load_folder(path, sid)
+        return _with_notes(_load_folder(path, sid), notes)
     if stat.S_ISREG(st.st_mode):
-        return _load_zip(path, sid)
+        return _with_notes(_load_zip(path, sid), notes)
     raise IntakeError(f"submission {shown} is neither a folder nor a regular file")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Settings
+from autograder.intake import FORMULA_START
 from autograder.results import SubmissionResult, dump_json, write_atomic
 from autograder.spec import FUNCTIONS
 
@@ -43,13 +44,21 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
     }
 
 
+def as_text_cell(text: str) -> str:
+    """`text` for a CSV cell that spreadsheets show as text: a `'` before a formula start.
+
+    Submission ids need none (intake escapes such a first character); LMS names may.
+    """
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def grades_row(result: SubmissionResult) -> list[Any]:
     """One row of grades.csv."""
     scores = result.function_scores()
     percent = round(100 * result.score / result.max_score, 2) if result.max_score else 0.0
     meta = result.meta
-    return [result.id, result.score, result.max_score, percent, result.status, meta.get("name", ""),
-            meta.get("user_id", ""), meta.get("late", ""),
+    return [result.id, result.score, result.max_score, percent, result.status,
+            as_text_cell(str(meta.get("name", ""))), meta.get("user_id", ""), meta.get("late", ""),
             *(round(scores.get(f, (0.0, 0.0))[0], 4) for f in FUNCTIONS)]
 
 

@@ -56,7 +56,7 @@ PLOT_TEXT = {
         "separate the circles from the crosses.",
     ),
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!~])")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
@@ -65,7 +65,8 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 def _printable(text: Any) -> str:
-    """`text` as a string without control characters (which HTML and terminals mangle)."""
+    """`text` as a string without control characters (which HTML and terminals mangle) or
+    lone surrogates (a name that was not UTF-8, which no UTF-8 file can hold)."""
     return _CONTROL.sub("\ufffd", str(text))
 
 

@@ -84,7 +84,7 @@ def _write_results(folder: Path, s: dict) -> None:
         "extra_data": {
             "id": s["id"],
             "max_score": s["max_score"],
-            "meta": {"python": "3.11", "torch": "2.13.0"},
+            "meta": s.get("meta", {"python": "3.11", "torch": "2.13.0"}),
             "summary": summary,
         },
     }
@@ -322,6 +322,52 @@ def test_moodle_feedback_zip_needs_moodle_names(tmp_path):
     out_dir = write_out(tmp_path, [{"id": "carol", "score": 1}])
     with pytest.raises(UsageError, match="no submission id is a Moodle folder name"):
         moodle.feedback_zip(out_dir, tmp_path / "f.zip")
+
+
+# Graded from a Moodle download: the id is the participant id (or, taken by another
+# entry, the id with a suffix) and meta says it came from Moodle.
+MOODLE_GRADED = [
+    {"id": "880100", "score": 20, "lms_name": "Jürgen Müller", "lms_user_id": "880100",
+     "meta": {"lms": "moodle", "name": "Jürgen Müller", "participant_id": "880100"}},
+    {"id": "880113", "score": 7, "lms_name": "Participant", "lms_user_id": "880113",
+     "meta": {"lms": "moodle", "name": "Participant", "participant_id": "880113"}},
+    {"id": "880126-2", "score": 3, "lms_name": "Siobhán OBrien-Ní Bhriain", "lms_user_id": "880126",
+     "meta": {"lms": "moodle", "name": "Siobhán OBrien-Ní Bhriain", "participant_id": "880126"}},
+]
+
+
+def test_moodle_exports_of_a_graded_moodle_download(tmp_path, capsys):
+    out_dir = write_out(tmp_path, MOODLE_GRADED)
+    out = load_out(out_dir)
+    assert moodle.grades_csv(out.submissions, tmp_path / "w.csv") == 3
+    idents = {r[0]: r[1] for r in _rows((tmp_path / "w.csv").read_bytes())[1:]}
+    assert idents == {"Participant 880100": "20", "Participant 880113": "7", "Participant 880126": "3"}
+    assert moodle.feedback_zip(out, tmp_path / "f.zip") == 3
+    names = zipfile.ZipFile(tmp_path / "f.zip").namelist()
+    assert "Jürgen Müller_880100_assignsubmission_file_/feedback.html" in names
+    assert "Participant_880113_assignsubmission_file_/feedback.md" in names
+    assert {_moodle_participant(n) for n in names} == {"880100", "880113", "880126"}
+    assert "not in the feedback zip" not in capsys.readouterr().err
+
+
+ANONYMOUS_CLASS = [
+    {"id": "101", "score": 18.5, "lms_name": "lovelaceada", "lms_user_id": "101",
+     "meta": {"lms": "canvas", "name": "lovelaceada", "user_id": "101"}},
+    *({"id": f"anon_{anon}", "score": 12.0,
+       "meta": {"lms": "canvas", "name": "", "user_id": "", "anonymous_id": anon}}
+      for anon in ("12345", "6789A")),
+]
+
+
+def test_canvas_anonymous_submissions_are_not_students_without_one(tmp_path):
+    out = load_out(write_out(tmp_path, ANONYMOUS_CLASS))
+    err = io.StringIO()
+    counts = canvas.fill_gradebook(_gradebook(tmp_path), "5678", out.submissions, tmp_path / "o.csv", err=err)
+    assert counts.filled == 1 and counts.anonymous == 2 and counts.not_in_gradebook == 0
+    lines = err.getvalue().splitlines()
+    assert sum("anonymous submission anon_" in line for line in lines) == 2
+    assert not any("no submission:" in line for line in lines)
+    assert any("Turing, Alan (ID 102)" in line and "anonymous" in line for line in lines)
 
 
 # ---------------------------------------------------------------- PrairieLearn

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import signal
 import stat
 import struct
+import tokenize
 import tracemalloc
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import losers, reference_copy
+from lms_naming import (
+    MOODLE_LAYOUTS,
+    Student,
+    canvas_user_name,
+    moodle_name,
+    roster,
+    ruby_word_only,
+    write_canvas_download,
+    write_moodle_download,
+    zipped,
+)
 
 from autograder.intake import (
     MAX_FILE_BYTES,
+    OUT_NAMES,
     IntakeError,
     Submission,
     discover,
@@ -152,7 +169,7 @@ def test_unusable_files(tmp_path: Path) -> None:
         "linear": "not UTF-8 text",
         "activations": "binary file",
         "losses": "larger than 1 MB",
-        "xor": "not UTF-8 text",
+        "xor": "not UTF-8 text (UTF-16: Python reads only UTF-8 or a declared encoding)",
     }
     assert sub.sources == {"network": "VALUE = 'é'\n"}
 
@@ -327,7 +344,7 @@ def test_zip_bomb_with_lying_header(tmp_path: Path, declared: int) -> None:
 def test_zip_member_not_utf8(tmp_path: Path) -> None:
     members = {**module_files(), "losses.py": b"\xff\xfe\xfa"}
     sub = load_one(write_zip(tmp_path / "yan.zip", members))
-    assert sub.problems == {"losses": "not UTF-8 text"}
+    assert sub.problems["losses"].startswith("not UTF-8 text (UTF-16")  # it starts with a UTF-16 BOM
 
 
 def test_fifo_named_zip_is_not_opened(tmp_path: Path, alarm: None) -> None:
@@ -357,7 +374,7 @@ def test_canvas_loose_files(tmp_path: Path) -> None:
         "lms": "canvas",
         "name": "smithjohn",
         "user_id": "12345",
-        "submission_id": "67890",
+        "attachment_id": "67890",
         "late": "false",
     }
     assert jane.id == "222"
@@ -368,15 +385,23 @@ def test_canvas_loose_files(tmp_path: Path) -> None:
     assert "ignored conftest.py: submissions cannot configure the grader" in jane.notes
 
 
-def test_canvas_highest_submission_id_wins(tmp_path: Path) -> None:
+UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+@pytest.mark.parametrize("prefix, later", [
+    ("amy_7", {"amy_7_11_linear-1.py": "older id", "amy_7_12_linear-1.py": "newest"}),
+    ("kimlee_LATE_31", {"kimlee_LATE_31_11_linear-2.py": "older", "kimlee_LATE_31_12_linear-1.py": "newest"}),
+    ("kimlee_31", {f"kimlee_31_12_linear-{UUID}.py": "newest"}),  # Canvas's suffix after -7
+], ids=["resubmitted", "higher-suffix-uploaded-first", "uuid-suffix"])
+def test_canvas_latest_upload_wins(tmp_path: Path, prefix: str, later: dict[str, str]) -> None:
+    """The later upload (higher attachment id) is used, whatever Canvas renamed it to."""
     root = tmp_path / "subs"
-    files = {f"amy_7_10_{m}.py": t for m, t in all_sources().items()}
-    files["amy_7_11_linear-1.py"] = source("linear", "older id")
-    files["amy_7_12_linear-1.py"] = source("linear", "newest")
-    write_folder(root, files)
+    files = {f"{prefix}_10_{m}.py": t for m, t in all_sources().items()}
+    write_folder(root, files | {name: source("linear", tag) for name, tag in later.items()})
     [sub] = discover(root)
     assert sub.sources["linear"] == source("linear", "newest")
-    assert sub.meta["submission_id"] == "12"
+    assert sub.meta["attachment_id"] == "12"
+    assert sub.meta["late"] == ("true" if "LATE" in prefix else "false")
 
 
 def test_canvas_zip(tmp_path: Path) -> None:
@@ -444,3 +469,184 @@ def test_root_is_a_file(tmp_path: Path) -> None:
 def test_load_one_missing_path(tmp_path: Path) -> None:
     with pytest.raises(IntakeError, match="does not exist"):
         load_one(tmp_path / "ghost")
+
+
+# --------------------------------------------------------------------------- LMS downloads
+
+
+def _uploads(tag: str, folder: str = "") -> list[tuple[str, bytes]]:
+    return [(f"{folder}{m}.py", source(m, tag).encode()) for m in MODULES]
+
+
+def _zip_upload(tag: str) -> tuple[str, bytes]:
+    return ("submission.zip", zipped({f"exercises/{m}.py": source(m, tag).encode() for m in MODULES}))
+
+
+def canvas_roster() -> list[Student]:
+    """Loose files; a resubmitted linear.py; a zip; an extra file with spaces; five more loose files."""
+    return roster([
+        _uploads("s0"),
+        [("linear.py", source("linear", "old").encode()), *_uploads("s1")],
+        [_zip_upload("s2")],
+        [*_uploads("s3"), ("notes v2_final draft.txt", b"hello")],
+        _uploads("s4"),
+    ])
+
+
+def graded_as(root: Path, expected: dict[str, Student], students: list[Student]) -> dict[str, Submission]:
+    """`discover(root)` by id, checked: exactly the expected ids, student i with tag s<i>'s files."""
+    subs = {s.id: s for s in discover(root)}
+    assert set(subs) == set(expected)
+    for sid, student in expected.items():
+        assert_complete(subs[sid], f"s{students.index(student)}")
+    return subs
+
+
+@pytest.mark.parametrize("anonymous, legacy", [(False, False), (True, False), (False, True)],
+                         ids=["named", "anonymous", "lower-case-late"])
+def test_canvas_download_as_canvas_writes_it(tmp_path: Path, anonymous: bool, legacy: bool) -> None:
+    students = canvas_roster()
+    expected = write_canvas_download(tmp_path / "subs", students, anonymous=anonymous, legacy=legacy)
+    subs = graded_as(tmp_path / "subs", expected, students)
+    for sid, student in expected.items():
+        meta = subs[sid].meta
+        assert meta["lms"] == "canvas" and meta["late"] == ("true" if student.late else "false")
+        if anonymous:
+            assert meta["anonymous_id"] == student.anonymous_id
+            assert meta["user_id"] == "" and meta["name"] == ""
+        else:
+            assert meta["user_id"] == str(student.user_id)
+            assert meta["name"] == ruby_word_only(canvas_user_name(student.sortable_name))
+    resubmitted = next(sid for sid, student in expected.items() if student is students[1])
+    assert "used linear-1.py (Canvas resubmission) for linear.py" in subs[resubmitted].notes
+
+
+def moodle_roster() -> list[Student]:
+    """Loose files and online text; a zip; files in a folder; an extra file and online text only."""
+    students = roster([
+        _uploads("s0"),
+        [_zip_upload("s1")],
+        _uploads("s2", "exercises/"),
+        [*_uploads("s3"), ("notes.txt", b"hello")],
+        _uploads("s4"),
+    ])
+    students[0].online_text = "<p>I did it</p>"
+    students[3].online_text = "<p>see notes</p>"
+    return students
+
+
+@pytest.mark.parametrize("layout", list(MOODLE_LAYOUTS))
+def test_moodle_download_as_moodle_writes_it(tmp_path: Path, layout: str) -> None:
+    students = moodle_roster()
+    options = MOODLE_LAYOUTS[layout]
+    expected = write_moodle_download(tmp_path / "subs", students, **options)
+    subs = graded_as(tmp_path / "subs", expected, students)
+    for sid, student in expected.items():
+        name = moodle_name(student, blind=options.get("blind", False))
+        assert subs[sid].meta == {"lms": "moodle", "name": name, "user_id": sid, "participant_id": sid}
+
+
+def test_moodle_online_text_only_is_a_submission(tmp_path: Path) -> None:
+    [student] = roster([[]])
+    student.online_text = "<p>my code is in my head</p>"
+    write_moodle_download(tmp_path / "subs", [student])
+    [sub] = discover(tmp_path / "subs")
+    assert sub.id == str(student.participant_id)
+    assert sub.problems["linear"].startswith("missing")
+
+
+# --------------------------------------------------------------------------- odd names
+
+ODD_NAMES = [
+    b"grades.csv", b"summary.html", b"Summary.HTML", b"gradescope", b"canvas-import.csv",
+    b"caf\xe9", b"caf%E9", "café".encode(), "cafe\u0301".encode(), b"tab\there\nnewline\x1b[2J",
+    b" padded ", b"=HYPERLINK(1)", b"back\\slash", b"<b>&amp;`*_[x](y)|#", b"\xff" * 255,
+    "\u202eevil".encode(),
+]
+
+
+def test_odd_folder_names_get_safe_unique_ids(tmp_path: Path) -> None:
+    root = tmp_path / "subs"
+    root.mkdir()
+    for raw in ODD_NAMES:
+        write_folder(Path(os.fsdecode(os.path.join(os.fsencode(root), raw))), module_files())
+    subs = discover(root)
+    ids = [s.id for s in subs]
+    assert len(ids) == len(ODD_NAMES)
+    assert len({unicodedata.normalize("NFC", i).casefold() for i in ids}) == len(ids)
+    for sub in subs:
+        assert_complete(sub)
+        sid = sub.id
+        assert len(sid.encode("utf-8")) <= 240  # no lone surrogates; room for a -N suffix
+        assert sid.casefold() not in OUT_NAMES
+        assert sid == sid.strip() and sid[0] not in "=+-@"
+        assert not any(unicodedata.category(c) in ("Cc", "Cf") for c in sid)
+        assert "/" not in sid and "\\" not in sid
+    by_id = {s.id: s for s in subs}
+    assert "caf%E9" in by_id and "caf%E9-2" in by_id  # the real "caf%E9" keeps its name
+    assert "grades.csv-2" in by_id
+    assert {"café", "café-2"} <= {unicodedata.normalize("NFC", sid) for sid in by_id}  # NFD and NFC
+    renamed = by_id["grades.csv-2"]
+    assert any("'grades.csv'" in n and "'grades.csv-2'" in n for n in renamed.notes)
+    assert any("not UTF-8" in n for n in by_id["caf%E9-2"].notes)
+
+
+def test_odd_file_names_inside_a_submission_are_noted_printably(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "subs" / "ok", module_files())
+    (Path(os.fsdecode(os.path.join(os.fsencode(folder), b"caf\xe9.py")))).write_text("x")
+    (folder / "evil\x1b]0;title\x07.py").write_text("y")
+    [sub] = discover(tmp_path / "subs")
+    assert_complete(sub)
+    assert "ignored caf%E9.py: only the five exercise files are used" in sub.notes
+    for note in sub.notes:
+        note.encode("utf-8")
+        assert not any(unicodedata.category(c) == "Cc" for c in note)
+
+
+# --------------------------------------------------------------------------- source encodings
+
+
+def test_coding_cookie_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    files = module_files()
+    files["linear.py"] = "# -*- coding: latin-1 -*-\nNAME = 'café'\n".encode("latin-1")
+    files["losses.py"] = "#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nEURO = '€'\n".encode(
+        "cp1252")
+    files["network.py"] = codecs.BOM_UTF8 + "# coding: utf-8\nNAME = 'é'\n".encode()
+    sub = load_one(write_folder(tmp_path / "pep263", files))
+    assert sub.problems == {}
+    namespace: dict = {}
+    for module in ("linear", "losses", "network"):
+        text = sub.sources[module]
+        # what the sandbox writes (UTF-8) is what Python then reads back
+        data = text.encode("utf-8")
+        assert tokenize.detect_encoding(io.BytesIO(data).readline)[0].startswith("utf-8")
+        exec(compile(data, f"{module}.py", "exec"), namespace)
+        assert len(text.splitlines()) == len(files[f"{module}.py"].splitlines())  # line numbers kept
+    assert namespace["NAME"] == "é" and namespace["EURO"] == "€"
+    assert "latin-1" in sub.sources["linear"].splitlines()[0]  # the student still sees what was declared
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (b"# coding: klingon\nX = 1\n", "unknown encoding: klingon"),
+    (b"# coding: ascii\nX = '\xe9'\n", "not valid ascii text"),
+    (codecs.BOM_UTF8 + b"# coding: latin-1\nX = 1\n", "encoding problem"),
+    (b"X = '\xe9'\n", "not UTF-8 text"),
+    ("X = 1\n".encode("utf-16"), "UTF-16"),
+    ("X = 1\n".encode("utf-32"), "UTF-32"),
+])
+def test_encodings_python_refuses_cost_only_their_module(tmp_path: Path, data: bytes, fragment: str) -> None:
+    files = {**module_files(), "losses.py": data}
+    sub = load_one(write_folder(tmp_path / "enc", files))
+    assert set(sub.problems) == {"losses"} and len(sub.sources) == 4
+    assert fragment in sub.problems["losses"] and "\n" not in sub.problems["losses"]
+
+
+def test_a_latin_1_module_runs_as_python_would_run_it(tmp_path: Path, grade) -> None:
+    """The sandbox writes sources as UTF-8: a latin-1 file must still mean what it says."""
+    folder = reference_copy(tmp_path / "latin")
+    linear = folder / "linear.py"
+    text = linear.read_text(encoding="utf-8")
+    check = "\nif 'café' != 'caf\\xe9':  # read with the wrong encoding\n    raise ImportError('mojibake')\n"
+    linear.write_bytes(("# -*- coding: latin-1 -*-\n" + text + check).encode("latin-1"))
+    result = grade(folder)
+    assert result.problems == {} and losers(result) == set()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, reference_copy
+from lms_naming import MOODLE_LAYOUTS, Student, roster, write_canvas_download, write_moodle_download, zipped
 
 from autograder.cli import main
+from autograder.intake import OUT_NAMES
 from autograder.spec import MODULES
 from autograder.stubs import make_stub
 
@@ -91,3 +95,129 @@ def test_moodle_download_round_trip(tmp_path, capsys):
     names = zipfile.ZipFile(feedback).namelist()
     assert any(n.startswith("Ada Lovelace_4001_assignsubmission_file_/") and n.endswith("feedback.html")
                for n in names)
+
+
+# ---------------------------------------------------------------- downloads as the LMSs write them
+
+
+def _modules(folder: Path, prefix: str = "") -> list[tuple[str, bytes]]:
+    return [(f"{prefix}{m}.py", (folder / f"{m}.py").read_bytes()) for m in MODULES]
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory) -> dict[str, list[tuple[str, bytes]]]:
+    """Uploads: the reference, the stubs, the reference zipped in a folder."""
+    root = tmp_path_factory.mktemp("kit")
+    reference = reference_copy(root / "reference")
+    stubs = root / "stubs"
+    stubs.mkdir()
+    for module in MODULES:
+        (stubs / f"{module}.py").write_text(make_stub((ROOT / "solutions" / f"{module}.py").read_text()))
+    archive = zipped({name: data for name, data in _modules(reference, "exercises/")})
+    return {"reference": _modules(reference), "stubs": _modules(stubs), "zip": [("hw 1.zip", archive)]}
+
+
+def _class(kit) -> list[Student]:
+    """Right; stubs then a correct linear.py resubmitted (late); zipped; right, plus a stray file."""
+    return roster([
+        kit["reference"],
+        [*kit["stubs"], kit["reference"][0]],
+        kit["zip"],
+        [*kit["reference"], ("notes v2_final.txt", b"hi")],
+    ])
+
+
+def _gradebook(students: list[Student]) -> str:
+    lines = ["Student,ID,SIS User ID,SIS Login ID,Section,Backprop kit (5678),Current Score",
+             "    Points Possible,,,,,100.00,(read only)"]
+    for i, s in enumerate([*students, Student("Noether", "Emmy", 999, "zzzzz", 1)]):
+        lines.append(f'"{s.sortable_name}",{s.user_id},S{i},s{i}@uni.example,Section A,,0.00')
+    return "\n".join(lines) + "\n"
+
+
+def _grade(download: Path, out: Path) -> dict[str, dict[str, str]]:
+    assert main(["grade", str(download), "--out", str(out), "--jobs", "2", "--no-plots"]) == 0
+    return _grades(out)
+
+
+@pytest.mark.parametrize("anonymous", [False, True], ids=["named", "anonymous"])
+def test_canvas_download_graded_and_exported_loses_nobody(tmp_path, kit, capsys, anonymous):
+    students = _class(kit)
+    expected = write_canvas_download(tmp_path / "download", students, anonymous=anonymous)
+    grades = _grade(tmp_path / "download", tmp_path / "out")
+    assert set(grades) == set(expected)
+    scores = {sid: float(grades[sid]["score"]) for sid in expected}
+    assert sorted(scores.values()) == [13, 100, 100, 100]  # the resubmitted linear.py: 5 + 8 points
+    for sid, student in expected.items():
+        assert grades[sid]["late"] == ("true" if student.late else "false")
+        assert grades[sid]["lms_user_id"] == ("" if anonymous else str(student.user_id))
+    gradebook, filled = tmp_path / "gradebook.csv", tmp_path / "import.csv"
+    gradebook.write_text(_gradebook(students))
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "out"), "--to", "canvas", "--gradebook", str(gradebook),
+                 "--assignment", "Backprop kit (5678)", "--output", str(filled)]) == 0
+    err = capsys.readouterr().err
+    rows = {row[1]: row[5] for row in csv.reader(io.StringIO(filled.read_text()))}
+    if anonymous:
+        assert err.count("anonymous submission anon_") == 4 and "no submission:" not in err
+    else:
+        assert {rows[str(s.user_id)] for s in students} == {"13", "100"}
+        assert "no submission: Emmy, Noether" in err or "no submission: Noether, Emmy" in err
+        assert err.count("no submission") == 1 and "not in gradebook" not in err
+
+
+@pytest.mark.parametrize("layout", list(MOODLE_LAYOUTS))
+def test_moodle_download_graded_and_exported_loses_nobody(tmp_path, kit, capsys, layout):
+    students = _class(kit)[::-1][:3]  # a stray file; a zip; a resubmission (Moodle keeps the last)
+    students[0].online_text = "<p>done</p>"
+    expected = write_moodle_download(tmp_path / "download", students, **MOODLE_LAYOUTS[layout])
+    grades = _grade(tmp_path / "download", tmp_path / "out")
+    assert set(grades) == set(expected)
+    assert [float(grades[sid]["score"]) for sid in expected] == [100, 100, 13]
+    worksheet, feedback = tmp_path / "moodle.csv", tmp_path / "feedback.zip"
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "out"), "--to", "moodle", "--output", str(worksheet),
+                 "--feedback-zip", str(feedback)]) == 0
+    assert "not in the feedback zip" not in capsys.readouterr().err
+    with open(worksheet, newline="", encoding="utf-8") as handle:
+        rows = {row["Identifier"]: row["Grade"] for row in csv.DictReader(handle)}
+    assert rows == {f"Participant {sid}": grades[sid]["score"].removesuffix(".0") for sid in expected}
+    folders = {name.split("/")[0] for name in zipfile.ZipFile(feedback).namelist()}
+    assert {f.split("_")[1] for f in folders} == set(expected)
+
+
+# ---------------------------------------------------------------- names a file system allows
+
+ODD_NAMES = [
+    b"grades.csv", b"summary.html", b"Gradescope", b"caf\xe9", b"tab\there\nline\x1b[31m", b" padded ",
+    b'=HYPERLINK("x")', b"<img src=x onerror=alert(1)>", b"`code` *em* [a](b) | # \\", "Zoe\u0308".encode(),
+    b"=SUM(1)_4242_assignsubmission_file_",  # a Moodle full name a spreadsheet would run
+]
+
+
+def test_any_name_is_graded_reported_and_exported(tmp_path, kit, capsys):
+    download = tmp_path / "download"
+    for i, raw in enumerate(ODD_NAMES):
+        folder = Path(os.fsdecode(os.path.join(os.fsencode(download), raw)))
+        folder.mkdir(parents=True)
+        for name, data in kit["reference" if i % 3 == 0 else "stubs"]:
+            (folder / name).write_bytes(data)
+    out = tmp_path / "out"
+    grades = _grade(download, out)
+    assert len(grades) == len(ODD_NAMES)
+    for sid, row in grades.items():
+        results = json.loads((out / sid / "results.json").read_text(encoding="utf-8"))
+        assert results["extra_data"]["id"] == sid and float(row["score"]) == results["score"]
+        assert "<img src=x" not in (out / sid / "feedback.html").read_text(encoding="utf-8")
+        assert sid in (out / sid / "feedback.md").read_text(encoding="utf-8")  # in a code span, literally
+    assert "<img src=x" not in (out / "summary.html").read_text(encoding="utf-8")
+    assert grades["4242"]["lms_name"] == "'=SUM(1)"
+    own = {p.name for p in out.iterdir() if not p.name.startswith(".")} - set(grades)
+    assert own <= OUT_NAMES and {"grades.csv", "summary.html"} <= own
+    capsys.readouterr()
+    assert main(["grade", str(download), "--out", str(out), "--no-plots"]) == 0  # a re-run resumes
+    assert f"{len(ODD_NAMES)} already graded" in capsys.readouterr().err
+    for target in ("prairielearn", "gradescope", "moodle"):
+        assert main(["export", str(out), "--to", target]) == 0
+    with open(out / "moodle-grades.csv", newline="", encoding="utf-8") as handle:
+        assert "Participant 4242" in {row["Identifier"] for row in csv.DictReader(handle)}

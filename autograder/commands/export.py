@@ -89,10 +89,11 @@ def _canvas(args: argparse.Namespace, out: Any) -> int:
     counts = fill_gradebook(
         args.gradebook, args.assignment, out.submissions, output, include_errors=args.include_errors
     )
+    anonymous = f", {counts.anonymous} anonymous (not filled in)" if counts.anonymous else ""
     print(
         f"wrote {output}: {counts.filled} score(s) in {counts.column!r}; "
         f"{counts.not_in_gradebook} not in the gradebook, {counts.without_submission} "
-        f"without a submission, {counts.left_as_is} left as is"
+        f"without a submission, {counts.left_as_is} left as is{anonymous}"
     )
     print("import it in Canvas: Grades > Import")
     return 0

@@ -8,6 +8,8 @@ Canvas's gradebook import (Grades > Import) reads the same CSV its export writes
 * a ``    Points Possible`` row and, when grades are hidden, a row of ``Muted`` /
   ``Manual Posting`` markers; neither describes a student;
 * one row per student, matched first by the Canvas user id in the ``ID`` column;
+  a submission downloaded while grading was anonymous (id ``anon_<anonymous id>``) has
+  none, so it is listed, not filled in;
 * comma- or semicolon-separated, optionally with a UTF-8 byte-order mark.
 
 Only the cells of the chosen assignment column in student rows are rewritten. Every
@@ -65,6 +67,7 @@ class CanvasCounts:
     not_in_gradebook: int
     without_submission: int
     left_as_is: int
+    anonymous: int = 0
 
 
 @dataclass
@@ -103,9 +106,16 @@ def fill_gradebook(
     err = err or sys.stderr
     book = _read_gradebook(Path(gradebook_csv))
     col = find_assignment_column(book, assignment)
-    by_id = _index_by_canvas_id(rows)
+    rows = list(rows)
+    anonymous = [sub for sub in rows if is_anonymous(sub)]
+    by_id = _index_by_canvas_id(sub for sub in rows if not is_anonymous(sub))
     _check_points_possible(book, col, by_id.values(), err)
-    counts = _fill(book, col, by_id, include_errors, err)
+    counts = _fill(book, col, by_id, include_errors, err, len(anonymous))
+    for sub in anonymous:
+        print(f"{PREFIX}anonymous submission {sub.id}: not filled in (the gradebook knows students "
+              "by user id, which anonymous grading hides); enter its score in SpeedGrader, or "
+              "download the submissions again once grades are posted, when their names carry user ids",
+              file=err)
     out = Path(output)
     if out.exists() and out.resolve() == book.path.resolve():
         raise UsageError(f"{out}: refusing to overwrite the gradebook export; pick another --output")
@@ -257,6 +267,13 @@ def _index_by_canvas_id(rows: Iterable[Submission]) -> dict[str, Submission]:
     return by_id
 
 
+def is_anonymous(sub: Submission) -> bool:
+    """Downloaded while the assignment graded anonymously: no user id, id `anon_<id>`."""
+    return not sub.lms_user_id and (
+        bool(sub.meta.get("anonymous_id")) or re.fullmatch("anon_[0-9A-Za-z]+", sub.id) is not None
+    )
+
+
 def canvas_user_id(sub: Submission) -> str:
     """The Canvas user id of a submission: lms_user_id when the grader knew it, else its id."""
     return sub.lms_user_id or sub.id
@@ -272,7 +289,8 @@ def _is_student_row(record: _Record) -> bool:
 
 
 def _fill(
-    book: _Gradebook, col: int, by_id: dict[str, Submission], include_errors: bool, err: TextIO
+    book: _Gradebook, col: int, by_id: dict[str, Submission], include_errors: bool, err: TextIO,
+    anonymous: int,
 ) -> CanvasCounts:
     filled = kept = missing = 0
     seen: set[str] = set()
@@ -286,7 +304,7 @@ def _fill(
         if sub is None:
             if name != TEST_STUDENT:
                 missing += 1
-                print(f"{PREFIX}no submission: {name} (ID {sid})", file=err)
+                print(f"{PREFIX}{_no_submission(anonymous)}: {name} (ID {sid})", file=err)
             continue
         seen.add(sid)
         reason = _keep_reason(sub, _cell(record, col).value.strip(), include_errors)
@@ -301,7 +319,14 @@ def _fill(
     for sub in unmatched:
         print(f"{PREFIX}not in gradebook: {sub.id} ({sub.lms_name or 'no name'})", file=err)
     header = book.header[col]
-    return CanvasCounts(header, filled, len(unmatched), missing, kept)
+    return CanvasCounts(header, filled, len(unmatched), missing, kept, anonymous)
+
+
+def _no_submission(anonymous: int) -> str:
+    """How a gradebook student without a matching submission is listed."""
+    if not anonymous:
+        return "no submission"
+    return f"no submission under their user id (perhaps one of the {anonymous} anonymous ones)"
 
 
 def _keep_reason(sub: Submission, current: str, include_errors: bool) -> str:

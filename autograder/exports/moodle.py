@@ -10,11 +10,13 @@ type must be enabled). Moodle finds its columns by their English headers and ref
 file that lacks any of ``Identifier``, ``Grade`` or ``Last modified (grade)``; it reads
 ``Feedback comments`` when the comments feedback type is on. ``Identifier`` is
 ``Participant 123456``: Moodle strips the ``Participant `` prefix and looks the number up.
-The participant id comes from the submission id when that is a Moodle folder name, or
-is the id itself when the id is only digits; any other id is written unchanged (and
-reported), since Moodle cannot match it. ``Last modified (grade)`` is the export time:
-Moodle skips a row whose grade was changed in Moodle more than a minute after it (unless
-"Ignore modified" is ticked), so grades edited by hand after the export are kept.
+The participant id is the one intake read from a Moodle download (results.json
+``extra_data.meta``: the submission's id is then that number); else it comes from a
+submission id that is a Moodle folder name, or is the id itself when it is only digits;
+any other id is written unchanged (and reported), since Moodle cannot match it.
+``Last modified (grade)`` is the export time: Moodle skips a row whose grade was changed
+in Moodle more than a minute after it (unless "Ignore modified" is ticked), so grades
+edited by hand after the export are kept.
 Feedback is the one-line summary. Grading errors get an empty grade (Moodle then
 leaves the grade alone but still imports the feedback) unless ``include_errors``.
 Moodle also skips grades above the assignment's maximum grade, so scores are points.
@@ -22,7 +24,8 @@ Moodle also skips grades above the assignment's maximum grade, so scores are poi
 Feedback zip ("Upload multiple feedback files in a zip"): Moodle splits each folder
 name on ``_`` as ``fullname_participantid_plugintype_pluginname[_]`` and files what is
 inside as that participant's feedback, so the zip holds one folder per submission,
-named as in Moodle's download, with feedback.html and feedback.md inside.
+named as in Moodle's download (``<Full Name>_<participant id>_assignsubmission_file_``),
+with feedback.html and feedback.md inside.
 """
 
 from __future__ import annotations
@@ -77,14 +80,30 @@ def parse_folder(submission_id: str) -> MoodleFolder | None:
     )
 
 
-def identifier(sub: Submission) -> str | None:
-    """`Participant N` for the worksheet's Identifier column; None if the id has no number."""
+def participant_id(sub: Submission) -> str | None:
+    """The submission's Moodle participant id, or None if it has none (see the module doc)."""
+    from_download = str(sub.meta.get("participant_id") or sub.lms_user_id) if sub.lms == "moodle" else ""
     folder = parse_folder(sub.id)
-    if folder:
-        return PARTICIPANT + folder.participant
-    if re.fullmatch("[0-9]+", sub.id):
-        return PARTICIPANT + str(int(sub.id))
+    for number in (from_download, folder.participant if folder else "", sub.id):
+        if re.fullmatch("[0-9]+", number):
+            return str(int(number))
     return None
+
+
+def identifier(sub: Submission) -> str | None:
+    """`Participant N` for the worksheet's Identifier column; None if there is no number."""
+    number = participant_id(sub)
+    return PARTICIPANT + number if number else None
+
+
+def feedback_folder(sub: Submission) -> str | None:
+    """The folder of the feedback zip that Moodle files under the submission's participant."""
+    number = participant_id(sub) if sub.lms == "moodle" else None
+    if number:
+        name = re.sub("[_/]", " ", str(sub.meta.get("name") or sub.lms_name)) or "Participant"
+        return f"{name}_{number}_assignsubmission_file_"
+    folder = parse_folder(sub.id)
+    return folder.folder if folder else None
 
 
 def grades_csv(
@@ -140,8 +159,9 @@ def feedback_zip(out_dir: OutDir | str | Path, zip_path: str | Path, *, err: Tex
     entries = _zip_entries(out.submissions, err)
     if not entries:
         raise UsageError(
-            f"{out.path}: no submission id is a Moodle folder name "
-            "(Full Name_123456_assignsubmission_file_); nothing to put in the feedback zip"
+            f"{out.path}: no submission came from a Moodle download and no submission id is a "
+            "Moodle folder name (Full Name_123456_assignsubmission_file_); nothing to put in the "
+            "feedback zip"
         )
     target = Path(zip_path)
     try:
@@ -157,12 +177,12 @@ def feedback_zip(out_dir: OutDir | str | Path, zip_path: str | Path, *, err: Tex
 def _zip_entries(subs: Iterable[Submission], err: TextIO) -> list[tuple[str, Path]]:
     entries: list[tuple[str, Path]] = []
     for sub in subs:
-        folder = parse_folder(sub.id)
+        folder = feedback_folder(sub)
         files = sub.feedback_files()
         if folder is None:
-            print(f"{PREFIX}not in the feedback zip: {sub.id} (not a Moodle folder name)", file=err)
+            print(f"{PREFIX}not in the feedback zip: {sub.id} (not from a Moodle download)", file=err)
         elif not files:
             print(f"{PREFIX}not in the feedback zip: {sub.id} (no feedback files)", file=err)
         else:
-            entries.extend((f"{folder.folder}/{path.name}", path) for path in files)
+            entries.extend((f"{folder}/{path.name}", path) for path in files)
     return entries

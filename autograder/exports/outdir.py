@@ -72,6 +72,16 @@ class Submission:
     def results_path(self) -> Path:
         return self.folder / "results.json"
 
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What intake knew of the submission (results.json `extra_data.meta`)."""
+        return self.results["extra_data"].get("meta", {})
+
+    @property
+    def lms(self) -> str:
+        """The LMS whose bulk download the submission came from ("canvas", "moodle"), or ""."""
+        return str(self.meta.get("lms", ""))
+
     def feedback_files(self) -> list[Path]:
         """The feedback files the grader left for this submission (html first)."""
         names = ("feedback.html", "feedback.md")
