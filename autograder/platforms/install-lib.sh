@@ -35,7 +35,7 @@ new_enough() {
 install_cpu_torch() {
   local python=$1 index=$2
   if "$python" -m pip install -q --no-deps --no-index "$TORCH_REQUIREMENT" >/dev/null 2>&1; then
-    echo "$TORCH_REQUIREMENT: installed from a wheel pip finds without an index"
+    echo "$TORCH_REQUIREMENT: in place (already there, or from a wheel pip finds without an index)"
     return 0
   fi
   echo "$TORCH_REQUIREMENT: installing from $index"
