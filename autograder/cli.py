@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("check", "grade", "release", "export", "gradescope", "nbgrader")
+COMMANDS = ("check", "grade", "release", "export", "gradescope", "prairielearn", "nbgrader")
 
 
 class UsageError(Exception):

@@ -1,8 +1,9 @@
 """`autograder gradescope OUT_ZIP`: the autograder zip to upload to a Gradescope assignment.
 
 At the zip's root: `setup.sh` (Gradescope runs it once, as root, when it builds
-the image: a Python of 3.11 or newer, a venv, the pinned dependencies) and
-`run_autograder` (run once per submission). Beside them the kit: the whole
+the image: a Python of 3.11 or newer, a venv, the CPU build of torch from
+PyTorch's CPU wheel index, the pinned dependencies; see autograder/platforms/)
+and `run_autograder` (run once per submission). Beside them the kit: the whole
 `autograder` package with its hidden cases and grading.toml, and templates/.
 No solutions.
 
@@ -20,59 +21,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "autograder"
-TORCH = "torch==2.13.0"
-#: Installed in Gradescope's image next to torch, pinned to the versions installed here when known.
-DEPENDENCIES = ("numpy", "jinja2", "pytest", "matplotlib", "rich", "hypothesis")
-EXECUTABLE = 0o100755
-SKIPPED_FOLDERS = {"__pycache__", ".pytest_cache"}
-
-SETUP_SH = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, while it builds the autograder image.
-# The kit needs Python 3.11 or newer: choose Ubuntu 24.04 (Python 3.12) as the base
-# image in the assignment's autograder settings; on an older image the newest
-# python3.X found (or an installed python3.11) is used.
-set -euo pipefail
-cd "$(dirname "$0")"
-VENV="${{AUTOGRADER_ROOT:-/autograder}}/venv"
-
-pick_python() {{
-  for candidate in python3 python3.13 python3.12 python3.11; do
-    if command -v "$candidate" >/dev/null &&
-       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-      echo "$candidate"; return 0
-    fi
-  done
-  return 1
-}}
-
-PYTHON=$(pick_python) || {{
-  apt-get install -y python3.11 python3.11-venv >/dev/null
-  PYTHON=python3.11
-}}
-"$PYTHON" -m venv "$VENV" 2>/dev/null || {{
-  apt-get install -y "$(basename "$PYTHON")-venv" >/dev/null
-  "$PYTHON" -m venv "$VENV"
-}}
-PIP=("$VENV/bin/python" -m pip install --no-cache-dir -q)
-"${{PIP[@]}}" --upgrade pip
-
-# torch is the grader's reference, and the CPU build is all it needs. The default
-# package index serves Linux's large CUDA build; to install the CPU-only wheel (a
-# fraction of the size and of the image build time), set TORCH_INDEX_URL to the
-# CPU wheel index that the torch project publishes, configured by the instructor
-# (or build this zip with `autograder gradescope OUT_ZIP --torch-index URL`).
-TORCH_INDEX_URL="{torch_index}"
-if [[ -n "$TORCH_INDEX_URL" ]]; then
-  "${{PIP[@]}}" --index-url "$TORCH_INDEX_URL" {torch}
-else
-  "${{PIP[@]}}" {torch}
-fi
-"${{PIP[@]}}" {dependencies}
-"$VENV/bin/python" -c "import numpy, torch, pytest, jinja2; print('autograder image ready')"
-"""
+from autograder import platforms
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
@@ -100,9 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "hidden cases. Upload it as the assignment's autograder (zip upload).",
     )
     parser.add_argument("out_zip", type=Path, metavar="OUT_ZIP")
-    parser.add_argument("--torch-index", default="", metavar="URL",
-                        help="package index setup.sh installs torch from (the CPU wheel index; "
-                             "default: the ordinary index)")
+    platforms.add_torch_index_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -115,61 +62,33 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: the autograder file must end in .zip")
     if out.is_dir():
         raise UsageError(f"{out} is a folder")
-    if '"' in args.torch_index or "$" in args.torch_index:
-        raise UsageError("--torch-index must be a plain URL")
+    setup = platforms.setup_script(args.torch_index)
     try:
-        count = build_zip(out, args.torch_index)
+        count = build_zip(out, setup)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out} ({count} files): upload it in the assignment's Configure Autograder page")
     return 0
 
 
-def build_zip(out: Path, torch_index: str = "") -> int:
-    """Write the autograder zip; return how many files it holds."""
+def build_zip(out: Path, setup: str) -> int:
+    """Write the autograder zip with `setup` as its setup.sh; return how many files it holds."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
     count = 0
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add_text(zf, "setup.sh", setup_script(torch_index), EXECUTABLE)
-        _add_text(zf, "run_autograder", RUN_AUTOGRADER, EXECUTABLE)
-        for path, name in kit_files():
+        _add_text(zf, "setup.sh", setup, platforms.EXECUTABLE)
+        _add_text(zf, "run_autograder", RUN_AUTOGRADER, platforms.EXECUTABLE)
+        for path, name in platforms.kit_files():
             zf.write(path, name)
             count += 1
     tmp.replace(out)
     return count + 2
 
 
-def setup_script(torch_index: str = "") -> str:
-    """setup.sh, with the dependencies pinned to the versions installed here when known."""
-    return SETUP_SH.format(torch=TORCH, torch_index=torch_index,
-                           dependencies=" ".join(_pinned(name) for name in DEPENDENCIES))
-
-
-def _pinned(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"{name}=={version(name)}"
-    except PackageNotFoundError:
-        return name
-
-
-def kit_files() -> list[tuple[Path, str]]:
-    """(path, name in the zip) of the package and templates/, caches left out."""
-    from autograder.report import TEMPLATES
-
-    found = []
-    for top in (PACKAGE, TEMPLATES):
-        for path in sorted(top.rglob("*")):
-            if path.is_file() and path.suffix != ".pyc" and not SKIPPED_FOLDERS & set(path.parts):
-                found.append((path, f"{top.name}/{path.relative_to(top).as_posix()}"))
-    return found
-
-
 def _add_text(zf: zipfile.ZipFile, name: str, text: str, mode: int) -> None:
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-    info.external_attr = mode << 16
+    info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions
     info.compress_type = zipfile.ZIP_DEFLATED
     zf.writestr(info, text)
 
