@@ -1,24 +1,28 @@
-"""Grade many submissions: cases collected once, parallel workers, resumable, progress shown.
+"""Grade many submissions: the suite prepared once, parallel workers, each result written as it comes.
 
 The parent process imports torch once (through the hidden cases), computes every
-expected value, then forks `jobs` workers. Each worker owns one zygote and grades
-submissions one at a time, each in a fresh sandboxed child, and writes that
-submission's files atomically. A submission whose files are complete is skipped
-on a re-run, so a grader killed half-way finishes the rest when run again.
+expected value and records the cases' calls (`Suite`), then forks `jobs` workers.
+Each worker owns one zygote and grades one submission at a time, each in a fresh
+sandboxed child, and writes that submission's files atomically.
+
+The parent hands out one submission at a time and knows which one each worker
+holds. A worker that dies (the kernel killed it, say) costs only that submission:
+the worker is replaced, the submission tried once more on the new one, and if
+that worker dies too, the submission is recorded as "could not be graded".
+Nobody else's result is touched.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.util
+import multiprocessing.connection
 import os
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +34,13 @@ from autograder.sandbox import namespaces
 from autograder.sandbox.confine import Limits
 from autograder.sandbox.session import Policy, Sandbox
 
+#: How many times a submission is given to a worker before it is recorded as not gradable.
+ATTEMPTS = 2
+
 
 @dataclass
 class _WorkerState:
-    cases: list[runner.GradedCase]
-    points: list[float]
-    plan: runner.Plan
+    suite: runner.Suite
     settings: Settings
     policy: Policy
     out: Path
@@ -55,6 +60,12 @@ def oracle_of(function: str) -> Callable[..., Any]:
     return getattr(oracle, f"xor_{name}" if module == "xor" else name)
 
 
+def prepare_suite(settings: Settings, seed: int | None = None) -> runner.Suite:
+    """The hidden and public cases, their points, and their calls recorded against the oracle."""
+    suite = runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], settings, seed)
+    return replace(suite, plan=plan_calls(list(suite.cases), settings))
+
+
 def plan_calls(cases: list[runner.GradedCase], settings: Settings) -> runner.Plan:
     """The calls the cases make, recorded once per run against the torch oracle (see `callplan`)."""
     return callplan.record([case.run for case in cases], settings, oracle_of)
@@ -65,16 +76,22 @@ def policy_from(settings: Settings, require: bool) -> Policy:
     return Policy(limits=limits, require=require, tmpfs_mb=settings.limits.get("tmpfs_mb", 64))
 
 
-def _init_worker(slots: multiprocessing.Queue, parent: int) -> None:
-    """In a new worker: die with the grader, and own a sandbox with a uid of its own."""
-    assert _STATE is not None
+# --------------------------------------------------------------------------- in a worker
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, slot: int, parent: int) -> None:
+    """A worker: die with the grader, own a sandbox with a uid of its own, and grade what the
+    parent sends, one submission at a time, until it sends None."""
+    state = _STATE
+    assert state is not None
     namespaces.set_pdeathsig(signal.SIGKILL)
     if os.getppid() != parent:  # the grader died before the line above took effect
         os._exit(1)
-    slot = slots.get()
     _pin_to_one_cpu(slot)
-    _STATE.sandbox = Sandbox(_STATE.policy, slot=slot, run_id=parent)
-    multiprocessing.util.Finalize(None, _STATE.sandbox.close, exitpriority=10)
+    with Sandbox(state.policy, slot=slot, run_id=parent) as sandbox:
+        state.sandbox = sandbox
+        while (submission := conn.recv()) is not None:
+            conn.send(_grade_one(submission))
 
 
 def _pin_to_one_cpu(slot: int) -> None:
@@ -89,71 +106,135 @@ def _pin_to_one_cpu(slot: int) -> None:
 
 
 def _grade_one(submission: Submission) -> SubmissionResult:
-    """In a worker: grade one submission and write its files."""
+    """In a worker: grade one submission and write its files. A fault of the grader itself
+    (an exception here, OUT that cannot be written) makes it "could not be graded"."""
     state = _STATE
     assert state is not None and state.sandbox is not None
-    record: dict = {}
-    result = runner.grade_submission(submission, state.cases, state.points, state.sandbox, state.settings,
-                                     record, state.plan)
-    plots = figures.report_plots(record) if state.plots else {}
-    outputs.write_submission(state.out, result, state.settings, plots)
+    try:
+        record: dict = {}
+        result = runner.grade_submission(submission, state.suite, state.sandbox, state.settings, record)
+        plots = figures.report_plots(record) if state.plots else {}
+    except Exception as exc:  # noqa: BLE001 - a grader bug must cost this submission only
+        traceback.print_exc(file=sys.stderr)
+        result = not_graded(submission, f"internal error of the grader: {type(exc).__name__}: {exc}",
+                            state.suite)
+        plots = {}
+    return write(state.out, result, state.settings, plots)
+
+
+def write(out: Path, result: SubmissionResult, settings: Settings,
+          plots: dict[str, str] | None = None) -> SubmissionResult:
+    """Write a submission's files; if OUT cannot take them, the result says so (not written)."""
+    try:
+        outputs.write_submission(out, result, settings, plots)
+    except OSError as exc:
+        return replace(result, status="error", error=f"could not write {out / result.id}: "
+                                                     f"{exc.strerror or exc}", unwritten=True)
     return result
 
 
-def _crashed(submission: Submission, error: str, settings: Settings, out: Path) -> SubmissionResult:
-    result = SubmissionResult(submission.id, notes=list(submission.notes), meta=dict(submission.meta),
-                              status="error", error=error)
-    outputs.write_submission(out, result, settings)
-    return result
+def not_graded(submission: Submission, error: str, suite: runner.Suite) -> SubmissionResult:
+    """The result of a submission the grader could not grade, for a reason not the student's."""
+    return SubmissionResult(submission.id, notes=list(submission.notes), meta=dict(submission.meta),
+                            status="error", error=error, seed=suite.seed, digest=suite.digest(submission))
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+@dataclass
+class _Worker:
+    """A worker process, the parent's end of its pipe, and the submission it is grading."""
+
+    slot: int
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    holding: Submission | None = None
+
+
+class Pool:
+    """`jobs` forked workers, each given one submission at a time; a dead one is replaced."""
+
+    def __init__(self, jobs: int) -> None:
+        self.context = multiprocessing.get_context("fork")
+        self.workers = [self._start(slot) for slot in range(jobs)]
+
+    def _start(self, slot: int) -> _Worker:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker_main, args=(theirs, slot, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(slot, process, ours)
+
+    def grade(self, submissions: list[Submission]) -> Iterator[tuple[Submission, SubmissionResult | None]]:
+        """Each submission with its result, as they finish; None when its worker died."""
+        queue = list(reversed(submissions))
+        while queue or any(w.holding for w in self.workers):
+            for worker in self.workers:
+                if worker.holding is None and queue:
+                    worker.holding = queue.pop()
+                    worker.conn.send(worker.holding)
+            busy = [w for w in self.workers if w.holding is not None]
+            waited = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = multiprocessing.connection.wait(waited)
+            for worker in busy:
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    yield worker.holding, self._answer(worker)
+
+    def _answer(self, worker: _Worker) -> SubmissionResult | None:
+        """The worker's result, or None (and a new worker in its place) if it died."""
+        worker.holding = None
+        try:
+            return worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(1)
+            worker.conn.close()
+            self.workers[self.workers.index(worker)] = self._start(worker.slot)
+            return None
+
+    def close(self) -> None:
+        for worker in self.workers:
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in self.workers:
+            worker.process.join(10)
+            if worker.process.is_alive():
+                worker.process.kill()
 
 
 def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, jobs: int,
               require_sandbox: bool, on_result: Callable[[SubmissionResult], None],
-              plots: bool = True) -> list[SubmissionResult]:
+              plots: bool = True, seed: int | None = None, suite: runner.Suite | None = None,
+              ) -> list[SubmissionResult]:
     """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
     global _STATE
-    cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    plan = plan_calls(cases, settings)
-    _STATE = _WorkerState(cases, runner.case_points(cases, settings), plan,
-                          settings, policy_from(settings, require_sandbox), out, plots)
+    suite = suite or prepare_suite(settings, seed)
+    _STATE = _WorkerState(suite, settings, policy_from(settings, require_sandbox), out, plots)
     report.warm()  # what every worker needs, done once before they fork
     results: list[SubmissionResult] = []
-    pending = list(submissions)
     attempts: dict[str, int] = {}
-    while pending:
-        for submission, result in _run_pool(pending, jobs):
-            if result is None:  # its worker died: try once more, then report it
-                attempts[submission.id] = attempts.get(submission.id, 0) + 1
-                if attempts[submission.id] < 2:
-                    continue
-                result = _crashed(submission, "the grading worker died twice on this submission",
-                                  settings, out)
-            results.append(result)
-            on_result(result)
-        done = {r.id for r in results}
-        pending = [s for s in pending if s.id not in done]
+    pending = list(submissions)
+    pool = Pool(min(jobs, max(1, len(submissions))))
+    try:
+        while pending:
+            retry = []
+            for submission, result in pool.grade(pending):
+                if result is None:
+                    attempts[submission.id] = attempts.get(submission.id, 0) + 1
+                    if attempts[submission.id] < ATTEMPTS:
+                        retry.append(submission)
+                        continue
+                    why = f"the grading worker died {ATTEMPTS} times on this submission (out of memory?)"
+                    result = write(out, not_graded(submission, why, suite), settings)
+                results.append(result)
+                on_result(result)
+            pending = retry
+    finally:
+        pool.close()
     sync_to_disk()
     return results
-
-
-def _run_pool(
-    submissions: list[Submission], jobs: int
-) -> Iterator[tuple[Submission, SubmissionResult | None]]:
-    context = multiprocessing.get_context("fork")
-    slots = context.Queue()
-    for slot in range(jobs):
-        slots.put(slot)
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(slots, os.getpid())) as pool:
-        futures = {pool.submit(_grade_one, s): s for s in submissions}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except BrokenProcessPool:
-                yield futures[future], None
-            except Exception as exc:  # noqa: BLE001 - a grader bug must not lose other results
-                yield futures[future], _crashed(futures[future], f"internal error: {exc}",
-                                                _STATE.settings, _STATE.out)
 
 
 class Progress:

@@ -55,7 +55,8 @@ Check = Callable[[dict], Iterable[str]]  # validated values -> warnings about th
 SECONDS = Field(float, gt=0, le=86400)  # a time limit: above zero, at most a day
 TOLERANCE = {"rtol": Field(float, ge=0, default=REQUIRED), "atol": Field(float, ge=0, default=REQUIRED)}
 GRADING: Schema = {
-    "seed": Field(int, ge=0, default=0),  # the student bundle's copy has no seed
+    # Left out (the default): every grading run draws its hidden inputs with a fresh seed.
+    "seed": Field(int, ge=0, le=(1 << 31) - 1),
     "limits": {
         "call_timeout": replace(SECONDS, default=5.0),
         "submission_timeout": replace(SECONDS, default=90.0),
@@ -90,7 +91,7 @@ class Tolerance:
 class Settings:
     """Validated grading settings, with the warnings their file gave (printed once by `grade`)."""
 
-    seed: int
+    seed: int | None  # None: a fresh seed per grading run
     points: dict[str, float]
     tolerances: dict[str, Tolerance]
     call_timeout: float
@@ -252,7 +253,7 @@ def _settings(values: dict, warnings: list[str]) -> Settings:
     """The Settings of validated `values`."""
     limits, visibility = dict(values["limits"]), values["visibility"]
     return Settings(
-        seed=values["seed"],
+        seed=values.get("seed"),
         points=values["points"],
         tolerances={dtype: Tolerance(**tol) for dtype, tol in values["tolerance"].items()},
         call_timeout=limits.pop("call_timeout"),

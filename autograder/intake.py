@@ -29,6 +29,7 @@ import codecs
 import errno
 import hashlib
 import io
+import json
 import os
 import re
 import stat
@@ -139,6 +140,13 @@ class Submission:
     problems: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """A hash of what is graded: the sources and why any module is unusable. A re-run
+        grades again a submission whose digest changed."""
+        content = json.dumps([sorted(self.sources.items()), sorted(self.problems.items())])
+        return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Unusable(Exception):

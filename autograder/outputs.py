@@ -87,17 +87,61 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
     return folder
 
 
-def load_done(out: Path, submission_id: str) -> SubmissionResult | None:
-    """The result of an earlier run, if that submission was completely written."""
+def load_done(out: Path, submission_id: str, digest: str) -> SubmissionResult | None:
+    """The result of an earlier run, if that submission was completely written, graded (not a
+    grading error) and from the same files, settings and grader (`digest`)."""
     import json
 
     folder = out / submission_id
     if not (folder / "results.json").is_file() or not (folder / "result.full.json").is_file():
         return None
     try:
-        return SubmissionResult.from_dict(json.loads((folder / "result.full.json").read_text()))
-    except (ValueError, TypeError, KeyError):
+        result = SubmissionResult.from_dict(json.loads((folder / "result.full.json").read_text()))
+    except (ValueError, TypeError, KeyError, OSError):
         return None
+    return result if result.status == "graded" and result.digest == digest else None
+
+
+class OutLock:
+    """OUT held by one `autograder grade` at a time (an flock on OUT/.autograder.lock, released
+    when the process ends, however it ends). A second run, or an OUT that cannot be created
+    or written, is a one-line UsageError."""
+
+    NAME = ".autograder.lock"
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.fd: int | None = None
+
+    def __enter__(self) -> OutLock:
+        import fcntl
+        import os
+
+        from autograder.cli import UsageError
+
+        if self.out.exists() and not self.out.is_dir():
+            raise UsageError(f"--out {self.out} exists and is not a folder")
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.out / self.NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot write to --out {self.out}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(self.fd)
+            raise UsageError(f"--out {self.out} is being written by another `autograder grade` "
+                             f"(pid {holder}); wait for it to finish, or choose another folder") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)
 
 
 def write_summary(out: Path, results: list[SubmissionResult], settings: Settings) -> Path:

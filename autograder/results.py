@@ -123,6 +123,9 @@ class SubmissionResult:
     private_output: str = ""       # what it printed from the first hidden case on: instructor only
     status: str = "graded"         # "graded", or "error" when grading itself failed
     error: str = ""
+    seed: int | None = None        # the seed the run's hidden inputs were drawn with (--seed repeats it)
+    digest: str = ""               # of the submission's files and settings: a changed one is graded again
+    unwritten: bool = False        # its files could not be written to OUT
 
     @property
     def score(self) -> float:

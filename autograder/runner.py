@@ -8,15 +8,19 @@ markers and parametrisation), but each case is then called directly with a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import secrets
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
+from autograder import casekit
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
@@ -88,8 +92,11 @@ def _to_case(item: pytest.Item) -> GradedCase:
                       bool(marker.kwargs.get("hidden", True)), run)
 
 
-def collect(folders: list[Path]) -> list[GradedCase]:
-    """Collect the cases under `folders` with pytest, quietly; raise CollectionError on failure."""
+def collect(folders: list[Path], seed: int = 0) -> list[GradedCase]:
+    """Collect the cases under `folders` with pytest, quietly, their inputs drawn with `seed`;
+    raise CollectionError on failure."""
+    casekit.use_seed(seed)
+    _forget_cases_of_another_seed(folders, seed)
     collector = _Collector()
     args = [str(f) for f in folders] + [
         "--collect-only", "-q", "--rootdir", str(PACKAGE), "-c", os.devnull, "-W", "ignore",
@@ -113,12 +120,71 @@ def collect(folders: list[Path]) -> list[GradedCase]:
     return sorted(cases, key=lambda case: case.hidden)
 
 
+_COLLECTED_WITH: dict[Path, int] = {}  # case folder -> the seed its modules drew their inputs with
+
+
+def _forget_cases_of_another_seed(folders: list[Path], seed: int) -> None:
+    """Case modules build their inputs when imported: those of a folder last collected under
+    another seed are dropped from sys.modules, so that pytest imports them afresh."""
+    for folder in (Path(f).resolve() for f in folders):
+        if _COLLECTED_WITH.get(folder, seed) != seed:
+            for name, module in list(sys.modules.items()):
+                path = getattr(module, "__file__", None)
+                if path and Path(path).resolve().parent == folder:
+                    del sys.modules[name]
+        _COLLECTED_WITH[folder] = seed
+
+
 def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
     """Each case's share of its function's points, in proportion to its weight."""
     totals: dict[str, float] = {}
     for case in cases:
         totals[case.function] = totals.get(case.function, 0.0) + case.weight
     return [settings.points[c.function] * c.weight / totals[c.function] for c in cases]
+
+
+def fresh_seed() -> int:
+    """A seed for a grading run's hidden inputs: new every run unless one is asked for."""
+    return secrets.randbelow(1 << 31)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What every submission of a run is graded against, prepared once: the cases (public ones
+    first), each case's points, the seed the hidden inputs were drawn with, and the calls the
+    cases make (recorded against the oracle by `batch`; without them every call is live)."""
+
+    cases: tuple[GradedCase, ...]
+    points: tuple[float, ...]
+    seed: int = 0
+    plan: Plan = Plan()
+    key: str = ""  # a hash of the settings and the grader's code: what a result was graded by
+
+    @classmethod
+    def prepare(cls, folders: list[Path], settings: Settings, seed: int | None = None) -> Suite:
+        """Collect the cases under `folders`; `seed` (else the settings', else a fresh one)."""
+        seed = seed if seed is not None else settings.seed if settings.seed is not None else fresh_seed()
+        cases = collect(folders, seed)
+        return cls(tuple(cases), tuple(case_points(cases, settings)), seed, key=grading_key(settings))
+
+    def of(self, function: str) -> Suite:
+        """The cases of one function only (a notebook's test cell)."""
+        chosen = [i for i, case in enumerate(self.cases) if case.function == function]
+        return Suite(tuple(self.cases[i] for i in chosen), tuple(self.points[i] for i in chosen), self.seed,
+                     key=self.key)
+
+    def digest(self, submission: Submission) -> str:
+        """What a result of `submission` graded by this suite is keyed on: its files, the
+        settings and the grader's code (not the seed: a re-run draws new inputs anyway)."""
+        return hashlib.sha256(f"{self.key}:{submission.digest}".encode()).hexdigest()
+
+
+def grading_key(settings: Settings) -> str:
+    """A hash of the settings and of the grader's own files (cases, oracle, engine)."""
+    digest = hashlib.sha256(repr(replace(settings, seed=None, warnings=())).encode())
+    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.toml")]):
+        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class _Calls:
@@ -186,10 +252,13 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
     return result
 
 
-def grade_submission(submission: Submission, cases: list[GradedCase], points: list[float],
-                     sandbox: Sandbox, settings: Settings, record: dict | None = None,
-                     plan: Plan | None = None) -> SubmissionResult:
-    """Grade one submission in its own sandboxed child; never raises for student faults.
+def grade_submission(submission: Submission, suite: Suite, sandbox: Sandbox, settings: Settings,
+                     record: dict | None = None) -> SubmissionResult:
+    """Grade one submission against `suite` in its own sandboxed child (or in whatever Process
+    `sandbox.open` gives: a notebook's kernel); never raises for student faults.
+
+    `grade`, `check`, the Gradescope entry point and the nbgrader kernel and service all
+    grade through this function.
 
     A fault of the grader itself (the sandbox cannot start a child, a case's own code
     fails) makes the submission's status "error": it could not be graded.
@@ -199,18 +268,17 @@ def grade_submission(submission: Submission, cases: list[GradedCase], points: li
     function's first visible wrong value: what the report plots.
     """
     started = time.monotonic()
-    result = SubmissionResult(submission.id, notes=list(submission.notes),
-                              problems=dict(submission.problems), meta=dict(submission.meta))
+    result = SubmissionResult(submission.id, notes=list(submission.notes), problems=dict(submission.problems),
+                              meta=dict(submission.meta), seed=suite.seed, digest=suite.digest(submission))
     process = sandbox.open(submission.sources, tuple(MODULES), submission.problems)
-    plan = plan or Plan()
     try:
         calls = _Calls(process, settings, record)
         student = Student(calls, settings)
-        for index, (case, case_points) in enumerate(zip(cases, points, strict=True)):
+        for index, (case, case_points) in enumerate(zip(suite.cases, suite.points, strict=True)):
             if case.hidden and not calls.hidden:
                 process.enter_hidden()
                 calls.hidden = True
-            process.begin_case(plan.case(index))
+            process.begin_case(suite.plan.case(index))
             result.cases.append(_verdict(case, case_points, student, record))
         result.isolation = list(process.isolation)
         result.problems.update({m: why for m, why in process.problems().items() if m not in result.problems})

@@ -316,8 +316,7 @@ class Grader:
         from autograder.sandbox.session import Sandbox
 
         self.settings = load()
-        self.cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-        self.points = runner.case_points(self.cases, self.settings)
+        self.suite = runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], self.settings)
         self.reference = {m: (SOLUTIONS / f"{m}.py").read_text() for m in MODULES}
         self.sandboxes: queue.Queue = queue.Queue()
         for _ in range(jobs):
@@ -331,7 +330,7 @@ class Grader:
         submission = Submission(sid, sources={**self.reference, **sources})
         sandbox = self.sandboxes.get()
         try:
-            return runner.grade_submission(submission, self.cases, self.points, sandbox, self.settings)
+            return runner.grade_submission(submission, self.suite, sandbox, self.settings)
         finally:
             self.sandboxes.put(sandbox)
 

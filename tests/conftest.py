@@ -18,11 +18,20 @@ from autograder.stubs import strip_markers
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The seed of the tests' hidden inputs (a grading run draws a fresh one unless told).
+SEED = 20261122
+
+
 @pytest.fixture(scope="session")
-def graded_cases() -> tuple[list, list]:
-    """Every hidden and public case, collected once, with its points."""
-    cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    return cases, runner.case_points(cases, load())
+def suite() -> runner.Suite:
+    """Every hidden and public case, collected once, with its points (no planned calls)."""
+    return runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], load(), SEED)
+
+
+@pytest.fixture(scope="session")
+def graded_cases(suite) -> tuple[list, list]:
+    """Every hidden and public case and its points."""
+    return list(suite.cases), list(suite.points)
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +41,11 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def grade(graded_cases, sandbox) -> Callable[[Path], SubmissionResult]:
+def grade(suite, sandbox) -> Callable[[Path], SubmissionResult]:
     """Grade a submission folder (or zip) with the full suite."""
-    cases, points = graded_cases
 
     def _grade(path: Path) -> SubmissionResult:
-        return runner.grade_submission(intake.load_one(path), cases, points, sandbox, load())
+        return runner.grade_submission(intake.load_one(path), suite, sandbox, load())
 
     return _grade
 

@@ -12,6 +12,7 @@ whether inputs changed, how large it may be) is decided on the trusted side.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -259,27 +260,24 @@ def test_only_bit_for_bit_equal_arguments_are_the_planned_call(planned, given, e
 
 
 @pytest.fixture(scope="module")
-def suite() -> tuple[list[runner.GradedCase], list[float], Plan]:
-    cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
-    return cases, runner.case_points(cases, SETTINGS), batch.plan_calls(cases, SETTINGS)
+def planned(suite) -> runner.Suite:
+    return replace(suite, plan=batch.plan_calls(list(suite.cases), SETTINGS))
 
 
-def test_the_plan_foresees_every_call_of_a_correct_submission(suite, counting) -> None:
-    cases, points, plan = suite
+def test_the_plan_foresees_every_call_of_a_correct_submission(planned, counting) -> None:
     submission = intake.load_one(ROOT / "examples" / "submissions" / "alice_correct")
     with Sandbox() as sandbox:
-        result = runner.grade_submission(submission, cases, points, sandbox, SETTINGS, plan=plan)
+        result = runner.grade_submission(submission, planned, sandbox, SETTINGS)
     assert result.score == 100 and counting.live == []
-    assert sum(counting.batches) == len(plan.calls) > len(cases)
-    assert len(counting.batches) == sum(bool(case.calls) for case in plan.cases)
+    assert sum(counting.batches) == len(planned.plan.calls) > len(planned.cases)
+    assert len(counting.batches) == sum(bool(case.calls) for case in planned.plan.cases)
 
 
 @pytest.mark.parametrize("name", ["alice_correct", "bob_buggy", "carol_untouched"])
-def test_verdicts_are_the_same_with_and_without_the_plan(suite, name: str) -> None:
-    cases, points, plan = suite
+def test_verdicts_are_the_same_with_and_without_the_plan(suite, planned, name: str) -> None:
     submission = intake.load_one(ROOT / "examples" / "submissions" / name)
     with Sandbox() as sandbox:
-        live = runner.grade_submission(submission, cases, points, sandbox, SETTINGS)
-        planned = runner.grade_submission(submission, cases, points, sandbox, SETTINGS, plan=plan)
-    assert [(c.score, c.kind, c.message) for c in planned.cases] == \
+        live = runner.grade_submission(submission, suite, sandbox, SETTINGS)
+        streamed = runner.grade_submission(submission, planned, sandbox, SETTINGS)
+    assert [(c.score, c.kind, c.message) for c in streamed.cases] == \
         [(c.score, c.kind, c.message) for c in live.cases]

@@ -79,8 +79,8 @@ CHECK_MISTAKES = {
     "unknown timeout function": (('"xor.train" = 20.0', '"xor.training" = 20.0'),
                                  'unknown key call_timeout."xor.training"; '
                                  'did you mean call_timeout."xor.train"?'),
-    "negative seed": (("seed = 20261122", "seed = -1"), "seed must be >= 0, not -1"),
-    "fractional seed": (("seed = 20261122", "seed = 1.5"), "seed must be an integer, not 1.5"),
+    "negative seed": (("# seed = 20261122", "seed = -1"), "seed must be >= 0 and <= 2147483647, not -1"),
+    "fractional seed": (("# seed = 20261122", "seed = 1.5"), "seed must be an integer, not 1.5"),
     "boolean as number": (("call_timeout = 1.0", "call_timeout = true"),
                           "limits.call_timeout must be a number, not true"),
     "zero timeout": (("submission_timeout = 90.0", "submission_timeout = 0"),

@@ -69,12 +69,11 @@ def test_limit_spreads_over_every_module(mutants):
 
 
 @pytest.mark.parametrize("family, function, piece", PICKS, ids=[f"{p[0]}-{p[1]}" for p in PICKS])
-def test_mutant_is_caught_in_its_function(family, function, piece, mutants, graded_cases, sandbox):
+def test_mutant_is_caught_in_its_function(family, function, piece, mutants, suite, sandbox):
     mutant = _pick(mutants, family, function, piece)
-    cases, points = graded_cases
     sources = {m: (ROOT / "solutions" / f"{m}.py").read_text() for m in mutation.MODULES}
     submission = Submission(mutant.key, sources={**sources, mutant.module: mutant.source})
-    result = runner.grade_submission(submission, cases, points, sandbox, load())
+    result = runner.grade_submission(submission, suite, sandbox, load())
     assert function in losers(result), mutant.key
 
 

@@ -266,3 +266,76 @@ def test_cpu_budget_holds_across_respawns(code: str, cpu_seconds: int, timeout: 
                 process.call("losses.mse", (np.zeros(3), np.zeros(3)), timeout)
         finally:
             process.close()
+
+
+# --- the two-submission lookup cheat: hidden inputs are drawn afresh in every run --------------
+
+LEAK = '''
+
+def softmax_prime(z):
+    import json
+    print("LEAK", json.dumps([z.dtype.str, z.shape, z.tobytes().hex()]), flush=True)
+    return _honest_softmax_prime(z)
+'''
+
+LOOKUP = '''
+
+_TABLE = {table!r}
+
+
+def softmax_prime(z):
+    """No Jacobian here: only the answers to the inputs seen in an earlier run."""
+    answer = _TABLE.get(z.tobytes().hex())
+    if answer is None:
+        return np.zeros((z.shape[0], z.shape[-1], z.shape[-1]), dtype=z.dtype)
+    return np.frombuffer(bytes.fromhex(answer[1]), dtype=answer[0]).reshape(answer[2])
+'''
+
+
+def _with(activations_tail: str, folder: Path) -> Path:
+    from conftest import reference_copy
+
+    reference_copy(folder)
+    path = folder / "activations.py"
+    path.write_text(path.read_text() + activations_tail.replace("_honest_softmax_prime", "_jacobian")
+                    .replace("def softmax_prime", "_jacobian = softmax_prime\n\n\ndef softmax_prime", 1))
+    return folder
+
+
+def _lookup_table(leaked: str) -> dict[str, tuple[str, str, tuple]]:
+    """What a student could compute offline (with torch) from the inputs a submission printed."""
+    from autograder import oracle
+
+    table = {}
+    for line in leaked.splitlines():
+        if line.startswith("LEAK "):
+            dtype, shape, data = json.loads(line[5:])
+            z = np.frombuffer(bytes.fromhex(data), dtype=dtype).reshape(shape)
+            answer = oracle.softmax_prime(z).astype(z.dtype)
+            table[data] = (answer.dtype.str, answer.tobytes().hex(), answer.shape)
+    return table
+
+
+def test_a_lookup_table_of_one_runs_hidden_inputs_is_useless_in_the_next(tmp_path):
+    from autograder.cli import main
+
+    def softmax_prime_score(out: Path, sid: str) -> tuple[float, float]:
+        cases = json.loads((out / sid / "result.full.json").read_text())["cases"]
+        mine = [c for c in cases if c["function"] == "activations.softmax_prime"]
+        return sum(c["score"] for c in mine), sum(c["max_score"] for c in mine)
+
+    first, again, same = (tmp_path / name for name in ("first", "again", "same"))
+    _with(LEAK, tmp_path / "a" / "leaker")
+    assert main(["grade", str(tmp_path / "a"), "--out", str(first), "--jobs", "1", "--no-plots"]) == 0
+    leaked = json.loads((first / "leaker" / "result.full.json").read_text())
+    table = _lookup_table(leaked["output"] + leaked["private_output"])  # the instructor's view: all
+    assert len(table) > 5
+    _with(LOOKUP.format(table=table), tmp_path / "b" / "cheat")
+    assert main(["grade", str(tmp_path / "b"), "--out", str(again), "--jobs", "1", "--no-plots"]) == 0
+    score, top = softmax_prime_score(again, "cheat")
+    assert score < top / 2  # fresh inputs: the table answers the public case at most
+    assert json.loads((again / "cheat" / "result.full.json").read_text())["seed"] != leaked["seed"]
+    # the same inputs again (`--seed` repeats a run): the table would have worked
+    assert main(["grade", str(tmp_path / "b"), "--out", str(same), "--jobs", "1", "--no-plots",
+                 "--seed", str(leaked["seed"])]) == 0
+    assert softmax_prime_score(same, "cheat") == (top, top)

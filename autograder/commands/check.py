@@ -49,10 +49,9 @@ def run(args: argparse.Namespace) -> int:
         submission = load_one(args.folder)
     except (ConfigError, IntakeError) as exc:
         raise UsageError(str(exc)) from None
-    cases = runner.collect([runner.PUBLIC])
+    suite = runner.Suite.prepare([runner.PUBLIC], settings, seed=0)
     with Sandbox(Policy()) as sandbox:
-        result = runner.grade_submission(submission, cases, runner.case_points(cases, settings),
-                                         sandbox, settings)
+        result = runner.grade_submission(submission, suite, sandbox, settings)
     if result.status == "error" or not result.cases:
         raise UsageError(f"could not run the checks: {result.error or 'no public checks were found'}")
     for module, why in submission.problems.items():

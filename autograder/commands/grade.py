@@ -22,17 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="refuse to grade without full isolation, or grade with a loud warning")
     parser.add_argument("--no-plots", dest="plots", action="store_false",
                         help="leave the training plots out of the reports (faster)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="draw the hidden inputs with seed N (default: a fresh seed per run, "
+                             "recorded in every result; give it to repeat a run exactly)")
     parser.set_defaults(run=run)
 
 
 def _settings(path: Path | None):
-    import os
-
     from autograder.cli import UsageError
     from autograder.config import ConfigError, load
 
-    if path is not None:
-        os.environ["AUTOGRADER_CONFIG"] = str(path.resolve())
     try:
         settings = load(path)
     except ConfigError as exc:
@@ -62,12 +61,14 @@ def _check_isolation(require: bool) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()  # before the imports: torch is part of what a run costs
-    from autograder import batch, outputs
+    from autograder import outputs
     from autograder.cli import UsageError
     from autograder.intake import IntakeError, discover
 
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         raise UsageError(f"--jobs must be between 1 and 64, not {args.jobs}")
+    if args.seed is not None and not 0 <= args.seed < 1 << 31:
+        raise UsageError(f"--seed must be between 0 and {(1 << 31) - 1}, not {args.seed}")
     settings = _settings(args.config)
     for warning in _check_isolation(args.sandbox == "require"):
         print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
@@ -79,12 +80,22 @@ def run(args: argparse.Namespace) -> int:
     except IntakeError as exc:
         raise UsageError(str(exc)) from None
     if not submissions:
-        print(f"WARNING: no submissions found in {args.submissions} (expected one folder, .zip "
-              "or LMS bulk-download file per student)", file=sys.stderr)
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out} exists and is not a folder")
-    args.out.mkdir(parents=True, exist_ok=True)
-    done = {} if args.force else {s.id: outputs.load_done(args.out, s.id) for s in submissions}
+        raise UsageError(f"no submissions found in {args.submissions} (expected one folder, .zip "
+                         "or LMS bulk-download file per student)")
+    with outputs.OutLock(args.out):
+        return _grade(args, settings, submissions, started)
+
+
+def _grade(args: argparse.Namespace, settings, submissions: list, started: float) -> int:
+    """Grade what OUT does not hold yet (or holds from other files, settings or kit, or as a
+    grading error), then write the class files; 1 if a submission could not be graded."""
+    from autograder import batch, outputs
+    from autograder.sandbox.session import remove_stale_scratch
+
+    remove_stale_scratch()
+    suite = batch.prepare_suite(settings, args.seed)
+    done = {} if args.force else {s.id: outputs.load_done(args.out, s.id, suite.digest(s))
+                                  for s in submissions}
     todo = [s for s in submissions if done.get(s.id) is None]
     results = [r for r in done.values() if r is not None]
     if results:
@@ -94,12 +105,25 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             results += batch.grade_all(todo, args.out, settings, jobs=args.jobs or batch.default_jobs(),
                                        require_sandbox=args.sandbox == "require", on_result=progress.advance,
-                                       plots=args.plots)
+                                       plots=args.plots, suite=suite)
     finally:
         progress.close()
-    outputs.write_grades_csv(args.out, results)
-    outputs.write_summary(args.out, results, settings)
-    failed = sum(r.status == "error" for r in results)
-    print(f"graded {len(results) - failed} submissions, {failed} failed to grade, "
-          f"in {time.monotonic() - started:.1f} s -> {args.out}", file=sys.stderr)
+    try:
+        outputs.write_grades_csv(args.out, results)
+        outputs.write_summary(args.out, results, settings)
+    except OSError as exc:
+        print(f"autograder grade: error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    failed = sorted((r for r in results if r.status == "error"), key=lambda r: r.id)
+    print(f"graded {len(results) - len(failed)} submissions (seed {suite.seed}), {len(failed)} could not "
+          f"be graded, in {time.monotonic() - started:.1f} s -> {args.out}", file=sys.stderr)
+    if failed:
+        names = [r.id for r in failed]
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        reasons = list(dict.fromkeys(r.error for r in failed))
+        others = f" (and {len(reasons) - 1} other reasons: see summary.html)" if len(reasons) > 1 else ""
+        why = reasons[0] + others
+        print(f"autograder grade: could not grade {shown}: {why}. Not the students' fault; a re-run "
+              "tries them again.", file=sys.stderr)
+        return 1
     return 0

@@ -107,10 +107,9 @@ def grade_root(root: Path) -> dict:
     settings = load()
     submission = load_one(root / "submission", "submission")
     submission.meta.update(_metadata(root))
-    cases = runner.collect([runner.HIDDEN, runner.PUBLIC])
+    suite = batch.prepare_suite(settings)
     with Sandbox(batch.policy_from(settings, require=False)) as sandbox:
-        result = runner.grade_submission(submission, cases, runner.case_points(cases, settings),
-                                         sandbox, settings)
+        result = runner.grade_submission(submission, suite, sandbox, settings)
     data = outputs.gradescope_json(result, settings)
     write_atomic(root / "results" / "results.json", dump_json(data))
     return data

@@ -188,9 +188,9 @@ def copy_kit(target: Path) -> list[Path]:
 
 
 def _without_seed(toml: str) -> str:
-    """The settings minus the seed of the hidden inputs (the public cases do not use it)."""
-    text = re.sub(r"(?m)^# Seed of the random inputs.*\n", "", toml)
-    return re.sub(r"(?m)^seed\s*=.*\n", "", text)
+    """The settings minus any seed of the hidden inputs, set or commented out (the public cases
+    do not use one, and a fixed one would tell students the hidden inputs)."""
+    return re.sub(r"(?m)^#?[ \t]*seed[ \t]*=.*\n", "", toml)
 
 
 def render_readme() -> str:

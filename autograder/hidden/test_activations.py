@@ -5,10 +5,8 @@ import pytest
 
 from autograder import oracle
 from autograder.casekit import Case, check_no_warnings, graded, rng
-from autograder.config import load
 
-SETTINGS = load()
-R = rng(SETTINGS, "activations")
+R = rng("activations")
 
 
 def _elementwise_inputs():

@@ -5,10 +5,8 @@ import pytest
 
 from autograder import oracle
 from autograder.casekit import Case, check_unchanged, graded, rng, shape_label
-from autograder.config import load
 
-SETTINGS = load()
-R = rng(SETTINGS, "linear")
+R = rng("linear")
 # (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
 # equal, where an elementwise * broadcasts and so can be told apart from @ by its value
 SHAPES = [(1, 3, 2), (4, 3, 3), (5, 2, 4), (7, 6, 1), (3, 3, 3)]

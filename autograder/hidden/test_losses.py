@@ -5,10 +5,8 @@ import pytest
 
 from autograder import oracle
 from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
-from autograder.config import load
 
-SETTINGS = load()
-R = rng(SETTINGS, "losses")
+R = rng("losses")
 
 
 def _mse_inputs():

@@ -5,10 +5,8 @@ import pytest
 
 from autograder import oracle
 from autograder.casekit import Case, check_unchanged, graded, rng
-from autograder.config import load
 
-SETTINGS = load()
-R = rng(SETTINGS, "network")
+R = rng("network")
 NAMES = ("x", "y", "W", "b")
 
 

@@ -3,7 +3,7 @@
 One graded case per function checks COUNT drawn inputs (shapes from 1x1 up,
 float32 and float64, exact zeros, tiny and large values) plus a few hand-picked
 edge inputs. The inputs are drawn at collection with `strategies.draw`, seeded
-from the settings' seed, so every submission of a run gets the same ones.
+from the run's seed, so every submission of a run gets the same ones.
 
 Derivatives have two oracles: torch.autograd gives the expected values and
 central finite differences of torch's forward functions (autograder.finite_diff)
@@ -23,11 +23,9 @@ import pytest
 
 from autograder import finite_diff as fd
 from autograder import oracle
-from autograder.casekit import Case, CaseFailure, check_unchanged, graded
-from autograder.config import load
+from autograder.casekit import Case, CaseFailure, check_unchanged, current_seed, graded
 from autograder.hidden import strategies as st
 
-SETTINGS = load()
 COUNT = 5  # drawn inputs per function: each is one call of the student's function per submission
 
 
@@ -130,7 +128,7 @@ def _passed_args(family: Family, args: tuple) -> tuple[tuple, tuple[str, ...]]:
 
 def _cases(family: Family) -> list[Case]:
     """The family's inputs with their expected values, finite differences checked first."""
-    drawn = st.draw(family.strategy, COUNT, SETTINGS.seed, family.function)
+    drawn = st.draw(family.strategy, COUNT, current_seed(), family.function)
     cases = []
     for i, args in enumerate(drawn + family.edges):
         expected = family.expected(*args)

@@ -6,10 +6,8 @@ import pytest
 from autograder import oracle
 from autograder.articles import SEED_PARAMS, XOR_X, XOR_Y
 from autograder.casekit import Case, CaseFailure, as_float_array, check_unchanged, graded, rng
-from autograder.config import load
 
-SETTINGS = load()
-R = rng(SETTINGS, "xor")
+R = rng("xor")
 KEYS = ("W1", "b1", "W2", "b2")
 # Short trajectories compared step by step (the long run that must solve XOR is a public case).
 TRAJECTORY = {"lr": 0.5, "epochs": 25}

@@ -36,7 +36,7 @@ from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Process, StudentError
 
 SERVICE_WAIT = 110.0  # below the 120 s per cell that the written nbgrader_config.py allows
-_PUBLIC: list = []  # the public cases, collected once per kernel
+_PUBLIC: list = []  # the public cases' Suite, collected once per kernel
 
 
 class NotebookLoader(importlib.abc.Loader):
@@ -100,10 +100,9 @@ class Grade:
 
         if not _PUBLIC:
             with _quiet():
-                _PUBLIC.extend(runner.collect([runner.PUBLIC]))
-        cases = [c for c in _PUBLIC if c.function == self.function]
+                _PUBLIC.append(runner.Suite.prepare([runner.PUBLIC], self.settings, seed=0))
         with _quiet() as printed:
-            result = runner.grade_submission(Submission("notebook"), cases, [c.weight for c in cases],
+            result = runner.grade_submission(Submission("notebook"), _PUBLIC[0].of(self.function),
                                              self.process, self.settings)
         self.results += result.cases
         if printed.getvalue().strip():

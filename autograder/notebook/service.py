@@ -142,8 +142,8 @@ def serve(path: Path, idle: float) -> None:
     if listener is None:
         return  # another service already answers there
     try:
-        cases = runner.collect([runner.HIDDEN])
         settings = load()
+        suite = runner.Suite.prepare([runner.HIDDEN], settings)
         listener.settimeout(idle)
         while True:
             try:
@@ -151,7 +151,7 @@ def serve(path: Path, idle: float) -> None:
             except TimeoutError:
                 return
             with conn:
-                if not _answer(conn, cases, settings):
+                if not _answer(conn, suite, settings):
                     return
     finally:
         listener.close()
@@ -181,7 +181,7 @@ def _bind(path: Path) -> socket.socket | None:
     return listener
 
 
-def _answer(conn: socket.socket, cases: list, settings: Any) -> bool:
+def _answer(conn: socket.socket, suite: Any, settings: Any) -> bool:
     """Serve one request; False when it asks the service to stop."""
     from autograder import runner
     from autograder.intake import Submission
@@ -193,8 +193,7 @@ def _answer(conn: socket.socket, cases: list, settings: Any) -> bool:
             with contextlib.suppress(OSError):
                 wire.send(conn, {"op": "stopped"})
             return not (isinstance(request, dict) and request.get("op") == "stop")
-        chosen = [c for c in cases if c.function == request.get("function")]
-        result = runner.grade_submission(Submission("notebook"), chosen, [c.weight for c in chosen],
+        result = runner.grade_submission(Submission("notebook"), suite.of(str(request.get("function"))),
                                          RemoteProcess(conn), settings)
         wire.send(conn, {"op": "done", "cases": dump_json([c.to_dict() for c in result.cases])})
     except (OSError, wire.WireError):

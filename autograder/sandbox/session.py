@@ -127,7 +127,8 @@ class Sandbox:
         self.policy = policy or Policy()
         run = os.getpid() if run_id is None else run_id
         self.uid = UID_BASE + (run % 4096) * 64 + slot % 64 if os.geteuid() == 0 else None
-        self.scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.scratch_root = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+        self._owner = _hold(self.scratch_root)
         self.scratch_root.chmod(0o711)
         self._free: list[Path] = []  # scratch folders of closed submissions, emptied
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -206,12 +207,54 @@ class Sandbox:
             self._process.kill()
             self._process.wait()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
+        os.close(self._owner)
 
     def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+SCRATCH_PREFIX = "autograder-"
+OWNER = "owner.lock"  # in a scratch root: locked for as long as the Sandbox that made it lives
+
+
+def _hold(root: Path) -> int:
+    """Lock `root` as in use by this process (released when the process ends, however)."""
+    fd = os.open(root / OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_scratch(older_than: float = 60.0) -> list[Path]:
+    """Remove the scratch folders that graders killed before they could clean up left in the
+    system's temporary folder (student sources among them); return what was removed.
+
+    A folder is stale when nobody holds its owner lock; one without a lock is left alone
+    until it is `older_than` seconds old (it may be a Sandbox being made right now)."""
+    removed = []
+    for root in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if not root.is_dir() or root.is_symlink() or root.stat().st_uid != os.geteuid():
+                continue
+            fd = os.open(root / OWNER, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if root.is_dir() and time.time() - root.stat().st_mtime > older_than:
+                shutil.rmtree(root, ignore_errors=True)
+                removed.append(root)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live Sandbox's
+        finally:
+            os.close(fd)
+        shutil.rmtree(root, ignore_errors=True)
+        removed.append(root)
+    return removed
 
 
 def _entries(folder: Path) -> list[Path]:
