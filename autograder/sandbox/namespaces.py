@@ -47,8 +47,12 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
+MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 
@@ -99,8 +103,9 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), f"unshare({flags:#x})")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int,
-           data: str | None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int,
+          data: str | None) -> None:
+    """mount(2); raise ``OSError`` on failure."""
     res = _libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data))
     _check(res, f"mount({target!r})")
 
@@ -159,7 +164,7 @@ def enter_isolated_namespaces() -> str:
             flags = _ISOLATION_FLAGS
     if not flags:
         flags = _unshare_as_user()
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     return _describe(flags)
 
 
@@ -194,7 +199,7 @@ class Home:
         """Enter new namespaces, mounts made private; return their description."""
         unshare(_ISOLATION_FLAGS)
         try:
-            _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+            mount(None, "/", None, MS_REC | MS_PRIVATE, None)
         except OSError:
             self.come_back()
             raise
@@ -218,7 +223,20 @@ def mount_tmpfs(path: str, size_bytes: int) -> None:
     """
     if size_bytes <= 0:
         raise ValueError("size_bytes must be positive")
-    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0777")
+    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0777")
+
+
+def cover_keeping(home: Path, keep: Path, holder: Path) -> None:
+    """Cover the folder `home` with an empty tmpfs that anyone may traverse, then bring
+    back `keep`, a folder directly beneath it, through the empty folder `holder`.
+
+    Only in a private mount namespace: the rest of the home stays out of sight, and
+    nothing changes outside the namespace.
+    """
+    mount(str(keep), str(holder), None, MS_BIND | MS_REC, None)
+    mount("tmpfs", str(home), "tmpfs", 0, "size=1m,mode=0755")
+    (home / keep.name).mkdir()
+    mount(str(holder), str(home / keep.name), None, MS_MOVE, None)
 
 
 def set_pdeathsig(sig: int = signal.SIGKILL) -> None:

@@ -34,7 +34,6 @@ from autograder.sandbox import child, namespaces
 from autograder.sandbox.confine import Limits, confine, prepare
 
 CHANNEL_FD = 3
-MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
 
 
 def _private_ancestor(path: Path) -> Path | None:
@@ -59,10 +58,7 @@ def _expose_python(scratch: Path) -> None:
     keep = home / prefix.relative_to(home).parts[0]
     holder = scratch / "python"
     holder.mkdir(exist_ok=True)
-    namespaces._mount(str(keep), str(holder), None, MS_BIND | MS_REC, None)
-    namespaces._mount("tmpfs", str(home), "tmpfs", 0, "size=1m,mode=0755")
-    (home / keep.name).mkdir()
-    namespaces._mount(str(holder), str(home / keep.name), None, MS_MOVE, None)
+    namespaces.cover_keeping(home, keep, holder)
 
 
 def _prepare_run_folder(request: dict) -> str:
