@@ -39,22 +39,25 @@ def _settings(path: Path | None):
         raise UsageError(str(exc)) from None
 
 
-def _check_isolation(require: bool) -> list[str]:
-    """Warnings about missing isolation; raise UsageError when it is required."""
-    import os
+def _check_isolation(settings, require: bool) -> list[str]:
+    """Start one sandboxed child as for a submission; return the layers it lacks.
 
+    UsageError when no child can start here, or when `require` and a layer it needs is missing.
+    """
+    from autograder.batch import policy_from
     from autograder.cli import UsageError
-    from autograder.sandbox import landlock
+    from autograder.sandbox.confine import REQUIRED, layer_name, missing_layers
+    from autograder.sandbox.session import Sandbox, SandboxUnavailable
 
-    missing = []
-    if os.geteuid() != 0:
-        missing.append("not root: no separate uid per student process "
-                       "(RLIMIT_NPROC then binds the grader's user)")
-    if landlock.abi_version() == 0:
-        missing.append("Landlock unavailable: student code could read any file this user can read")
-    if missing and require:
-        raise UsageError("--sandbox require: " + "; ".join(missing))
-    return missing
+    try:
+        with Sandbox(policy_from(settings, require=False)) as sandbox:
+            lacking = missing_layers(sandbox.probe())
+    except SandboxUnavailable as exc:
+        raise UsageError(f"the sandbox cannot start a child here: {exc}") from None
+    needed = [entry for entry in lacking if layer_name(entry) in REQUIRED]
+    if needed and require:
+        raise UsageError("--sandbox require: " + "; ".join(needed))
+    return lacking
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         raise UsageError(f"--jobs must be between 1 and 64, not {args.jobs}")
     settings = _settings(args.config)
-    for warning in _check_isolation(args.sandbox == "require"):
-        print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
+    lacking = _check_isolation(settings, args.sandbox == "require")
+    if lacking:
+        print(f"WARNING: weaker sandbox: {'; '.join(lacking)}", file=sys.stderr)
     out, folder = args.out.resolve(), args.submissions.resolve()
     if out == folder or folder in out.parents:
         raise UsageError(f"--out {args.out} is inside SUBMISSIONS: its folders would be graded too")

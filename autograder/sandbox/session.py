@@ -10,6 +10,7 @@ one bad function costs only its own cases.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -25,8 +26,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import wire
-from autograder.sandbox.confine import Limits
+from autograder.sandbox import cgroups, wire
+from autograder.sandbox.confine import MB, Limits, missing
+from autograder.spec import MODULES
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -90,6 +92,11 @@ class Sandbox:
         self.scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
         self.scratch_root.chmod(0o711)
         self._free: list[Path] = []  # scratch folders of closed submissions, emptied
+        self._cgroups: dict[Path, cgroups.Cgroup] = {}  # scratch folder -> its cgroup
+        self._cgroup_place = cgroups.Place.find()  # where to make them, or why nowhere
+        self._cgroup_numbers = itertools.count()
+        if isinstance(self._cgroup_place, cgroups.Place):
+            self._cgroup_place.remove_stale()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
                 "from autograder.sandbox.zygote import main; main(int(sys.argv[2]))")
@@ -102,10 +109,12 @@ class Sandbox:
 
     def spawn(self, scratch: Path, limits: Limits | None = None) -> tuple[int, socket.socket, dict]:
         """Fork a child for `scratch`; return its pid, our end of its channel, its report."""
+        group = self._cgroups.get(scratch)
         request = {
             "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits or self.policy.limits),
             "namespaces": self.policy.isolate, "require_namespaces": self.policy.require,
             "require_landlock": self.policy.require, "tmpfs_mb": self.policy.tmpfs_mb,
+            "cgroup": group and {"folders": list(map(str, group.folders)), "description": group.description},
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -117,7 +126,23 @@ class Sandbox:
         if "error" in reply:
             ours.close()
             raise SandboxUnavailable(reply["error"])
+        if group is None:  # then no cgroup could be made: the place says why
+            reply["isolation"].append(missing("cgroup", str(self._cgroup_place)))
         return reply["pid"], ours, reply
+
+    def probe(self) -> list[str]:
+        """Start one child as for a submission, have it import from the standard library, and
+        return its isolation layers, held and missing. SandboxUnavailable when no child can
+        start, confine itself or import what student code may import."""
+        module = next(iter(MODULES))  # any name the child imports student code under
+        process = self.open({module: "import decimal\nimport fractions\n\n\ndef probe():\n    return 1\n"})
+        try:
+            process.call(f"{module}.probe", (), START_TIMEOUT)
+        except StudentError as exc:
+            raise SandboxUnavailable(f"the sandboxed child cannot run Python: {exc.message}") from None
+        finally:
+            process.close()
+        return process.isolation
 
     def open(self, sources: dict[str, str]) -> StudentProcess:
         """A StudentProcess for one submission's module sources."""
@@ -130,7 +155,22 @@ class Sandbox:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
         scratch.chmod(0o711)
         (scratch / "src").mkdir()
+        self._add_cgroup(scratch)
         return scratch
+
+    def _add_cgroup(self, scratch: Path) -> None:
+        """Give a new scratch slot its cgroup: the memory of the process and of its tmpfs, and
+        its threads, bounded together. Where cgroups cannot be made, remember why."""
+        place = self._cgroup_place
+        if isinstance(place, str):
+            return
+        limits = self.policy.limits
+        name = f"{cgroups.PREFIX}{os.getpid()}-{next(self._cgroup_numbers)}"
+        try:
+            self._cgroups[scratch] = place.create(name, (limits.memory_mb + self.policy.tmpfs_mb) * MB,
+                                                  limits.processes)
+        except OSError as exc:
+            self._cgroup_place = f"could not be made in {place.parents[0]}: {exc.strerror}"
 
     def release(self, scratch: Path, reusable: bool) -> None:
         """Take back a closed submission's scratch folder: emptied for the next one when all
@@ -150,8 +190,10 @@ class Sandbox:
                 reusable = False
         if reusable:
             self._free.append(scratch)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+            return
+        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch in self._cgroups:
+            cgroups.remove(self._cgroups.pop(scratch))
 
     def close(self) -> None:
         """Stop the zygote (it kills its children) and remove every scratch folder."""
@@ -162,6 +204,9 @@ class Sandbox:
             self._process.kill()
             self._process.wait()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
+        for group in self._cgroups.values():
+            cgroups.remove(group)
+        self._cgroups.clear()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -269,7 +314,7 @@ class StudentProcess:
                 f"the sandboxed child did not start: {self.output()[-500:]}"
             ) from None
         held = ready.get("ready", []) if isinstance(ready, dict) else []
-        self.isolation = [str(reply.get("isolation", ""))] + [str(h) for h in held]
+        self.isolation = [*reply["isolation"], *(str(h) for h in held)]
 
     def _stop(self, charge: bool = True) -> bool:
         """Kill the child (charging its CPU time to the submission); True once it is gone."""
