@@ -79,9 +79,16 @@ class Refuse:
 
 MOUNTS = ("mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
           "fspick", "mount_setattr")
-STUDENT: tuple[Refuse, ...] = tuple(Refuse(name) for name in (
-    "socket", "add_key", "request_key", "keyctl", "io_uring_setup"))
-STUDENT_DESCRIPTION = "seccomp: no sockets, io_uring or keyrings"
+STUDENT: tuple[Refuse, ...] = (
+    *(Refuse(name) for name in ("socket", "io_uring_setup", "add_key", "request_key", "keyctl",
+                                "shmget", "shmat", "msgget", "semget", "mq_open", "memfd_create",
+                                "memfd_secret", "inotify_init", "inotify_init1", "fanotify_init",
+                                "fork", "vfork", "unshare", "setns", *MOUNTS)),
+    Refuse("clone", unless_arg0=CLONE_THREAD),
+    Refuse("clone3", errno.ENOSYS),
+)
+STUDENT_DESCRIPTION = ("seccomp: no sockets, new processes, shared memory, message queues, memfd, "
+                       "io_uring, keyrings, inotify, fanotify, namespaces or mounts")
 
 
 class _Filter(ctypes.Structure):
