@@ -173,13 +173,14 @@ def test_root_without_cap_sys_admin_grades_like_the_full_machine(folders: list[P
 
 def test_python_unreadable_to_the_per_run_uid_is_detected_not_fatal(folders: list[Path],
                                                                      plain: Graded) -> None:
-    """Python under /root (0700), no mount namespace to expose it: the child keeps root's uid,
-    and the results say why the uid layer is missing."""
+    """Python under /root (0700), no mount namespace to expose it: the child keeps uid 0 with no
+    capability, and the results say why the uid layer is missing."""
     run = _grade(_folder(folders), expose_python=False)
     _assert_like_plain(run, plain, {"namespaces", "tmpfs", "cgroup", "uid"})
     for name in run.results:
         (why,) = [entry for entry in run.isolation(name) if entry.startswith("missing uid")]
         assert "/root" in why and "not readable" in why, why
+        assert "capabilities dropped (uid 0 kept)" in run.isolation(name)
 
 
 def test_an_unprivileged_user_grades_like_the_full_machine(folders: list[Path], plain: Graded) -> None:
@@ -193,3 +194,26 @@ def test_sandbox_require_refuses_in_one_line(folders: list[Path]) -> None:
     (line,) = run.stderr.strip().splitlines()
     assert "--sandbox require" in line and "namespaces" in line and "Traceback" not in line
     assert run.results == {}
+
+
+def test_a_child_the_sandbox_cannot_start_is_its_failure_not_the_students(folders: list[Path]) -> None:
+    """Namespaces required where they cannot be had: the call raises SandboxUnavailable (the
+    grader's failure: "could not be graded"), never a StudentError (the student's crash)."""
+    code = """
+import numpy as np
+from autograder.sandbox.session import Policy, Sandbox, SandboxUnavailable, StudentError
+with Sandbox(Policy(require=True)) as sandbox:
+    relu = "import numpy as np\\n\\ndef relu(z):\\n    return np.maximum(z, 0)\\n"
+    process = sandbox.open({"activations": relu})
+    try:
+        process.call("activations.relu", (np.ones(2),), 5)
+        print("called")
+    except SandboxUnavailable as exc:
+        print("unavailable:", exc)
+    except StudentError as exc:
+        print("student:", exc.kind)
+    process.close()
+"""
+    done = container.run([sys.executable, "-c", code], _folder(folders))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("unavailable:") and "unshare" in done.stdout, done.stdout

@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sysconfig
 import time
 import uuid
@@ -219,6 +220,8 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
             "mkdir_inside": attempt(lambda: (rw_dir / "sub").mkdir()),
             "write_outside": attempt(lambda: (tmp_path / "new.txt").write_text("x")),
             "tcp_connect": attempt(lambda: tcp_connect(listener)),
+            "device_inside": attempt(lambda: os.mknod(rw_dir / "null", stat.S_IFCHR | 0o666,
+                                                      os.makedev(1, 3))),
         })
 
     with forked(probe) as child:
@@ -231,6 +234,7 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
     assert report["write_inside"] == "ok"
     assert report["mkdir_inside"] == "ok"
     assert report["write_outside"] == "PermissionError"
+    assert report["device_inside"] == "PermissionError"  # as root too: no device node, even writable
     assert not (tmp_path / "new.txt").exists()
     if report["abi"] >= 4:
         assert report["tcp_connect"] == "PermissionError"
@@ -444,6 +448,31 @@ def test_pdeathsig_and_subreaper() -> None:
 
     with forked(reaper) as child:
         assert child.recv(timeout=5) == {"reaped_victim": True, "signal": signal.SIGKILL}
+
+
+def _effective_capabilities() -> int:
+    """This process's effective capability set, from capget(2) (readable even where /proc is not)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    assert ctypes.CDLL(None).capget(header, data) == 0
+    return data[0] | data[3] << 32
+
+
+def test_a_child_that_keeps_uid_0_keeps_no_capability(tmp_path: Path) -> None:
+    """Where the per-run uid could not run Python, the child stays root: with no capability
+    (no device nodes, no bypassing file permissions, no setuid), though still uid 0."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root grader keeps uid 0")
+    from autograder.sandbox.confine import Limits, confine
+
+    def probe(send: Send) -> None:
+        held = confine(str(tmp_path), Limits(), None, require_landlock=False)
+        send({"uid": os.getuid(), "capabilities": _effective_capabilities(), "held": held})
+
+    with forked(probe) as child:
+        report = child.recv()
+    assert report["uid"] == 0 and report["capabilities"] == 0
+    assert "capabilities dropped (uid 0 kept)" in report["held"]
 
 
 # --- cgroups -----------------------------------------------------------------------

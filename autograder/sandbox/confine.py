@@ -19,6 +19,7 @@ missing, as "missing <layer>: <why>" (`missing`), so that a weaker sandbox shows
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import resource
@@ -131,6 +132,19 @@ def set_limits(limits: Limits) -> None:
         resource.setrlimit(which, (value, value))
 
 
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> None:
+    """Give up every capability for good (effective, permitted, inheritable; ambient follows):
+    for a root process that has to keep uid 0. OSError if the kernel refuses."""
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)  # this process
+    empty = (ctypes.c_uint32 * 6)()  # two 32-bit halves of three empty sets
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.capset(header, empty) != 0:
+        raise OSError(ctypes.get_errno(), "capset: cannot drop the capabilities")
+
+
 def drop_privileges(uid: int) -> None:
     """Become `uid` (and gid = uid) with no supplementary groups; only possible as root."""
     os.setgroups([])
@@ -186,6 +200,9 @@ def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool
         held.append(missing("seccomp", str(exc)))
     set_limits(limits)  # last: Landlock needs a descriptor while the zygote's are still open
     held.append("rlimits")
+    if os.getuid() == 0:  # the uid could not be changed: at least no capability is left
+        drop_capabilities()
+        held.append("capabilities dropped (uid 0 kept)")
     scrub_environment(folder)
     restrict_imports(folder, stdlib)
     os.chdir(folder)
