@@ -52,7 +52,7 @@ class Graded:
 
 
 def _grade(folder: Path, *, user: int | None = None, expose_python: bool = True, plain: bool = False,
-           extra: tuple[str, ...] = ()) -> Graded:
+           docker: bool = True, extra: tuple[str, ...] = ()) -> Graded:
     """Grade the examples into `folder`/out, in the simulated container unless `plain`."""
     out = folder / "out"
     argv = [sys.executable, "-m", "autograder", "grade", str(EXAMPLES), "--out", str(out), "--jobs", "2",
@@ -61,7 +61,7 @@ def _grade(folder: Path, *, user: int | None = None, expose_python: bool = True,
         done = subprocess.run(argv, env=container.environment(folder), capture_output=True, text=True,
                               timeout=300, check=False)
     else:
-        done = container.run(argv, folder, user=user, expose_python=expose_python)
+        done = container.run(argv, folder, user=user, expose_python=expose_python, docker=docker)
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.full.json")}
     return Graded(done.returncode, done.stderr, results)
 
@@ -186,6 +186,15 @@ def test_python_unreadable_to_the_per_run_uid_is_detected_not_fatal(folders: lis
 def test_an_unprivileged_user_grades_like_the_full_machine(folders: list[Path], plain: Graded) -> None:
     run = _grade(_folder(folders, NOBODY), user=NOBODY)
     _assert_like_plain(run, plain, {"namespaces", "tmpfs", "cgroup", "uid"})
+
+
+def test_an_unprivileged_user_on_a_full_machine_gets_namespaces_and_tmpfs(folders: list[Path],
+                                                                          plain: Graded) -> None:
+    """No container: an ordinary user's grader still isolates each child in user namespaces with
+    its bounded tmpfs; only the per-run uid and the cgroup (not writable) are missing."""
+    run = _grade(_folder(folders, NOBODY), user=NOBODY, docker=False)
+    _assert_like_plain(run, plain, {"cgroup", "uid"})
+    assert all(run.isolation(name)[0].startswith("user+pid+net") for name in run.results)
 
 
 def test_sandbox_require_refuses_in_one_line(folders: list[Path]) -> None:

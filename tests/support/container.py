@@ -18,6 +18,8 @@ root) then, in order:
 4. execs `setpriv` to keep only Docker's default capabilities in the bounding set
    (root then has exactly those) with no inheritable ones, and, for the unprivileged
    variant, to become `user` with no supplementary groups.
+With `docker=False` only steps 2 and 4's change of user are taken: an ordinary user on
+an ordinary machine (user namespaces allowed, no seccomp profile).
 """
 
 from __future__ import annotations
@@ -60,10 +62,12 @@ def available() -> str:
     return ""
 
 
-def command(argv: list[str], *, user: int | None = None, expose_python: bool = True) -> list[str]:
+def command(argv: list[str], *, user: int | None = None, expose_python: bool = True,
+            docker: bool = True) -> list[str]:
     """The command line that runs `argv` in the simulated container (as root, or as `user`)."""
     options = ["--user", str(user)] if user is not None else []
     options += [] if expose_python else ["--private-home"]
+    options += [] if docker else ["--no-docker"]
     return [sys.executable, __file__, *options, "--", *argv]
 
 
@@ -75,9 +79,9 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run(argv: list[str], home: Path, *, user: int | None = None, expose_python: bool = True,
-        timeout: float = 300, **extra_env: str) -> subprocess.CompletedProcess:
+        docker: bool = True, timeout: float = 300, **extra_env: str) -> subprocess.CompletedProcess:
     """Run `argv` in the simulated container; capture its output as text."""
-    return subprocess.run(command(argv, user=user, expose_python=expose_python),
+    return subprocess.run(command(argv, user=user, expose_python=expose_python, docker=docker),
                           env=environment(home, **extra_env), capture_output=True, text=True,
                           timeout=timeout, check=False)
 
@@ -113,24 +117,28 @@ def _expose_python() -> None:
         namespaces.cover_keeping(home, [keep], Path(holder))
 
 
-def _setpriv(user: int | None, argv: list[str]) -> list[str]:
+def _setpriv(user: int | None, docker: bool, argv: list[str]) -> list[str]:
     caps = ",".join(["-all", *(f"+{cap}" for cap in DOCKER_CAPS)])
+    bounds = ["--bounding-set", caps, "--inh-caps", "-all"] if docker else []
     identity = ["--reuid", str(user), "--regid", str(user), "--clear-groups"] if user is not None else []
-    return ["setpriv", "--bounding-set", caps, "--inh-caps", "-all", *identity, "--", *argv]
+    return ["setpriv", *bounds, *identity, "--", *argv]
 
 
 def main(args: list[str]) -> None:
-    """The launcher: `container.py [--user UID] [--private-home] -- COMMAND...`."""
+    """The launcher: `container.py [--user UID] [--private-home] [--no-docker] -- COMMAND...`."""
     split = args.index("--")
     options, argv = args[:split], args[split + 1:]
     user = int(options[options.index("--user") + 1]) if "--user" in options else None
+    docker = "--no-docker" not in options
     namespaces.unshare(namespaces.CLONE_NEWNS)
     namespaces.mount(None, "/", None, namespaces.MS_REC | namespaces.MS_PRIVATE, None)
-    _read_only_cgroups()
+    if docker:
+        _read_only_cgroups()
     if "--private-home" not in options:
         _expose_python()
-    seccomp.install(DOCKER_REFUSES, no_new_privs=False)
-    os.execvp("setpriv", _setpriv(user, argv))
+    if docker:
+        seccomp.install(DOCKER_REFUSES, no_new_privs=False)
+    os.execvp("setpriv", _setpriv(user, docker, argv))
 
 
 if __name__ == "__main__":
