@@ -90,7 +90,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 IN_CONTAINER = [c for c in CASES if c.name in {
     "honest", "fork_bomb", "setsid_daemon", "spinning_threads", "memory_bomb", "results_everywhere",
     "import_torch", "read_classmate", "read_solutions", "socket_loopback", "env_secret", "inherited_fds",
-    "big_file", "sysv_shm", "memfd", "forks_of_900mb", "many_files", "fork_and_carry_on", "inotify_out"}]
+    "big_file", "sysv_shm", "memfd", "forks_of_900mb", "many_files", "fork_and_carry_on", "inotify_out",
+    "exec_program"}]
 
 
 @pytest.fixture(scope="module")

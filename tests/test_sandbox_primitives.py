@@ -222,6 +222,7 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
             "tcp_connect": attempt(lambda: tcp_connect(listener)),
             "device_inside": attempt(lambda: os.mknod(rw_dir / "null", stat.S_IFCHR | 0o666,
                                                       os.makedev(1, 3))),
+            "signal_outside": attempt(lambda: os.kill(os.getppid(), 0)),
         })
 
     with forked(probe) as child:
@@ -238,6 +239,8 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
     assert not (tmp_path / "new.txt").exists()
     if report["abi"] >= 4:
         assert report["tcp_connect"] == "PermissionError"
+    if report["abi"] >= 6:  # signals scoped to the sandbox's own domain
+        assert report["signal_outside"] == "PermissionError"
 
 
 @needs_landlock_net
@@ -450,6 +453,58 @@ def test_pdeathsig_and_subreaper() -> None:
         assert child.recv(timeout=5) == {"reaped_victim": True, "signal": signal.SIGKILL}
 
 
+# --- seccomp ------------------------------------------------------------------------
+
+
+def test_the_student_filter_refuses_its_list_and_keeps_threads() -> None:
+    """Every syscall of the student filter fails (EACCES; clone3 ENOSYS, so that libc falls
+    back to clone), threads still start, and an ordinary syscall still works."""
+    from autograder.sandbox import seccomp
+
+    def probe(send: Send) -> None:
+        import threading
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _, numbers = seccomp._TABLE[os.uname().machine]
+        seccomp.restrict()
+        refused = {}
+        for rule in seccomp.STUDENT:
+            if rule.name in numbers:
+                flags = 0x11 if rule.name == "clone" else 0  # SIGCHLD: a fork, not a thread
+                result = libc.syscall(numbers[rule.name], flags, 0, 0, 0, 0)
+                refused[rule.name] = ctypes.get_errno() if result == -1 else f"returned {result}"
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        thread.join()
+        send({"refused": refused, "fork": attempt(os.fork), "pid": os.getpid() > 0})
+
+    with forked(probe) as child:
+        report = child.recv()
+    expected = {rule.name: rule.errno for rule in seccomp.STUDENT if rule.name in report["refused"]}
+    assert report["refused"] == expected
+    assert expected["clone3"] == errno.ENOSYS and expected["socket"] == errno.EACCES
+    assert {"shmget", "memfd_create", "inotify_init1", "clone", "unshare", "mount"} <= set(expected)
+    assert report["fork"] == "PermissionError" and report["pid"]
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x32 is an x86_64 ABI")
+def test_the_student_filter_kills_a_syscall_of_another_abi() -> None:
+    """An x32 syscall (the filter cannot vet it by number) ends the process with SIGSYS."""
+    from autograder.sandbox import seccomp
+
+    def probe(send: Send) -> None:
+        seccomp.restrict()
+        send({"filtered": True})
+        ctypes.CDLL(None).syscall(0x40000000 | 39)  # x32 getpid
+        send({"survived": True})
+
+    child = Forked(probe)
+    assert child.recv() == {"filtered": True}
+    assert wait_until(lambda: is_dead(child.pid))
+    status = child.close()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
+
+
 def _effective_capabilities() -> int:
     """This process's effective capability set, from capget(2) (readable even where /proc is not)."""
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
@@ -463,6 +518,7 @@ def test_a_child_that_keeps_uid_0_keeps_no_capability(tmp_path: Path) -> None:
     (no device nodes, no bypassing file permissions, no setuid), though still uid 0."""
     if os.geteuid() != 0:
         pytest.skip("only a root grader keeps uid 0")
+    import autograder.sandbox.child  # noqa: F401 - imported before confinement, as in the zygote
     from autograder.sandbox.confine import Limits, confine
 
     def probe(send: Send) -> None:

@@ -440,6 +440,14 @@ def classifier_gradients(x, y, W, b):
     return _honest_classifier_gradients(x, y, W, b)
 '''}, lost={"network.classifier_gradients": ("exception",
                                              r"^PermissionError: \[Errno 13\] inotify refused")}),
+    Hostile("exec_program", "replaces itself with /bin/sh, then with the Python binary",
+            append={"activations": '''
+def softmax_prime(z):
+    _raise_first([
+        _try("exec /bin/sh", lambda: _os.execv("/bin/sh", ["sh", "-c", "echo ESCAPED exec"])),
+        _try("exec python", lambda: _os.execv(_sys.executable, [_sys.executable, "-c", "print('ESCAPED')"])),
+    ])
+'''}, lost={"activations.softmax_prime": PERMISSION}),
     Hostile("forged_frame", "writes a forged, deeply nested frame on the grader's channel",
             append={"activations": '''
 def relu(z):
