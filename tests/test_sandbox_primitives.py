@@ -689,3 +689,18 @@ def test_a_reused_scratch_folder_keeps_nothing_of_the_previous_submission(isolat
         assert second.scratch == first.scratch  # reused
         assert second.call("activations.relu", (np.ones(2),), 5)["value"].tolist() == [0.0]
         second.close()
+
+
+def test_the_probe_reports_every_layer_and_refuses_a_child_that_cannot_import() -> None:
+    """`grade` probes one child before grading: its layers, held or missing, come back; a child
+    that cannot import (here: no file descriptor left to open a module) is SandboxUnavailable."""
+    from autograder.sandbox.confine import Limits
+    from autograder.sandbox.session import Policy, Sandbox, SandboxUnavailable
+
+    with Sandbox() as sandbox:
+        layers = sandbox.probe()
+    assert any(entry.startswith("landlock ABI") for entry in layers) or "missing landlock" in " ".join(layers)
+    assert any(entry.startswith("seccomp") for entry in layers) and "rlimits" in layers
+    with Sandbox(Policy(limits=Limits(open_files=4))) as sandbox, pytest.raises(SandboxUnavailable,
+                                                                               match="cannot run Python"):
+        sandbox.probe()

@@ -6,6 +6,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +43,7 @@ def _settings(path: Path | None):
         raise UsageError(str(exc)) from None
 
 
-def _check_isolation(settings, require: bool) -> list[str]:
+def _check_isolation(settings: Settings, require: bool) -> list[str]:
     """Start one sandboxed child as for a submission; return the layers it lacks.
 
     UsageError when no child can start here, or when `require` and a layer it needs is missing.
