@@ -633,20 +633,25 @@ def test_removing_a_cgroup_kills_what_is_left_in_it(group: cgroups.Cgroup) -> No
     child.close()
 
 
-def test_cgroups_left_by_graders_no_longer_running_are_removed(place: cgroups.Place) -> None:
+def test_empty_cgroups_left_by_graders_no_longer_running_are_removed(place: cgroups.Place) -> None:
     gone = os.fork()
     if gone == 0:
         os._exit(0)
     os.waitpid(gone, 0)
     stale = place.create(f"{cgroups.PREFIX}{gone}-0", 64 << 20, 8)
+    occupied = place.create(f"{cgroups.PREFIX}{gone}-1", 64 << 20, 8)  # as if alive elsewhere
     ours = place.create(f"{cgroups.PREFIX}{os.getpid()}-{uuid.uuid4().int % 10**6}", 64 << 20, 8)
+    sleeper = _in_group(occupied, lambda send: (send({"in": True}), time.sleep(30)))
     try:
+        sleeper.recv()
         place.remove_stale()
         assert not any(folder.exists() for folder in stale.folders)
-        assert all(folder.exists() for folder in ours.folders)
+        assert all(folder.exists() for folder in ours.folders + occupied.folders)
+        assert not is_dead(sleeper.pid)  # nothing is killed on a guess
     finally:
-        cgroups.remove(stale)
-        cgroups.remove(ours)
+        sleeper.close()
+        for group in (stale, occupied, ours):
+            cgroups.remove(group)
 
 
 def test_each_child_runs_in_its_slots_cgroup_which_goes_with_the_sandbox() -> None:

@@ -106,12 +106,15 @@ class Place:
         return Cgroup(folders, description)
 
     def remove_stale(self) -> None:
-        """Remove the cgroups that graders no longer running left behind (SIGKILLed ones)."""
+        """Remove the empty cgroups that graders no longer running left behind (SIGKILLed ones).
+        Only empty ones: a pid that looks dead may be alive in another PID namespace, and
+        nothing of another grader's may be killed on that guess."""
         for parent in self.parents:
             for folder in parent.glob(f"{PREFIX}*"):
                 match = _STALE.fullmatch(folder.name)
                 if match and not _alive(int(match.group(1))):
-                    remove(Cgroup((folder,), ""))
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
 
 
 def _enable_v2(parent: Path) -> str:
