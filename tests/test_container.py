@@ -51,19 +51,36 @@ class Graded:
         return [line for line in self.stderr.splitlines() if "sandbox" in line.lower()]
 
 
-def _grade(folder: Path, *, user: int | None = None, expose_python: bool = True, plain: bool = False,
-           docker: bool = True, extra: tuple[str, ...] = ()) -> Graded:
-    """Grade the examples into `folder`/out, in the simulated container unless `plain`."""
+#: The ways the examples are graded: on this machine as it is, and in the simulated container
+#: as root, as root with Python in a private home, as an unprivileged user, as an ordinary
+#: user on an ordinary machine, and as root refusing a weaker sandbox.
+VARIANTS: dict[str, dict] = {
+    "plain": {"plain": True},
+    "root": {},
+    "private_home": {"expose_python": False},
+    "user": {"user": NOBODY},
+    "user_no_docker": {"user": NOBODY, "docker": False},
+    "require": {"extra": ("--sandbox", "require")},
+}
+
+
+def _start(folder: Path, *, user: int | None = None, expose_python: bool = True, plain: bool = False,
+           docker: bool = True, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
+    """Start grading the examples into `folder`/out, in the simulated container unless `plain`."""
     out = folder / "out"
-    argv = [sys.executable, "-m", "autograder", "grade", str(EXAMPLES), "--out", str(out), "--jobs", "2",
+    argv = [sys.executable, "-m", "autograder", "grade", str(EXAMPLES), "--out", str(out), "--jobs", "1",
             *extra]
-    if plain:
-        done = subprocess.run(argv, env=container.environment(folder), capture_output=True, text=True,
-                              timeout=300, check=False)
-    else:
-        done = container.run(argv, folder, user=user, expose_python=expose_python, docker=docker)
+    if not plain:
+        argv = container.command(argv, user=user, expose_python=expose_python, docker=docker)
+    process = subprocess.Popen(argv, env=container.environment(folder), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    return process, out
+
+
+def _finish(process: subprocess.Popen, out: Path) -> Graded:
+    _, stderr = process.communicate(timeout=300)
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.full.json")}
-    return Graded(done.returncode, done.stderr, results)
+    return Graded(process.returncode, stderr, results)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +98,17 @@ def _folder(folders: list[Path], user: int | None = None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def plain(folders: list[Path]) -> Graded:
+def graded(folders: list[Path]) -> dict[str, Graded]:
+    """Every variant, graded at the same time (each run is mostly one import of torch)."""
+    started = {name: _start(_folder(folders, options.get("user")), **options)
+               for name, options in VARIANTS.items()}
+    return {name: _finish(*run) for name, run in started.items()}
+
+
+@pytest.fixture(scope="module")
+def plain(graded: dict[str, Graded]) -> Graded:
     """The examples graded on this machine as it is: the scores every container must reproduce."""
-    return _grade(_folder(folders), plain=True)
+    return graded["plain"]
 
 
 def _probe(folder: Path, user: int | None) -> dict:
@@ -165,17 +190,18 @@ def _assert_like_plain(run: Graded, plain: Graded, missing: set[str]) -> None:
             assert held in layers, (held, run.isolation(name))
 
 
-def test_root_without_cap_sys_admin_grades_like_the_full_machine(folders: list[Path], plain: Graded) -> None:
-    run = _grade(_folder(folders))
+def test_root_without_cap_sys_admin_grades_like_the_full_machine(graded: dict[str, Graded],
+                                                                 plain: Graded) -> None:
+    run = graded["root"]
     _assert_like_plain(run, plain, {"namespaces", "tmpfs", "cgroup"})
     assert all(_sandbox_uid(run.isolation(name)) >= 200_000 for name in run.results)
 
 
-def test_python_unreadable_to_the_per_run_uid_is_detected_not_fatal(folders: list[Path],
+def test_python_unreadable_to_the_per_run_uid_is_detected_not_fatal(graded: dict[str, Graded],
                                                                      plain: Graded) -> None:
     """Python under /root (0700), no mount namespace to expose it: the child keeps uid 0 with no
     capability, and the results say why the uid layer is missing."""
-    run = _grade(_folder(folders), expose_python=False)
+    run = graded["private_home"]
     _assert_like_plain(run, plain, {"namespaces", "tmpfs", "cgroup", "uid"})
     for name in run.results:
         (why,) = [entry for entry in run.isolation(name) if entry.startswith("missing uid")]
@@ -183,22 +209,22 @@ def test_python_unreadable_to_the_per_run_uid_is_detected_not_fatal(folders: lis
         assert "capabilities dropped (uid 0 kept)" in run.isolation(name)
 
 
-def test_an_unprivileged_user_grades_like_the_full_machine(folders: list[Path], plain: Graded) -> None:
-    run = _grade(_folder(folders, NOBODY), user=NOBODY)
+def test_an_unprivileged_user_grades_like_the_full_machine(graded: dict[str, Graded], plain: Graded) -> None:
+    run = graded["user"]
     _assert_like_plain(run, plain, {"namespaces", "tmpfs", "cgroup", "uid"})
 
 
-def test_an_unprivileged_user_on_a_full_machine_gets_namespaces_and_tmpfs(folders: list[Path],
+def test_an_unprivileged_user_on_a_full_machine_gets_namespaces_and_tmpfs(graded: dict[str, Graded],
                                                                           plain: Graded) -> None:
     """No container: an ordinary user's grader still isolates each child in user namespaces with
     its bounded tmpfs; only the per-run uid and the cgroup (not writable) are missing."""
-    run = _grade(_folder(folders, NOBODY), user=NOBODY, docker=False)
+    run = graded["user_no_docker"]
     _assert_like_plain(run, plain, {"cgroup", "uid"})
     assert all(run.isolation(name)[0].startswith("user+pid+net") for name in run.results)
 
 
-def test_sandbox_require_refuses_in_one_line(folders: list[Path]) -> None:
-    run = _grade(_folder(folders), extra=("--sandbox", "require"))
+def test_sandbox_require_refuses_in_one_line(graded: dict[str, Graded]) -> None:
+    run = graded["require"]
     assert run.returncode == 2
     (line,) = run.stderr.strip().splitlines()
     assert "--sandbox require" in line and "namespaces" in line and "Traceback" not in line
