@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from redteam import build
 from redteam.cases import CASES, SOLUTIONS, Hostile
+from support import container
 
 from autograder.sandbox import landlock
 from autograder.sandbox.confine import Limits
@@ -56,27 +57,58 @@ class Run:
         return json.loads((self.out / name / "results.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """Build the batch, grade it once with two workers, and close the listeners."""
-    root = tmp_path_factory.mktemp("redteam")
+def _grade_batch(root: Path, cases: list[Hostile], in_container: bool = False) -> Run:
+    """Build `cases` as a batch under `root` and grade it once with two workers (in the
+    simulated container without privileges if asked), then close the listeners."""
     batch, out = root / "batch", root / "out"
     batch.mkdir()
     marker = build.new_marker()
     listeners = build.Listeners(Path(f"/tmp/{marker}.sock"))
     values = build.tokens(marker, batch, out, listeners)
-    for case in CASES:
+    for case in cases:
         build.write_case(case, batch, values)
     config = build.write_config(root / "grading.toml")
     secret = f"s3cr3t-{marker}-{os.getpid()}"
     started = time.monotonic()
     try:
-        done = build.run_grade(batch, out, config, secret)
+        done = build.run_grade(batch, out, config, secret,
+                               wrap=container.command if in_container else None)
         heard = listeners.heard()
     finally:
         listeners.close()
     return Run(root, batch, out, marker, secret, time.monotonic() - started, done.returncode,
                done.stderr, heard)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The whole batch, graded on this machine with every layer."""
+    return _grade_batch(tmp_path_factory.mktemp("redteam"), CASES)
+
+
+#: The cases graded again in the simulated container: every escape that a layer missing
+#: there (namespaces, tmpfs, cgroups) could let through, and the memory and process bounds.
+IN_CONTAINER = [c for c in CASES if c.name in {
+    "honest", "fork_bomb", "setsid_daemon", "spinning_threads", "memory_bomb", "results_everywhere",
+    "import_torch", "read_classmate", "read_solutions", "socket_loopback", "env_secret", "inherited_fds",
+    "big_file", "sysv_shm", "memfd", "forks_of_900mb", "many_files", "fork_and_carry_on", "inotify_out",
+    "exec_program"}]
+
+
+@pytest.fixture(scope="module")
+def container_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Those cases graded as root with Docker's default privileges (tests/support/container.py)."""
+    if reason := container.available():
+        pytest.skip(reason)
+    return _grade_batch(tmp_path_factory.mktemp("redteam-container"), IN_CONTAINER, in_container=True)
+
+
+@pytest.fixture(params=["machine", "container"])
+def either(request: pytest.FixtureRequest) -> tuple[Run, list[Hostile]]:
+    """Each run of the red team, with the cases it graded."""
+    if request.param == "machine":
+        return request.getfixturevalue("run"), CASES
+    return request.getfixturevalue("container_run"), IN_CONTAINER
 
 
 def test_the_whole_batch_is_graded_in_one_quick_run(run: Run) -> None:
@@ -94,18 +126,39 @@ def _lost(result: dict) -> dict[str, list[dict]]:
     return lost
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_verdict(run: Run, case: Hostile) -> None:
+def _assert_verdict(result: dict, case: Hostile, tmpfs: bool) -> None:
     """Exactly the expected functions lose points, each case for the expected reason."""
-    result = run.full(case.name)
-    lost = _lost(result)
-    assert set(lost) == set(case.lost), {f: [c["message"][:120] for c in cs] for f, cs in lost.items()}
-    for function, (kind, pattern) in case.lost.items():
+    lost, expected = _lost(result), case.verdict(tmpfs)
+    assert set(lost) == set(expected), {f: [c["message"][:120] for c in cs] for f, cs in lost.items()}
+    for function, (kind, pattern) in expected.items():
         for failed in lost[function]:
             kinds = kind if isinstance(kind, tuple) else (kind,)
             assert failed["kind"] in kinds and re.search(pattern, failed["message"]), (function, failed)
     for note in case.notes:
         assert note in result["notes"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_verdict(run: Run, case: Hostile) -> None:
+    _assert_verdict(run.full(case.name), case, tmpfs=True)
+
+
+@pytest.mark.parametrize("case", IN_CONTAINER, ids=lambda c: c.name)
+def test_verdict_in_a_container_without_privileges(container_run: Run, case: Hostile) -> None:
+    """The same verdicts, except where a missing layer changes how a case fails (`lost_without_tmpfs`)."""
+    assert container_run.returncode == 0, container_run.stderr[-3000:]
+    _assert_verdict(container_run.full(case.name), case, tmpfs=False)
+
+
+def test_the_honest_submission_in_a_container_keeps_full_marks_and_says_what_is_missing(
+        container_run: Run) -> None:
+    result = container_run.full("honest")
+    assert result["cases"] and all(c["passed"] for c in result["cases"])
+    missing = {entry.split(":")[0] for entry in result["isolation"] if entry.startswith("missing ")}
+    assert missing == {"missing namespaces", "missing tmpfs", "missing cgroup"}, result["isolation"]
+    layers = " ".join(result["isolation"])
+    for layer in ("rlimits", "landlock ABI", "seccomp"):
+        assert layer in layers
 
 
 def test_the_honest_submission_keeps_full_marks_and_every_layer(run: Run) -> None:
@@ -119,11 +172,13 @@ def test_the_honest_submission_keeps_full_marks_and_every_layer(run: Run) -> Non
     assert uid and int(uid.group(1)) >= 200_000  # an unprivileged uid of the sandbox's own range
 
 
-def test_no_student_process_is_left(run: Run) -> None:
+def test_no_student_process_is_left(either: tuple[Run, list[Hostile]]) -> None:
+    run, _ = either
     assert build.processes_with(run.marker) == []
 
 
-def test_no_file_is_written_outside_scratch(run: Run) -> None:
+def test_no_file_is_written_outside_scratch(either: tuple[Run, list[Hostile]]) -> None:
+    run, _ = either
     roots = [Path("/tmp"), Path("/root"), Path("/dev/shm"), Path("/var/tmp"), build.REPO,
              build.REPO / "autograder", run.root, run.batch]
     planted = [str(p) for r in roots if r.is_dir() for p in r.iterdir() if run.marker in p.name]
@@ -136,19 +191,22 @@ def test_no_file_is_written_outside_scratch(run: Run) -> None:
         assert {f.name for f in folder.iterdir()} == OUT_FILES, folder
 
 
-def test_no_connection_is_made(run: Run) -> None:
+def test_no_connection_is_made(either: tuple[Run, list[Hostile]]) -> None:
+    run, _ = either
     assert run.heard == []
 
 
-def test_no_escape_attempt_succeeded(run: Run) -> None:
-    for case in CASES:
+def test_no_escape_attempt_succeeded(either: tuple[Run, list[Hostile]]) -> None:
+    run, cases = either
+    for case in cases:
         output = run.full(case.name)["output"] + run.full(case.name)["private_output"]
         assert "ESCAPED" not in output and "LEAKED" not in output, (case.name, output[:2000])
     assert "DENIED tcp: PermissionError" in run.full("socket_loopback")["output"]
     assert "DENIED unix: PermissionError" in run.full("socket_loopback")["output"]
 
 
-def test_the_graders_secrets_never_reach_student_code(run: Run) -> None:
+def test_the_graders_secrets_never_reach_student_code(either: tuple[Run, list[Hostile]]) -> None:
+    run, _ = either
     for path in run.out.rglob("*"):
         if path.is_file():
             assert run.secret not in path.read_text(errors="replace"), path
@@ -214,15 +272,18 @@ def _find_all(text: str, token: str) -> list[int]:
 
 HOGS = ("relu", "relu_prime", "sigmoid", "sigmoid_prime", "softmax", "softmax_prime")
 SPIN = "\n\ndef hog(z):\n    while True:\n        pass\n"
-FORKED_SPIN = """
+THREADED_SPIN = """
 
 def hog(z):
-    import os
+    import threading
     import time
+
+    def spin():
+        while True:
+            pass
+
     for _ in range(2):
-        if os.fork() == 0:
-            while True:
-                pass
+        threading.Thread(target=spin, daemon=True).start()
     time.sleep(600)
 """
 
@@ -246,13 +307,13 @@ def _until_out_of_cpu(process, timeout: float) -> StudentError | None:
 
 @pytest.mark.parametrize(("code", "cpu_seconds", "timeout"), [
     pytest.param(SPIN, 2, 30.0, id="child-killed-by-RLIMIT_CPU"),
-    pytest.param(FORKED_SPIN, 1, 1.5, id="forked-processes-burn-while-PID-1-sleeps"),
+    pytest.param(THREADED_SPIN, 1, 1.5, id="threads-burn-while-the-main-thread-sleeps"),
 ])
 def test_cpu_budget_holds_across_respawns(code: str, cpu_seconds: int, timeout: float) -> None:
     """Once the children of a submission used its CPU seconds, no new child is started.
 
-    RLIMIT_CPU binds each process; the budget of the whole submission is kept by
-    charging every stopped child (its whole PID namespace) before the next starts.
+    RLIMIT_CPU binds each process (all its threads); the budget of the whole submission is
+    kept by charging every stopped child before the next starts.
     """
     sources = {m: (SOLUTIONS / f"{m}.py").read_text() for m in MODULES}
     sources["activations"] += _hogging(code)

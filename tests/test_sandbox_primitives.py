@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sysconfig
 import time
 import uuid
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import landlock, namespaces
+from autograder.sandbox import cgroups, landlock, namespaces
 
 PR_SET_DUMPABLE = 4
 
@@ -219,6 +220,9 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
             "mkdir_inside": attempt(lambda: (rw_dir / "sub").mkdir()),
             "write_outside": attempt(lambda: (tmp_path / "new.txt").write_text("x")),
             "tcp_connect": attempt(lambda: tcp_connect(listener)),
+            "device_inside": attempt(lambda: os.mknod(rw_dir / "null", stat.S_IFCHR | 0o666,
+                                                      os.makedev(1, 3))),
+            "signal_outside": attempt(lambda: os.kill(os.getppid(), 0)),
         })
 
     with forked(probe) as child:
@@ -231,9 +235,12 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
     assert report["write_inside"] == "ok"
     assert report["mkdir_inside"] == "ok"
     assert report["write_outside"] == "PermissionError"
+    assert report["device_inside"] == "PermissionError"  # as root too: no device node, even writable
     assert not (tmp_path / "new.txt").exists()
     if report["abi"] >= 4:
         assert report["tcp_connect"] == "PermissionError"
+    if report["abi"] >= 6:  # signals scoped to the sandbox's own domain
+        assert report["signal_outside"] == "PermissionError"
 
 
 @needs_landlock_net
@@ -296,23 +303,36 @@ def test_pid1_kill_takes_down_setsid_daemon(listener: int) -> None:
         assert not pids_with_marker(marker)
 
 
+def _create_files(folder: Path, count: int) -> int:
+    """Create up to `count` empty files in `folder`; how many could be created."""
+    for made in range(count):
+        try:
+            (folder / f"f{made}").touch()
+        except OSError:
+            return made
+    return count
+
+
 def test_tmpfs_is_bounded_and_private(tmp_path: Path) -> None:
+    """Bounded in bytes and in files (empty files cost kernel memory, not bytes)."""
     needs_namespaces()
     scratch = tmp_path / "scratch"
     scratch.mkdir()
 
     def probe(send: Send) -> None:
         namespaces.enter_isolated_namespaces()
-        namespaces.mount_tmpfs(str(scratch), 1 << 20)
+        namespaces.mount_tmpfs(str(scratch), 1 << 20, 100)
         big = os.urandom(2 << 20)
         send({
             "small": attempt(lambda: (scratch / "inside.txt").write_text("x")),
             "big": attempt(lambda: (scratch / "big.bin").write_bytes(big)),
+            "files": _create_files(scratch, 1000),
         })
 
     with forked(probe) as child:
         report = child.recv()
-    assert report == {"small": "ok", "big": "ENOSPC"}
+    assert report["small"] == "ok" and report["big"] == "ENOSPC"
+    assert 90 <= report["files"] < 100  # the root folder and the two files count too
     assert list(scratch.iterdir()) == []  # the mount never reached our namespace
 
 
@@ -331,7 +351,7 @@ def test_home_leaves_its_namespaces_and_comes_back(tmp_path: Path) -> None:
         before = {n: os.readlink(f"/proc/self/ns/{n}") for n in names}
         for round_ in range(3):  # again and again, as for every child
             home.leave()
-            namespaces.mount_tmpfs(str(scratch), 1 << 20)
+            namespaces.mount_tmpfs(str(scratch), 1 << 20, 100)
             (scratch / "child.txt").write_text("x")
             inside = {n: os.readlink(f"/proc/self/ns/{n}") for n in names[:-1]}
             if os.fork() == 0:  # the child: PID 1 of a new PID namespace, every round
@@ -384,7 +404,7 @@ def test_the_middle_process_path_starts_a_confined_child(tmp_path: Path) -> None
 
     with forked(probe) as child:
         report = child.recv("isolation", timeout=20)
-    assert report["isolation"].endswith("namespaces")
+    assert report["isolation"][0].endswith("namespaces")
     assert any(layer.startswith("landlock") for layer in report["ready"])
     assert report["loaded"] == {"op": "loaded", "module": "activations"}
     assert report["value"] == [0.0, 2.0]
@@ -443,76 +463,224 @@ def test_pdeathsig_and_subreaper() -> None:
         assert child.recv(timeout=5) == {"reaped_victim": True, "signal": signal.SIGKILL}
 
 
-# --- pids cgroup --------------------------------------------------------------------
+# --- seccomp ------------------------------------------------------------------------
+
+
+def test_the_student_filter_refuses_its_list_and_keeps_threads() -> None:
+    """Every syscall of the student filter fails (EACCES; clone3 ENOSYS, so that libc falls
+    back to clone), threads still start, and an ordinary syscall still works."""
+    from autograder.sandbox import seccomp
+
+    def probe(send: Send) -> None:
+        import threading
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _, numbers = seccomp._TABLE[os.uname().machine]
+        seccomp.restrict()
+        refused = {}
+        for rule in seccomp.STUDENT:
+            if rule.name in numbers:
+                flags = 0x11 if rule.name == "clone" else 0  # SIGCHLD: a fork, not a thread
+                result = libc.syscall(numbers[rule.name], flags, 0, 0, 0, 0)
+                refused[rule.name] = ctypes.get_errno() if result == -1 else f"returned {result}"
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        thread.join()
+        send({"refused": refused, "fork": attempt(os.fork), "pid": os.getpid() > 0})
+
+    with forked(probe) as child:
+        report = child.recv()
+    expected = {rule.name: rule.errno for rule in seccomp.STUDENT if rule.name in report["refused"]}
+    assert report["refused"] == expected
+    assert expected["clone3"] == errno.ENOSYS and expected["socket"] == errno.EACCES
+    assert {"shmget", "memfd_create", "inotify_init1", "clone", "unshare", "mount"} <= set(expected)
+    assert report["fork"] == "PermissionError" and report["pid"]
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x32 is an x86_64 ABI")
+def test_the_student_filter_kills_a_syscall_of_another_abi() -> None:
+    """An x32 syscall (the filter cannot vet it by number) ends the process with SIGSYS."""
+    from autograder.sandbox import seccomp
+
+    def probe(send: Send) -> None:
+        seccomp.restrict()
+        send({"filtered": True})
+        ctypes.CDLL(None).syscall(0x40000000 | 39)  # x32 getpid
+        send({"survived": True})
+
+    child = Forked(probe)
+    assert child.recv() == {"filtered": True}
+    assert wait_until(lambda: is_dead(child.pid))
+    status = child.close()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
+
+
+def _effective_capabilities() -> int:
+    """This process's effective capability set, from capget(2) (readable even where /proc is not)."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()
+    assert ctypes.CDLL(None).capget(header, data) == 0
+    return data[0] | data[3] << 32
+
+
+def test_a_child_that_keeps_uid_0_keeps_no_capability(tmp_path: Path) -> None:
+    """Where the per-run uid could not run Python, the child stays root: with no capability
+    (no device nodes, no bypassing file permissions, no setuid), though still uid 0."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root grader keeps uid 0")
+    import autograder.sandbox.child  # noqa: F401 - imported before confinement, as in the zygote
+    from autograder.sandbox.confine import Limits, confine
+
+    def probe(send: Send) -> None:
+        held = confine(str(tmp_path), Limits(), None, require_landlock=False)
+        send({"uid": os.getuid(), "capabilities": _effective_capabilities(), "held": held})
+
+    with forked(probe) as child:
+        report = child.recv()
+    assert report["uid"] == 0 and report["capabilities"] == 0
+    assert "capabilities dropped (uid 0 kept)" in report["held"]
+
+
+# --- cgroups -----------------------------------------------------------------------
 
 
 @pytest.fixture
-def pids_group() -> Iterator[Path]:
-    group = namespaces.pids_cgroup(f"ag-test-{uuid.uuid4().hex[:12]}", 8)
-    if group is None:
-        pytest.skip("no writable pids cgroup controller")
+def place() -> cgroups.Place:
+    found = cgroups.Place.find()
+    if isinstance(found, str):
+        pytest.skip(f"no writable cgroups here: {found}")
+    return found
+
+
+@pytest.fixture
+def group(place: cgroups.Place) -> Iterator[cgroups.Cgroup]:
+    made = place.create(f"{cgroups.PREFIX}{os.getpid()}-test{uuid.uuid4().hex[:8]}", 64 << 20, 8)
     try:
-        yield group
+        yield made
     finally:
-        namespaces.remove_cgroup(group)
-        assert not group.exists()
+        cgroups.remove(made)
+        assert not any(folder.exists() for folder in made.folders)
 
 
-def test_pids_cgroup_bounds_fork_loop(pids_group: Path) -> None:
-    assert (pids_group / "pids.max").read_text().strip() == "8"
+def _in_group(group: cgroups.Cgroup, target: Callable[[Send], None]) -> Forked:
+    """A forked child moved into `group` right after the fork, as the zygote moves each child;
+    it waits for the move before running `target`."""
+    go_r, go_w = os.pipe()
 
-    def bomb(send: Send) -> None:
-        namespaces.join_cgroup(pids_group, os.getpid())
-        hold_r, hold_w = os.pipe()
-        children: list[int] = []
-        error = None
-        for _ in range(50):
-            try:
-                pid = os.fork()
-            except OSError as exc:
-                error = type(exc).__name__
-                break
-            if pid == 0:
-                os.close(hold_w)
-                os.read(hold_r, 1)  # blocks until the bomb releases its children
-                os._exit(0)
-            children.append(pid)
-        os.close(hold_w)
-        for pid in children:
-            os.waitpid(pid, 0)
-        send({"forks": len(children), "fork_error": error})
+    def wait_then(send: Send) -> None:
+        os.close(go_w)
+        os.read(go_r, 1)
+        target(send)
 
-    with forked(bomb) as child:
-        report = child.recv()
-    assert report == {"forks": 7, "fork_error": "BlockingIOError"}
+    child = Forked(wait_then)
+    os.close(go_r)
+    cgroups.join(group, child.pid)
+    os.write(go_w, b"1")
+    os.close(go_w)
+    return child
 
 
-def test_remove_cgroup_kills_leftovers(pids_group: Path) -> None:
-    def leave_sleepers(send: Send) -> None:
-        namespaces.join_cgroup(pids_group, os.getpid())
-        sleepers = []
-        for _ in range(3):
-            pid = os.fork()
-            if pid == 0:
-                time.sleep(10)
-                os._exit(0)
-            sleepers.append(pid)
-        send({"sleepers": sleepers})
-        time.sleep(10)
+def test_a_cgroup_bounds_the_threads_of_what_joined_it(group: cgroups.Cgroup) -> None:
+    def threads(send: Send) -> None:
+        import threading
 
-    with forked(leave_sleepers) as child:
-        sleepers = child.recv()["sleepers"]
-        assert len((pids_group / "cgroup.procs").read_text().split()) == 4
-        namespaces.remove_cgroup(pids_group)
-        assert not pids_group.exists()
-    assert wait_until(lambda: all(is_dead(pid) for pid in sleepers))
+        hold = threading.Event()
+        started = 0
+        try:
+            for _ in range(50):
+                threading.Thread(target=hold.wait, daemon=True).start()
+                started += 1
+        except RuntimeError as exc:  # "can't start new thread"
+            send({"started": started, "refused": str(exc)})
+        hold.set()
+
+    child = _in_group(group, threads)
+    try:
+        report = child.recv(timeout=10)
+    finally:
+        child.close()
+    assert report["started"] == 7  # 8 tasks: the main thread and 7 more
 
 
-def test_pids_cgroup_rejects_bad_names() -> None:
-    for bad in ("", "a/b", ".."):
-        with pytest.raises(ValueError):
-            namespaces.pids_cgroup(bad, 4)
+def test_a_cgroup_bounds_memory_the_address_space_limit_does_not_see(group: cgroups.Cgroup) -> None:
+    """Pages of a tmpfs (shared memory) count against the cgroup: past 64 MB the child is killed
+    (or its writes fail), though its own address space stays small."""
+    needs_namespaces()
 
+    def fill(send: Send) -> None:
+        namespaces.enter_isolated_namespaces()
+        folder = Path("/tmp")
+        namespaces.mount_tmpfs(str(folder), 1 << 30, 100)
+        block = b"x" * (1 << 20)
+        written = 0
+        with contextlib.suppress(OSError), open(folder / "fill", "wb") as handle:
+            for _ in range(256):
+                handle.write(block)
+                handle.flush()
+                written += 1
+        send({"written_mb": written})
+
+    child = _in_group(group, fill)
+    try:
+        with contextlib.suppress(BaseException):
+            report = child.recv(timeout=20)
+    finally:
+        status = child.close()
+    killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert killed or report["written_mb"] < 64
+
+
+def test_removing_a_cgroup_kills_what_is_left_in_it(group: cgroups.Cgroup) -> None:
+    def sleep(send: Send) -> None:
+        send({"pid": os.getpid()})
+        time.sleep(30)
+
+    child = _in_group(group, sleep)
+    pid = child.recv()["pid"]
+    cgroups.remove(group)
+    assert not any(folder.exists() for folder in group.folders)
+    assert wait_until(lambda: is_dead(pid))
+    child.close()
+
+
+def test_empty_cgroups_left_by_graders_no_longer_running_are_removed(place: cgroups.Place) -> None:
+    gone = os.fork()
+    if gone == 0:
+        os._exit(0)
+    os.waitpid(gone, 0)
+    stale = place.create(f"{cgroups.PREFIX}{gone}-0", 64 << 20, 8)
+    occupied = place.create(f"{cgroups.PREFIX}{gone}-1", 64 << 20, 8)  # as if alive elsewhere
+    ours = place.create(f"{cgroups.PREFIX}{os.getpid()}-{uuid.uuid4().int % 10**6}", 64 << 20, 8)
+    sleeper = _in_group(occupied, lambda send: (send({"in": True}), time.sleep(30)))
+    try:
+        sleeper.recv()
+        place.remove_stale()
+        assert not any(folder.exists() for folder in stale.folders)
+        assert all(folder.exists() for folder in ours.folders + occupied.folders)
+        assert not is_dead(sleeper.pid)  # nothing is killed on a guess
+    finally:
+        sleeper.close()
+        for group in (stale, occupied, ours):
+            cgroups.remove(group)
+
+
+def test_each_child_runs_in_its_slots_cgroup_which_goes_with_the_sandbox() -> None:
+    import numpy as np
+
+    from autograder.sandbox.session import Sandbox
+
+    if isinstance(cgroups.Place.find(), str):
+        pytest.skip("no writable cgroups here")
+    sources = {"activations": "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(z, 0)\n"}
+    with Sandbox() as sandbox:
+        process = sandbox.open(sources)
+        process.call("activations.relu", (np.ones(2),), 5)
+        (group,) = sandbox._cgroups.values()
+        membership = Path(f"/proc/{process.pid}/cgroup").read_text()
+        assert all(folder.name in membership for folder in group.folders)
+        assert any(entry.startswith("cgroup v") for entry in process.isolation), process.isolation
+        process.close()
+    assert not any(folder.exists() for folder in group.folders)
 
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["namespaces", "no namespaces"])
@@ -536,3 +704,18 @@ def test_a_reused_scratch_folder_keeps_nothing_of_the_previous_submission(isolat
         assert second.scratch == first.scratch  # reused
         assert second.ask("activations.relu", (np.ones(2),), 5).value.tolist() == [0.0]
         second.close()
+
+
+def test_the_probe_reports_every_layer_and_refuses_a_child_that_cannot_import() -> None:
+    """`grade` probes one child before grading: its layers, held or missing, come back; a child
+    that cannot import (here: no file descriptor left to open a module) is SandboxUnavailable."""
+    from autograder.sandbox.confine import Limits
+    from autograder.sandbox.session import Policy, Sandbox, SandboxUnavailable
+
+    with Sandbox() as sandbox:
+        layers = sandbox.probe()
+    assert any(entry.startswith("landlock ABI") for entry in layers) or "missing landlock" in " ".join(layers)
+    assert any(entry.startswith("seccomp") for entry in layers) and "rlimits" in layers
+    with Sandbox(Policy(limits=Limits(open_files=4))) as sandbox, pytest.raises(SandboxUnavailable,
+                                                                               match="cannot run Python"):
+        sandbox.probe()

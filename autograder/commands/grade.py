@@ -6,6 +6,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,22 +45,25 @@ def _settings(path: Path | None):
     return settings
 
 
-def _check_isolation(require: bool) -> list[str]:
-    """Warnings about missing isolation; raise UsageError when it is required."""
-    import os
+def _check_isolation(settings: Settings, require: bool) -> list[str]:
+    """Start one sandboxed child as for a submission; return the layers it lacks.
 
+    UsageError when no child can start here, or when `require` and a layer it needs is missing.
+    """
+    from autograder.batch import policy_from
     from autograder.cli import UsageError
-    from autograder.sandbox import landlock
+    from autograder.sandbox.confine import REQUIRED, layer_name, missing_layers
+    from autograder.sandbox.session import Sandbox, SandboxUnavailable
 
-    missing = []
-    if os.geteuid() != 0:
-        missing.append("not root: no separate uid per student process "
-                       "(RLIMIT_NPROC then binds the grader's user)")
-    if landlock.abi_version() == 0:
-        missing.append("Landlock unavailable: student code could read any file this user can read")
-    if missing and require:
-        raise UsageError("--sandbox require: " + "; ".join(missing))
-    return missing
+    try:
+        with Sandbox(policy_from(settings, require=False)) as sandbox:
+            lacking = missing_layers(sandbox.probe())
+    except SandboxUnavailable as exc:
+        raise UsageError(f"the sandbox cannot start a child here: {exc}") from None
+    needed = [entry for entry in lacking if layer_name(entry) in REQUIRED]
+    if needed and require:
+        raise UsageError("--sandbox require: " + "; ".join(needed))
+    return lacking
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None and not 0 <= args.seed < 1 << 31:
         raise UsageError(f"--seed must be between 0 and {(1 << 31) - 1}, not {args.seed}")
     settings = _settings(args.config)
-    for warning in _check_isolation(args.sandbox == "require"):
-        print(f"WARNING: weaker sandbox: {warning}", file=sys.stderr)
+    lacking = _check_isolation(settings, args.sandbox == "require")
+    if lacking:
+        print(f"WARNING: weaker sandbox: {'; '.join(lacking)}", file=sys.stderr)
     out, folder = args.out.resolve(), args.submissions.resolve()
     if out == folder or folder in out.parents:
         raise UsageError(f"--out {args.out} is inside SUBMISSIONS: its folders would be graded too")

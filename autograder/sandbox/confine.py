@@ -10,22 +10,46 @@ Layers, each independent of the others:
   no io_uring and no kernel keyrings (see `seccomp`);
 - a scrubbed environment and an import path without site-packages, with a
   finder that refuses torch.
-The namespaces (PID, network, mount) are entered earlier, by the zygote.
+The namespaces (PID, network, mount), the tmpfs and the cgroup are set up earlier,
+by the zygote and the sandbox.
+
+Every layer is recorded in the submission's result: held, by a description, or
+missing, as "missing <layer>: <why>" (`missing`), so that a weaker sandbox shows.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import resource
 import sys
 import sysconfig
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.sandbox import landlock, seccomp
 
 MB = 1 << 20
+MISSING = "missing "
+#: The layers that `--sandbox require` refuses to grade without.
+REQUIRED = ("namespaces", "tmpfs", "uid", "landlock", "seccomp")
+
+
+def missing(layer: str, why: str) -> str:
+    """How a result records a layer that did not hold."""
+    return f"{MISSING}{layer}: {why}"
+
+
+def missing_layers(isolation: Iterable[str]) -> list[str]:
+    """The entries of an isolation record that name a missing layer."""
+    return [entry for entry in isolation if entry.startswith(MISSING)]
+
+
+def layer_name(entry: str) -> str:
+    """The layer a missing entry names ("missing uid: ..." -> "uid")."""
+    return entry.removeprefix(MISSING).split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,27 @@ def python_read_paths() -> list[str]:
     return sorted(paths)
 
 
+def private_ancestor(path: Path) -> Path | None:
+    """The highest ancestor of `path` that other users may not traverse (like /root), if any."""
+    for parent in reversed(path.parents):
+        if parent != Path("/") and not parent.stat().st_mode & 0o001:
+            return parent
+    return None
+
+
+@functools.cache
+def hidden_python() -> tuple[tuple[Path, Path], ...]:
+    """Where the Python installation is out of other users' reach: per private folder (a
+    home such as /root, mode 0700), the folder beneath it that leads to what student code
+    reads (/root/.pyenv). Empty when a per-run uid can read everything it needs."""
+    pairs = set()
+    for path in map(Path, python_read_paths()):
+        home = private_ancestor(path)
+        if home is not None:
+            pairs.add((home, home / path.relative_to(home).parts[0]))
+    return tuple(sorted(pairs))
+
+
 @functools.cache
 def stdlib_paths() -> frozenset[str]:
     """The standard library's folders (sysconfig computes them slowly: ~1 ms a call)."""
@@ -68,6 +113,7 @@ def prepare() -> None:
     """Work out once, in the zygote, what every child's confinement needs (children inherit it)."""
     readable = python_read_paths()
     stdlib_paths()
+    hidden_python()
     landlock.preopen(readable)
     seccomp.program()
 
@@ -84,6 +130,19 @@ def set_limits(limits: Limits) -> None:
     }
     for which, value in soft_hard.items():
         resource.setrlimit(which, (value, value))
+
+
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> None:
+    """Give up every capability for good (effective, permitted, inheritable; ambient follows):
+    for a root process that has to keep uid 0. OSError if the kernel refuses."""
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)  # this process
+    empty = (ctypes.c_uint32 * 6)()  # two 32-bit halves of three empty sets
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.capset(header, empty) != 0:
+        raise OSError(ctypes.get_errno(), "capset: cannot drop the capabilities")
 
 
 def drop_privileges(uid: int) -> None:
@@ -114,29 +173,36 @@ def restrict_imports(folder: str, stdlib: frozenset[str]) -> None:
 
 
 def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool) -> list[str]:
-    """Apply every layer to this process; return a description of what holds.
+    """Apply every layer to this process; return what holds and what is missing (`missing`).
 
-    Raises OSError when Landlock is required and unavailable.
+    Raises OSError when Landlock or seccomp is required and unavailable.
     """
     held = []
     readable = python_read_paths()  # computed before any restriction takes hold
     stdlib = stdlib_paths()
-    if uid is not None and os.getuid() == 0:
+    if os.getuid() != 0:
+        held.append(missing("uid", "the grader does not run as root: student code runs as its user"))
+    elif uid is not None:
         drop_privileges(uid)
         held.append(f"uid {uid}")
     try:
         abi = landlock.restrict(readable, [folder])
         held.append(f"landlock ABI {abi}")
-    except OSError:
+    except OSError as exc:
         if require_landlock:
             raise
+        held.append(missing("landlock", str(exc)))
     try:
         held.append(seccomp.restrict())
-    except OSError:
+    except OSError as exc:
         if require_landlock:
             raise
+        held.append(missing("seccomp", str(exc)))
     set_limits(limits)  # last: Landlock needs a descriptor while the zygote's are still open
     held.append("rlimits")
+    if os.getuid() == 0:  # the uid could not be changed: at least no capability is left
+        drop_capabilities()
+        held.append("capabilities dropped (uid 0 kept)")
     scrub_environment(folder)
     restrict_imports(folder, stdlib)
     os.chdir(folder)

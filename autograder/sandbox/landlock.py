@@ -89,6 +89,9 @@ _FILE_RIGHTS = (
     | ACCESS_FS_IOCTL_DEV
 )
 _READ_ONLY_RIGHTS = ACCESS_FS_READ_FILE | ACCESS_FS_READ_DIR | ACCESS_FS_EXECUTE
+#: Never granted, even beneath writable paths: a device node made there (by a process that
+#: kept CAP_MKNOD) would open the disk or memory behind every other rule.
+_DEVICE_RIGHTS = ACCESS_FS_MAKE_CHAR | ACCESS_FS_MAKE_BLOCK
 
 
 class LandlockUnavailable(OSError):
@@ -243,7 +246,8 @@ def restrict(
 
     * files/dirs beneath ``read_only`` paths can be read, listed and executed only;
     * beneath ``read_write`` paths every handled right is allowed (create, write,
-      delete, rename within/between allowed trees, truncate, device ioctl);
+      delete, rename within/between allowed trees, truncate, device ioctl) except
+      making device nodes;
     * every other filesystem access handled by the running ABI is denied (EACCES);
       paths opened *before* the call stay usable through their descriptors;
     * if ABI >= 4 and not ``allow_tcp``: every TCP bind and connect fails (EACCES);
@@ -266,7 +270,7 @@ def restrict(
         for path in read_only:
             _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & handled)
         for path in read_write:
-            _add_path_rule(ruleset_fd, path, handled)
+            _add_path_rule(ruleset_fd, path, handled & ~_DEVICE_RIGHTS)
         res = _syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0))
         if res < 0:
             raise _fail("landlock_restrict_self", -res)

@@ -1,4 +1,4 @@
-"""Namespace, prctl and pids-cgroup primitives for the grading child (ctypes, libc).
+"""Namespace, mount and prctl primitives for the grading child (ctypes, libc).
 
 These are the process-lifetime half of the sandbox: they make sure that whatever the
 student code spawns (daemons, fork loops, sockets) is contained and dies with the run.
@@ -7,7 +7,7 @@ The filesystem half lives in :mod:`autograder.sandbox.landlock`.
 Intended use, in a child forked from the zygote::
 
     enter_isolated_namespaces()      # this process: new net/ipc/uts/mount ns
-    mount_tmpfs(scratch, 64 << 20)   # invisible outside, freed with the namespace
+    mount_tmpfs(scratch, 64 << 20, 10_000)  # invisible outside, freed with the namespace
     pid = os.fork()                  # child is PID 1 of the new PID namespace
     ...
     os.kill(pid, signal.SIGKILL)     # kills *every* process of that namespace
@@ -20,7 +20,7 @@ import ctypes
 import errno
 import os
 import signal
-import time
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
@@ -30,11 +30,10 @@ __all__ = [
     "CLONE_NEWPID",
     "CLONE_NEWUSER",
     "CLONE_NEWUTS",
+    "cover_keeping",
     "enter_isolated_namespaces",
-    "join_cgroup",
+    "mount",
     "mount_tmpfs",
-    "pids_cgroup",
-    "remove_cgroup",
     "set_child_subreaper",
     "set_pdeathsig",
     "unshare",
@@ -47,8 +46,12 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
+MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
 MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 
@@ -64,7 +67,6 @@ _FLAG_NAMES = (
     (CLONE_NEWUTS, "uts"),
     (CLONE_NEWNS, "mount"),
 )
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.unshare.argtypes = [ctypes.c_int]
@@ -99,8 +101,9 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), f"unshare({flags:#x})")
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int,
-           data: str | None) -> None:
+def mount(source: str | None, target: str, fstype: str | None, flags: int,
+          data: str | None) -> None:
+    """mount(2); raise ``OSError`` on failure."""
     res = _libc.mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data))
     _check(res, f"mount({target!r})")
 
@@ -159,7 +162,7 @@ def enter_isolated_namespaces() -> str:
             flags = _ISOLATION_FLAGS
     if not flags:
         flags = _unshare_as_user()
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     return _describe(flags)
 
 
@@ -194,7 +197,7 @@ class Home:
         """Enter new namespaces, mounts made private; return their description."""
         unshare(_ISOLATION_FLAGS)
         try:
-            _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+            mount(None, "/", None, MS_REC | MS_PRIVATE, None)
         except OSError:
             self.come_back()
             raise
@@ -208,17 +211,37 @@ class Home:
             raise OSError(errno.EPERM, "setns did not bring the process back to its namespaces")
 
 
-def mount_tmpfs(path: str, size_bytes: int) -> None:
-    """Mount a tmpfs of at most ``size_bytes`` on ``path`` (nosuid, nodev, mode 0777).
+def mount_tmpfs(path: str, size_bytes: int, inodes: int) -> None:
+    """Mount a tmpfs of at most ``size_bytes`` and ``inodes`` files and folders on ``path``
+    (nosuid, nodev, mode 0777). Without an inode bound, empty files would hold kernel
+    memory far beyond the size (3 million of them: 2.4 GB).
 
     Only call it after :func:`enter_isolated_namespaces`: in a private mount namespace
     the mount is invisible to the host and is torn down automatically when the last
     process of the namespace exits, so a runaway writer gets ENOSPC instead of
     filling the grader's disk, and there is nothing to unmount on cleanup.
     """
-    if size_bytes <= 0:
-        raise ValueError("size_bytes must be positive")
-    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},mode=0777")
+    if size_bytes <= 0 or inodes <= 0:
+        raise ValueError("size_bytes and inodes must be positive")
+    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_bytes},nr_inodes={inodes},mode=0777")
+
+
+def cover_keeping(home: Path, keep: Iterable[Path], holder: Path) -> None:
+    """Cover the folder `home` with an empty tmpfs that anyone may traverse, then bring
+    back each folder of `keep` (folders directly beneath `home`) through `holder`, an
+    empty folder outside `home`.
+
+    Only in a private mount namespace: the rest of the home stays out of sight, and
+    nothing changes outside the namespace.
+    """
+    keep = list(keep)
+    for folder in keep:
+        (holder / folder.name).mkdir(exist_ok=True)
+        mount(str(folder), str(holder / folder.name), None, MS_BIND | MS_REC, None)
+    mount("tmpfs", str(home), "tmpfs", 0, "size=1m,mode=0755")
+    for folder in keep:
+        folder.mkdir()
+        mount(str(holder / folder.name), str(folder), None, MS_MOVE, None)
 
 
 def set_pdeathsig(sig: int = signal.SIGKILL) -> None:
@@ -238,103 +261,3 @@ def set_child_subreaper() -> None:
     without scanning the whole process table.
     """
     _prctl(PR_SET_CHILD_SUBREAPER, 1, "prctl(PR_SET_CHILD_SUBREAPER)")
-
-
-# --- pids cgroup --------------------------------------------------------------------
-
-
-def _own_cgroup(controller: str | None) -> str:
-    """Our cgroup path for a v1 ``controller`` (or the v2 entry when None)."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if (controller is None and controllers == "") or (
-            controller is not None and controller in controllers.split(",")
-        ):
-            return path
-    return "/"
-
-
-def _pids_parent() -> Path | None:
-    """The directory under which a pids-limited child cgroup can be created."""
-    v1 = _CGROUP_ROOT / "pids"
-    if v1.is_dir() and os.access(v1, os.W_OK):
-        base = v1 / _own_cgroup("pids").lstrip("/")
-        return base if os.access(base, os.W_OK) else None
-    controllers = _CGROUP_ROOT / "cgroup.controllers"
-    if controllers.is_file() and "pids" in controllers.read_text().split():
-        base = _CGROUP_ROOT / _own_cgroup(None).lstrip("/")
-        subtree = base / "cgroup.subtree_control"
-        if "pids" not in subtree.read_text().split():
-            # Fails with EBUSY if ``base`` holds processes (v2 no-internal-process rule).
-            subtree.write_text("+pids")
-        return base
-    return None
-
-
-def pids_cgroup(name: str, max_pids: int) -> Path | None:
-    """Create (or reuse) a child cgroup ``name`` whose ``pids.max`` is ``max_pids``.
-
-    Bounds fork bombs: once ``max_pids`` tasks are in the cgroup, fork/clone fails
-    with EAGAIN.  Note that ``pids.max`` counts *threads*: leave room for BLAS/OpenMP
-    worker threads.  Nothing is in the cgroup yet; use :func:`join_cgroup`.  Works on
-    cgroup v1 (``/sys/fs/cgroup/pids``) and v2 (pids in the root's controllers).
-    Returns the cgroup directory, or None if unsupported or not permitted.
-    """
-    if not name or "/" in name or name in (".", ".."):
-        raise ValueError(f"invalid cgroup name {name!r}")
-    if max_pids < 1:
-        raise ValueError("max_pids must be >= 1")
-    try:
-        parent = _pids_parent()
-        if parent is None:
-            return None
-        group = parent / name
-        group.mkdir(exist_ok=True)
-        (group / "pids.max").write_text(str(max_pids))
-    except OSError:
-        return None
-    return group
-
-
-def join_cgroup(group: Path, pid: int) -> None:
-    """Move process ``pid`` (all its threads) into ``group``; raise ``OSError`` on failure.
-
-    Children forked afterwards are born in the cgroup, so join before forking.
-    """
-    (Path(group) / "cgroup.procs").write_text(str(pid))
-
-
-def _cgroup_pids(group: Path) -> list[int]:
-    try:
-        return [int(p) for p in (group / "cgroup.procs").read_text().split()]
-    except OSError:
-        return []
-
-
-def remove_cgroup(group: Path, timeout: float = 2.0) -> None:
-    """SIGKILL every process still in ``group`` and remove it; never raises.
-
-    Uses ``cgroup.kill`` (v2, Linux >= 5.14) when present, else kills listed pids in
-    rounds until the cgroup is empty, since a fork loop can add pids meanwhile.
-    Processes must be reaped by their parents for the rmdir to succeed on v1;
-    it is retried until ``timeout``.
-    """
-    group = Path(group)
-    deadline = time.monotonic() + timeout
-    while True:
-        kill_file = group / "cgroup.kill"
-        if kill_file.exists():
-            with contextlib.suppress(OSError):
-                kill_file.write_text("1")
-        for pid in _cgroup_pids(group):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        try:
-            group.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.01)

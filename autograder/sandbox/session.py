@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import math
 import os
@@ -35,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.sandbox import protocol, wire
-from autograder.sandbox.confine import Limits
+from autograder.sandbox import cgroups, protocol, wire
+from autograder.sandbox.confine import MB, Limits, missing
 from autograder.sandbox.protocol import (
     Answer,
     CasePlan,
@@ -131,6 +132,11 @@ class Sandbox:
         self._owner = _hold(self.scratch_root)
         self.scratch_root.chmod(0o711)
         self._free: list[Path] = []  # scratch folders of closed submissions, emptied
+        self._cgroups: dict[Path, cgroups.Cgroup] = {}  # scratch folder -> its cgroup
+        self._cgroup_place = cgroups.Place.find()  # where to make them, or why nowhere
+        self._cgroup_numbers = itertools.count()
+        if isinstance(self._cgroup_place, cgroups.Place):
+            self._cgroup_place.remove_stale()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
                 f"from {ZYGOTE} import main; main(int(sys.argv[2]))")
@@ -145,10 +151,12 @@ class Sandbox:
               arena: int) -> tuple[int, socket.socket, dict]:
         """Fork a child for `scratch`, printing into the pipe `output`, its arguments in the
         arena `arena`; return its pid, our end of its channel, and the zygote's report."""
+        group = self._cgroups.get(scratch)
         request = {
             "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits),
             "namespaces": self.policy.isolate, "require_namespaces": self.policy.require,
             "require_landlock": self.policy.require, "tmpfs_mb": self.policy.tmpfs_mb,
+            "cgroup": group and {"folders": list(map(str, group.folders)), "description": group.description},
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -160,7 +168,22 @@ class Sandbox:
         if "error" in reply:
             ours.close()
             raise SandboxUnavailable(reply["error"])
+        if group is None:  # then no cgroup could be made: the place says why
+            reply["isolation"].append(missing("cgroup", str(self._cgroup_place)))
         return reply["pid"], ours, reply
+
+    def probe(self) -> list[str]:
+        """Start one child as for a submission, have it import from the standard library, and
+        return its isolation layers, held and missing. SandboxUnavailable when no child can
+        start, confine itself or import what student code may import."""
+        process = self.open({"probe": "import decimal\nimport fractions\n\n\ndef probe():\n    return 1\n"})
+        try:
+            process.ask("probe.probe", (), START_TIMEOUT)
+        except (StudentError, SandboxUnavailable) as exc:
+            raise SandboxUnavailable(f"the sandboxed child cannot run Python: {exc}") from None
+        finally:
+            process.close()
+        return process.isolation
 
     def open(self, sources: dict[str, str], modules: tuple[str, ...] | None = None,
              unusable: dict[str, str] | None = None) -> StudentProcess:
@@ -176,7 +199,22 @@ class Sandbox:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
         scratch.chmod(0o711)
         (scratch / "src").mkdir()
+        self._add_cgroup(scratch)
         return scratch
+
+    def _add_cgroup(self, scratch: Path) -> None:
+        """Give a new scratch slot its cgroup: the memory of the process and of its tmpfs, and
+        its threads, bounded together. Where cgroups cannot be made, remember why."""
+        place = self._cgroup_place
+        if isinstance(place, str):
+            return
+        limits = self.policy.limits
+        name = f"{cgroups.PREFIX}{os.getpid()}-{next(self._cgroup_numbers)}"
+        try:
+            self._cgroups[scratch] = place.create(name, (limits.memory_mb + self.policy.tmpfs_mb) * MB,
+                                                  limits.processes)
+        except OSError as exc:
+            self._cgroup_place = f"could not be made in {place.parents[0]}: {exc.strerror}"
 
     def release(self, scratch: Path, reusable: bool) -> None:
         """Take back a closed submission's scratch folder: emptied for the next one when all
@@ -195,8 +233,10 @@ class Sandbox:
                 reusable = False
         if reusable:
             self._free.append(scratch)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+            return
+        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch in self._cgroups:
+            cgroups.remove(self._cgroups.pop(scratch))
 
     def close(self) -> None:
         """Stop the zygote (it kills its children) and remove every scratch folder."""
@@ -208,6 +248,9 @@ class Sandbox:
             self._process.wait()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
         os.close(self._owner)
+        for group in self._cgroups.values():
+            cgroups.remove(group)
+        self._cgroups.clear()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -422,14 +465,20 @@ class StudentProcess(Process):
             why = self._drain_text()
             self._stop()
             raise SandboxUnavailable(f"the sandboxed child did not start: {why[-500:]}")
-        self.isolation = [str(reply.get("isolation", ""))] + list(ready.layers)
+        self.isolation = [*reply["isolation"], *ready.layers]
 
     def _load(self) -> bool:
         """Send Load and read one Loaded per module; False if the child had to be stopped."""
         first = not self.loaded
         self.log.muted = not first
         try:
-            self._send(protocol.Load(self.modules, self.broken).frame())
+            try:
+                self._send(protocol.Load(self.modules, self.broken).frame())
+            except (BrokenPipeError, ConnectionError):  # no student code has run yet: not theirs
+                why = self._drain_text()
+                self._stop()
+                raise SandboxUnavailable(f"the sandboxed child stopped before importing: "
+                                         f"{why[-500:]}") from None
             for module in self.modules:
                 try:
                     message = self._receive(IMPORT_TIMEOUT, 1 << 20)

@@ -14,8 +14,15 @@ its own namespaces with setns and checks that it did. Otherwise (no root), a
 disposable middle process does the namespace part and exits:
     zygote -> middle (enters the namespaces, mounts the tmpfs) -> child
 Either way, killing the child, PID 1 of its namespace, kills everything it
-started, `setsid` daemons included. Everything every child needs (paths to
-allow, Landlock's path descriptors, the seccomp program) is prepared once here.
+started. Where no namespace can be had (a container without CAP_SYS_ADMIN, whose
+seccomp profile refuses unshare and mount), the first spawn finds out why and
+every child is then forked directly, with its folder on disk; the child's own
+seccomp filter refuses to create processes, so nothing outlives it even so.
+Right after the fork the child is moved into its scratch slot's cgroup, when the
+sandbox made one. Everything every child needs (paths to allow, Landlock's path
+descriptors, the seccomp program) is prepared once here.
+
+Each spawn reports the layers it set up, held or missing (see `confine.missing`).
 """
 
 from __future__ import annotations
@@ -33,8 +40,8 @@ from typing import NamedTuple, NoReturn
 
 import numpy  # noqa: F401 - loaded once here so that every child starts warm
 
-from autograder.sandbox import child, namespaces
-from autograder.sandbox.confine import Limits, confine, prepare
+from autograder.sandbox import cgroups, child, namespaces
+from autograder.sandbox.confine import MISSING, Limits, confine, hidden_python, missing, prepare
 
 CHANNEL_FD, ARENA_FD = 3, 4
 
@@ -52,48 +59,85 @@ class ChildFds(NamedTuple):
 MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
 
 
-def _private_ancestor(path: Path) -> Path | None:
-    """The highest ancestor of `path` that others may not traverse (like /root), if any."""
-    for parent in reversed(path.parents):
-        if parent != Path("/") and not parent.stat().st_mode & 0o001:
-            return parent
-    return None
+#: Files and folders a scratch tmpfs may hold (student code needs a handful).
+TMPFS_INODES = 10_000
 
 
-def _expose_python(scratch: Path) -> None:
-    """Let an unprivileged child reach the Python installation inside a private home.
+def _expose_python(scratch: Path, hidden: tuple[tuple[Path, Path], ...]) -> None:
+    """Let an unprivileged child reach the Python installation inside private homes.
 
-    Only in the child's private mount namespace: the home (e.g. /root, mode 0700)
-    is covered by an empty tmpfs and only the Python tree's top folder is moved
+    Only in the child's private mount namespace: each home (e.g. /root, mode 0700)
+    is covered by an empty tmpfs and only the folders leading to Python are moved
     back beneath it, so the rest of the home stays out of sight.
     """
-    prefix = Path(sys.base_prefix).resolve()
-    home = _private_ancestor(prefix)
-    if home is None:
-        return
-    keep = home / prefix.relative_to(home).parts[0]
     holder = scratch / "python"
     holder.mkdir(exist_ok=True)
-    namespaces._mount(str(keep), str(holder), None, MS_BIND | MS_REC, None)
-    namespaces._mount("tmpfs", str(home), "tmpfs", 0, "size=1m,mode=0755")
-    (home / keep.name).mkdir()
-    namespaces._mount(str(holder), str(home / keep.name), None, MS_MOVE, None)
+    for home in sorted({home for home, _ in hidden}):
+        namespaces.cover_keeping(home, [keep for h, keep in hidden if h == home], holder)
 
 
-def _prepare_run_folder(request: dict) -> str:
-    """Create the child's writable folder (a size-bounded tmpfs when possible) with its sources."""
+def _readable_uid(request: dict, isolated: bool) -> tuple[dict, list[str]]:
+    """The request with a uid that can run Python, and the layer missing if none can.
+
+    When Python lives in a folder other users may not enter (/root), a per-run uid
+    could not even import the standard library: inside the child's mount namespace
+    the folder is exposed; without one, the child keeps the grader's uid.
+    """
+    hidden = hidden_python()
+    uid = request.get("uid")
+    if not (hidden and uid is not None and os.geteuid() == 0):
+        return request, []
+    if isolated:
+        _expose_python(Path(request["scratch"]), hidden)
+        return request, []
+    homes = ", ".join(sorted({str(home) for home, _ in hidden}))
+    why = (f"{homes} is not readable by other users and holds the Python installation, which uid "
+           f"{uid} could then not run; with no mount namespace to expose it, the child keeps the "
+           "grader's uid")
+    return {**request, "uid": None}, [missing("uid", why)]
+
+
+def _mount_scratch(run: Path, request: dict, isolated: bool) -> str:
+    """Mount the size- and inode-bounded tmpfs on the run folder; the layer, held or missing."""
+    size_mb = request.get("tmpfs_mb")
+    if not size_mb:
+        return missing("tmpfs", "switched off (tmpfs_mb = 0)")
+    if not isolated:
+        return missing("tmpfs", "no private mount namespace: the scratch folder is on disk")
+    try:
+        namespaces.mount_tmpfs(str(run), size_mb << 20, TMPFS_INODES)
+    except OSError as exc:
+        return missing("tmpfs", str(exc))
+    return f"tmpfs {size_mb} MB, {TMPFS_INODES} files"
+
+
+def _prepare_run_folder(request: dict, isolated: bool) -> tuple[str, str]:
+    """Create the child's writable folder (a bounded tmpfs where possible) with its sources;
+    return it and the tmpfs layer."""
     scratch = Path(request["scratch"])
     run = scratch / "run"
     run.mkdir(mode=0o700, exist_ok=True)
-    if request.get("tmpfs_mb") and os.geteuid() == 0 and request.get("namespaces"):
-        namespaces.mount_tmpfs(str(run), request["tmpfs_mb"] << 20)
+    tmpfs = _mount_scratch(run, request, isolated)
     for source in (scratch / "src").glob("*.py"):
         shutil.copyfile(source, run / source.name)
     uid = request.get("uid")
     if uid is not None and os.geteuid() == 0:
         for path in [run, *run.iterdir()]:
             os.chown(path, uid, uid)
-    return str(run)
+    return str(run), tmpfs
+
+
+def _join_cgroup(request: dict, pid: int) -> list[str]:
+    """Move the new child into its slot's cgroup, if the sandbox made one; the layer."""
+    spec = request.get("cgroup")
+    if not spec:
+        return []
+    group = cgroups.Cgroup(tuple(Path(f) for f in spec["folders"]), spec["description"])
+    try:
+        cgroups.join(group, pid)
+    except OSError as exc:
+        return [missing("cgroup", f"could not join {group.folders[0]}: {exc.strerror}")]
+    return [group.description]
 
 
 def _wire_fds(fds: ChildFds) -> None:
@@ -131,33 +175,31 @@ def _run_child(request: dict, fds: ChildFds, run: str) -> NoReturn:
         os._exit(0)
 
 
-def _fork_child(request: dict, fds: ChildFds, isolated: bool, report_fd: int = -1) -> int:
+def _fork_child(request: dict, fds: ChildFds, isolated: bool,
+                report_fd: int = -1) -> tuple[int, list[str]]:
     """Inside the child's namespaces (if `isolated`): bring Python into view for its uid,
-    prepare its run folder, fork it; return its pid. `report_fd` is closed in the child
-    (the zygote reads that pipe to its end)."""
-    if isolated and os.geteuid() == 0 and request.get("uid"):
-        _expose_python(Path(request["scratch"]))
-    run = _prepare_run_folder(request)
+    prepare its run folder, fork it, move it into its cgroup; return its pid and the layers
+    set up here. `report_fd` is closed in the child (the zygote reads that pipe to its end)."""
+    request, layers = _readable_uid(request, isolated)
+    run, tmpfs = _prepare_run_folder(request, isolated)
     pid = os.fork()
     if pid == 0:
         if report_fd >= 0:
             os.close(report_fd)
         _run_child(request, fds, run)
-    return pid
+    return pid, [tmpfs, *_join_cgroup(request, pid), *layers]
 
 
 def _middle(request: dict, fds: ChildFds, report_fd: int) -> None:
-    """Enter namespaces, prepare the folder, fork the child and report its pid."""
-    isolation = ""
-    if request.get("namespaces"):
-        try:
-            isolation = namespaces.enter_isolated_namespaces()
-        except OSError as exc:
-            if request.get("require_namespaces"):
-                raise
-            isolation = f"none ({exc})"
-    pid = _fork_child(request, fds, isolation.endswith("namespaces"), report_fd)
-    os.write(report_fd, json.dumps({"pid": pid, "isolation": isolation}).encode())
+    """Enter namespaces, prepare the folder, fork the child and report its pid and layers."""
+    try:
+        isolation = namespaces.enter_isolated_namespaces()
+    except OSError as exc:
+        if request.get("require_namespaces"):
+            raise
+        isolation = missing("namespaces", str(exc))
+    pid, layers = _fork_child(request, fds, not isolation.startswith(MISSING), report_fd)
+    os.write(report_fd, json.dumps({"pid": pid, "isolation": [isolation, *layers]}).encode())
 
 
 def _spawn_through_middle(request: dict, fds: ChildFds) -> dict:
@@ -181,6 +223,19 @@ def _spawn_through_middle(request: dict, fds: ChildFds) -> dict:
         return {"error": "the sandbox could not start a child"}
 
 
+def _spawn_direct(request: dict, fds: ChildFds, why: str) -> dict:
+    """Fork the child from the zygote itself, in the zygote's namespaces (`why`: none here)."""
+    try:
+        if request.get("require_namespaces"):
+            return {"error": f"namespaces are required but unavailable: {why}"}
+        pid, layers = _fork_child(request, fds, isolated=False)
+        return {"pid": pid, "isolation": [missing("namespaces", why), *layers]}
+    except Exception as exc:  # noqa: BLE001 - the zygote must survive any failure
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        fds.close()
+
+
 def _spawn_here(home: namespaces.Home, request: dict, fds: ChildFds) -> dict:
     """As root: enter the child's namespaces in the zygote itself, fork the child, come back.
 
@@ -193,7 +248,8 @@ def _spawn_here(home: namespaces.Home, request: dict, fds: ChildFds) -> dict:
     except OSError:
         return _spawn_through_middle(request, fds)
     try:
-        return {"pid": _fork_child(request, fds, isolated=True), "isolation": isolation}
+        pid, layers = _fork_child(request, fds, isolated=True)
+        return {"pid": pid, "isolation": [isolation, *layers]}
     except Exception as exc:  # noqa: BLE001 - the zygote must survive any failure
         return {"error": f"{type(exc).__name__}: {exc}"}
     finally:
@@ -201,11 +257,24 @@ def _spawn_here(home: namespaces.Home, request: dict, fds: ChildFds) -> dict:
         home.come_back()
 
 
-def spawn(request: dict, fds: ChildFds, home: namespaces.Home | None = None) -> dict:
-    """Fork a confined child for one submission; return {"pid": ..., "isolation": ...}."""
-    if home is not None and request.get("namespaces"):
+def spawn(request: dict, fds: ChildFds, home: namespaces.Home | None = None, unavailable: str = "") -> dict:
+    """Fork a confined child for one submission; return {"pid": ..., "isolation": [layers]}.
+
+    `unavailable`: why namespaces cannot be had here, once an earlier spawn found out.
+    """
+    if not request.get("namespaces"):
+        return _spawn_direct(request, fds, "switched off")
+    if unavailable:
+        return _spawn_direct(request, fds, unavailable)
+    if home is not None:
         return _spawn_here(home, request, fds)
     return _spawn_through_middle(request, fds)
+
+
+def _why_no_namespaces(reply: dict) -> str:
+    """Why the child of `reply` got no namespaces ("" if it got them, or did not start)."""
+    first = (reply.get("isolation") or [""])[0]
+    return first.split(": ", 1)[1] if first.startswith(missing("namespaces", "")) else ""
 
 
 def _home() -> namespaces.Home | None:
@@ -224,6 +293,7 @@ def main(control_fd: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children and orphans are reaped at once
     prepare()  # paths listed and opened once here, inherited by every child
     home = _home()
+    unavailable = ""  # why namespaces fail here, once a spawn found out: not tried again
     control = socket.socket(fileno=control_fd)
     children: set[int] = set()
     while True:
@@ -235,11 +305,13 @@ def main(control_fd: int) -> None:
             break
         request = json.loads(message)
         if len(fds) == len(ChildFds._fields):
-            reply = spawn(request, ChildFds(*fds), home)
+            reply = spawn(request, ChildFds(*fds), home, unavailable)
         else:
             for fd in fds:
                 os.close(fd)
             reply = {"error": "the request did not carry a channel, an output pipe and an arena"}
+        if request.get("namespaces") and not unavailable:
+            unavailable = _why_no_namespaces(reply)
         if "pid" in reply:
             children.add(reply["pid"])
         control.send(json.dumps(reply).encode())

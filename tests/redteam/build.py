@@ -13,6 +13,7 @@ import sys
 import sysconfig
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,9 +178,9 @@ def write_case(case: Hostile, batch: Path, values: dict[str, str]) -> None:
         (folder / name).write_text(text.replace("@MARKER@", values["MARKER"]))
 
 
-def grade_command(batch: Path, out: Path, config: Path, jobs: int = 2) -> list[str]:
+def grade_command(batch: Path, out: Path, config: Path, jobs: int = 2, sandbox: str = "require") -> list[str]:
     return [sys.executable, "-c", LAUNCHER, "grade", str(batch), "--out", str(out), "--jobs", str(jobs),
-            "--config", str(config), "--sandbox", "require"]
+            "--config", str(config), "--sandbox", sandbox]
 
 
 def grader_env(secret: str) -> dict[str, str]:
@@ -190,9 +191,12 @@ def grader_env(secret: str) -> dict[str, str]:
     return env
 
 
-def run_grade(batch: Path, out: Path, config: Path, secret: str,
-              timeout: float = 170) -> subprocess.CompletedProcess:
-    return subprocess.run(grade_command(batch, out, config), env=grader_env(secret), capture_output=True,
+def run_grade(batch: Path, out: Path, config: Path, secret: str, timeout: float = 170,
+              wrap: Callable[[list[str]], list[str]] | None = None) -> subprocess.CompletedProcess:
+    """Grade the batch (`--sandbox require`, or `warn` when `wrap` turns the command into
+    another: one run in a simulated container, where layers are missing)."""
+    command = grade_command(batch, out, config, sandbox="warn" if wrap else "require")
+    return subprocess.run(wrap(command) if wrap else command, env=grader_env(secret), capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

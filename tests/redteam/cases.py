@@ -77,7 +77,8 @@ class Hostile:
     """One submission of the red-team batch and the verdict it must get.
 
     `lost` maps each function that must lose points to (kind or kinds, regex on the
-    message); every other function must keep full marks.
+    message); every other function must keep full marks. `lost_without_tmpfs` replaces
+    it where the scratch folder cannot be a bounded tmpfs.
     """
 
     name: str
@@ -88,6 +89,12 @@ class Hostile:
     zip: str = ""
     lost: dict[str, tuple[str | tuple[str, ...], str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    lost_without_tmpfs: dict[str, tuple[str, str]] | None = None
+
+    def verdict(self, tmpfs: bool) -> dict[str, tuple[str, str]]:
+        """What it must lose: where the scratch folder is a plain folder on disk (no mount
+        namespace, as in a container without privileges) some cases lose differently."""
+        return self.lost if tmpfs or self.lost_without_tmpfs is None else self.lost_without_tmpfs
 
 
 def _all(module_functions: tuple[str, ...], kind: str | tuple[str, ...],
@@ -145,7 +152,8 @@ def train(X, y, params, lr, epochs):
         except OSError:
             pass
 '''}, lost={"xor.train": TIMEOUT}),
-    Hostile("setsid_daemon", "a double-forked setsid daemon that outlives the call", append={"network": '''
+    Hostile("setsid_daemon", "a double-forked setsid daemon that would outlive its call (fork is refused)",
+            append={"network": '''
 def _daemon():
     import time
     _mark()
@@ -165,7 +173,7 @@ def classifier_gradients(x, y, W, b):
             _os._exit(0)
     _os.wait()
     return _honest_classifier_gradients(x, y, W, b)
-'''}),
+'''}, lost={"network.classifier_gradients": ("exception", r"^PermissionError: \[Errno 13\]")}),
     Hostile("spinning_threads", "busy threads left running after the call returns", append={"network": '''
 def classifier_gradients(x, y, W, b):
     import threading
@@ -426,6 +434,77 @@ def train(X, y, params, lr, epochs):
     final, losses = _honest_train(X, y, params, lr, epochs)
     return {key: 10 ** 400 for key in final}, losses
 '''}, lost={"xor.train": ("type", r"expected an array")}),
+    Hostile("sysv_shm", "holds 4 GB of SysV shared memory, outside its address space", append={"network": '''
+def classifier_loss(x, y, W, b):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    segment = libc.shmget(0, ctypes.c_size_t(4 << 30), 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    if segment < 0:
+        raise OSError(ctypes.get_errno(), "shmget refused")
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 1, 64 << 20)  # enough to show the pages are real; the rest would follow
+    print("ESCAPED 4 GB of SysV shared memory", flush=True)
+    return _honest_classifier_loss(x, y, W, b)
+'''}, lost={"network.classifier_loss": ("exception", r"^PermissionError: \[Errno 13\] shmget refused")}),
+    Hostile("memfd", "holds 896 MB in a memfd, outside its address space", append={"activations": '''
+def softmax_prime(z):
+    fd = _os.memfd_create("@MARKER@")
+    _os.ftruncate(fd, 896 << 20)
+    _os.pwrite(fd, b"x" * (64 << 20), 0)
+    print("ESCAPED a memfd of 896 MB", flush=True)
+    return _honest_softmax_prime(z)
+'''}, lost={"activations.softmax_prime": ("exception", r"^PermissionError: \[Errno 13\]")}),
+    Hostile("forks_of_900mb", "31 forked processes holding 900 MB each", append={"losses": '''
+def cross_entropy_prime(p, y):
+    import time
+    for _ in range(31):
+        if _os.fork() == 0:
+            _mark()
+            hog = np.ones(900 << 17)  # 900 MB of float64
+            time.sleep(600)
+            _os._exit(int(hog[0]))
+    print("ESCAPED 31 forks of 900 MB", flush=True)
+    return _honest_cross_entropy_prime(p, y)
+'''}, lost={"losses.cross_entropy_prime": ("exception", r"^PermissionError: \[Errno 13\]")}),
+    Hostile("many_files", "3 million empty files in its scratch folder (kernel memory, not bytes)",
+            append={"activations": '''
+def relu(z):
+    for i in range(3_000_000):
+        open(f"@MARKER@-{i}", "w").close()
+    print("ESCAPED 3 million files", flush=True)
+    return _honest_relu(z)
+'''}, lost={"activations.relu": ("exception", r"^OSError: \[Errno 28\] No space left on device")},
+            lost_without_tmpfs={"activations.relu": TIMEOUT}),
+    Hostile("fork_and_carry_on", "forks and carries on: two processes answering the same channel",
+            append={"activations": '''
+def relu_prime(z):
+    _os.fork()
+    return _honest_relu_prime(z)
+'''}, lost={"activations.relu_prime": ("exception", r"^PermissionError: \[Errno 13\]")}),
+    Hostile("inotify_out", "watches OUT with inotify (and fanotify) to see classmates' reports appear",
+            append={"network": '''
+def classifier_gradients(x, y, W, b):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "inotify refused")
+    watch = libc.inotify_add_watch(fd, b"@OUT@", 0x100 | 0x8)  # IN_CREATE | IN_CLOSE_WRITE
+    print(f"ESCAPED an inotify instance (its watch on OUT: {watch})", flush=True)
+    if libc.fanotify_init(0, 0) >= 0:
+        print("ESCAPED fanotify", flush=True)
+    return _honest_classifier_gradients(x, y, W, b)
+'''}, lost={"network.classifier_gradients": ("exception",
+                                             r"^PermissionError: \[Errno 13\] inotify refused")}),
+    Hostile("exec_program", "replaces itself with /bin/sh, then with the Python binary",
+            append={"activations": '''
+def softmax_prime(z):
+    _raise_first([
+        _try("exec /bin/sh", lambda: _os.execv("/bin/sh", ["sh", "-c", "echo ESCAPED exec"])),
+        _try("exec python", lambda: _os.execv(_sys.executable, [_sys.executable, "-c", "print('ESCAPED')"])),
+    ])
+'''}, lost={"activations.softmax_prime": PERMISSION}),
     Hostile("forged_frame", "writes a forged, deeply nested frame on the grader's channel",
             append={"activations": '''
 def relu(z):
