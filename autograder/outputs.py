@@ -40,7 +40,7 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
         "tests": tests,
         "extra_data": {"id": result.id, "max_score": result.max_score, "meta": result.meta,
                        "summary": result.summary(), "status": result.status,
-                       "isolation": result.isolation},
+                       "isolation": result.isolation, "seed": result.seed},
     }
 
 

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from autograder.config import Settings
 from autograder.results import KIND_TEXT, CaseResult, SubmissionResult
 from autograder.spec import module_of
+from autograder.text import printable
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
 
@@ -56,7 +57,6 @@ PLOT_TEXT = {
         "separate the circles from the crosses.",
     ),
 }
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!~])")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
@@ -64,10 +64,7 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 # ---------------------------------------------------------------- text helpers
 
 
-def _printable(text: Any) -> str:
-    """`text` as a string without control characters (which HTML and terminals mangle) or
-    lone surrogates (a name that was not UTF-8, which no UTF-8 file can hold)."""
-    return _CONTROL.sub("\ufffd", str(text))
+_printable = printable
 
 
 def _truncate(text: str, limit: int) -> tuple[str, int]:

@@ -345,3 +345,32 @@ def test_the_solved_xor_numbers_are_torchs():
     assert all(abs(losses[epoch] - loss) < 1e-7 for epoch, loss in SOLVE_LOSSES.items())
     assert all(np.allclose(final[key], value, atol=1e-7) for key, value in SOLVE_PARAMS.items())
     assert np.array_equal(oracle.xor_forward(XOR_X, SOLVE_PARAMS).round(), XOR_Y)
+
+
+def test_check_shows_no_terminal_control_sequence_from_student_code(make_submission, capsys):
+    """What student code prints or raises reaches `autograder check`'s terminal without escape
+    sequences or carriage returns: it cannot fake a PASS line, set the window title or write
+    to the clipboard."""
+    from autograder.cli import main
+
+    fake = ("\\x1b[2K\\rPASS  activations.relu                        1/1 checks"
+            "\\x1b]0;pwned\\x07\\x1b]52;c;aGk=\\x07")  # a fake PASS line, a window title, the clipboard
+    body = f"def relu(z):\n    print('{fake}')\n    raise ValueError('{fake}')\n\n\ndef _honest(z):\n"
+    folder = make_submission(activations=[("def relu(z):\n", body)])
+    assert main(["check", str(folder)]) == 1
+    seen = capsys.readouterr()
+    for stream in (seen.out, seen.err):
+        assert "\x1b" not in stream and "\r" not in stream and "\x07" not in stream
+    verdicts = [line.split()[:2] for line in seen.out.splitlines() if not line.startswith(" ")]
+    assert ["PASS", "activations.relu"] not in verdicts and ["FAIL", "activations.relu"] in verdicts
+
+
+@pytest.mark.parametrize("module", ["linear", "activations"])
+def test_a_missing_module_costs_nothing_to_a_function_that_does_not_use_it(module, grade, make_submission):
+    """xor.py imports linear and activations, but sgd_step uses neither: it keeps its points
+    when either file is missing (the import gets a placeholder; only calling it fails)."""
+    folder = make_submission()
+    (folder / f"{module}.py").unlink()
+    result = grade(folder)
+    assert "xor.sgd_step" not in losers(result)
+    assert {f for f in FUNCTIONS if f.startswith(module + ".")} <= losers(result)

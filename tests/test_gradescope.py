@@ -102,3 +102,40 @@ def test_stub_submission_scores_zero(autograder_zip, tmp_path):
     assert all(t["status"] == "failed" for t in results["tests"])
     hidden = [t for t in results["tests"] if t["visibility"] != "visible"]
     assert hidden and all("not implemented" not in t["name"] for t in hidden)
+
+
+def test_gradescope_in_a_container_with_dockers_default_privileges(autograder_zip):
+    """run_autograder as Gradescope runs it: root in a container without CAP_SYS_ADMIN, a seccomp
+    profile refusing namespaces and mounts, read-only cgroups. The reference scores 100, and the
+    result names the layers that were missing."""
+    from support import container
+
+    if container.available():
+        pytest.skip(container.available())
+    root = container.shared_folder("gradescope-", None)
+    try:
+        _dry_run_root(autograder_zip, root, reference_copy(root / "reference"))
+        env = {"AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+        done = container.run(["bash", str(root / "run_autograder")], root, **env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert results["score"] == 100
+        layers = " ".join(results["extra_data"]["isolation"])
+        assert "missing namespaces" in layers and "seccomp" in layers and "landlock" in layers
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_fault_of_the_grader_on_gradescope_is_not_a_zero(autograder_zip, tmp_path):
+    """If the grader itself fails (here: the kit's own case code), run_autograder writes no
+    results.json and exits non-zero: Gradescope then shows an autograder failure, not 0 points."""
+    root = _dry_run_root(autograder_zip, tmp_path / "root", reference_copy(tmp_path / "reference"))
+    casekit = root / "source" / "autograder" / "casekit.py"
+    head = "def close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:\n"
+    casekit.write_text(casekit.read_text().replace(head, head + '    raise KeyError("broken grader")\n'))
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode != 0 and not (root / "results" / "results.json").exists()
+    assert "could not be graded" in done.stdout + done.stderr and "broken grader" in done.stdout + done.stderr

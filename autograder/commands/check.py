@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from autograder.config import ConfigError, load
     from autograder.intake import IntakeError, load_one
     from autograder.sandbox.session import Policy, Sandbox
+    from autograder.text import for_terminal
 
     if not args.folder.is_dir():
         raise UsageError(f"{args.folder} is not a folder (give the folder holding linear.py, ...)")
@@ -55,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
     if result.status == "error" or not result.cases:
         raise UsageError(f"could not run the checks: {result.error or 'no public checks were found'}")
     for module, why in submission.problems.items():
-        print(f"{module}.py: {why}")
-    print("\n".join(report_lines(result)))
+        print(for_terminal(f"{module}.py: {why}"))
+    print("\n".join(for_terminal(line) for line in report_lines(result)))
     passed = sum(c.passed for c in result.cases)
     print(f"\n{passed}/{len(result.cases)} public checks pass. These are the public checks only: "
           "the grader runs more cases, compared with torch.")
     if result.output.strip():
-        print("\nYour code printed:\n" + result.output[-2000:], file=sys.stderr)
+        print("\nYour code printed:\n" + for_terminal(result.output[-2000:]), file=sys.stderr)
     return 0 if passed == len(result.cases) else 1

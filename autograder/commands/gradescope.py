@@ -96,8 +96,15 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, mode: int) -> None:
 # ---------------------------------------------------------------- inside Gradescope's container
 
 
+class NotGraded(RuntimeError):
+    """The grader itself failed on this submission: no score is written."""
+
+
 def grade_root(root: Path) -> dict:
-    """Grade root/submission with the hidden and public cases; write root/results/results.json."""
+    """Grade root/submission with the hidden and public cases; write root/results/results.json.
+
+    NotGraded, and no results.json, when the grader itself failed (the sandbox, a case's own
+    code): Gradescope then reports an autograder failure instead of recording 0 points."""
     from autograder import batch, outputs, runner
     from autograder.config import load
     from autograder.intake import load_one
@@ -110,6 +117,8 @@ def grade_root(root: Path) -> dict:
     suite = batch.prepare_suite(settings)
     with Sandbox(batch.policy_from(settings, require=False)) as sandbox:
         result = runner.grade_submission(submission, suite, sandbox, settings)
+    if result.status == "error":
+        raise NotGraded(result.error)
     data = outputs.gradescope_json(result, settings)
     write_atomic(root / "results" / "results.json", dump_json(data))
     return data
@@ -135,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         data = grade_root(args.root)
+    except NotGraded as exc:
+        print(f"this submission could not be graded, through no fault of the student's: {exc}",
+              file=sys.stderr)
+        return 1
     except Exception:  # noqa: BLE001 - no results.json: Gradescope reports a failed autograder
         traceback.print_exc()
         print("the autograder could not grade this submission (see above)", file=sys.stderr)
