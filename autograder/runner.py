@@ -242,6 +242,8 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
         result.details = {"detail": exc.detail} if exc.detail else {}
         if exc.trusted:
             result.details["file_problem"] = True
+    except AssertionError as exc:  # a case's own `assert`: a check that failed, not a fault
+        result.kind, result.message = "value", str(exc) or "a check of the returned value failed"
     except SandboxUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in the case or the grader, not the student's
