@@ -24,9 +24,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from autograder import callplan, figures, outputs, report, runner
+from autograder import course as courses
 from autograder.config import Settings
 from autograder.intake import Submission
 from autograder.results import SubmissionResult, sync_to_disk
@@ -51,24 +51,18 @@ class _WorkerState:
 _STATE: _WorkerState | None = None
 
 
-def oracle_of(function: str) -> Callable[..., Any]:
-    """The torch reference of a SPEC function: oracle.relu for activations.relu, oracle.xor_train
-    for xor.train."""
-    from autograder import oracle
-
-    module, name = function.split(".")
-    return getattr(oracle, f"xor_{name}" if module == "xor" else name)
-
-
 def prepare_suite(settings: Settings, seed: int | None = None) -> runner.Suite:
-    """The hidden and public cases, their points, and their calls recorded against the oracle."""
-    suite = runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], settings, seed)
-    return replace(suite, plan=plan_calls(list(suite.cases), settings))
+    """The hidden and public cases, their points, their calls recorded against the oracle, and
+    the functions whose calls the course's figures draw."""
+    suite = runner.Suite.prepare(("public", "hidden"), settings, seed)
+    return replace(suite, plan=plan_calls(list(suite.cases), settings),
+                   recorded=figures.recorded(courses.load()))
 
 
 def plan_calls(cases: list[runner.GradedCase], settings: Settings) -> runner.Plan:
-    """The calls the cases make, recorded once per run against the torch oracle (see `callplan`)."""
-    return callplan.record([case.run for case in cases], settings, oracle_of)
+    """The calls the cases make, recorded once per run against the course's torch oracle (see
+    `callplan`)."""
+    return callplan.record([case.run for case in cases], settings, courses.load().oracle)
 
 
 def policy_from(settings: Settings, require: bool) -> Policy:
@@ -113,7 +107,7 @@ def _grade_one(submission: Submission) -> SubmissionResult:
     try:
         record: dict = {}
         result = runner.grade_submission(submission, state.suite, state.sandbox, state.settings, record)
-        plots = figures.report_plots(record) if state.plots else {}
+        plots = figures.report_plots(record, courses.load()) if state.plots else {}
     except Exception as exc:  # noqa: BLE001 - a grader bug must cost this submission only
         traceback.print_exc(file=sys.stderr)
         result = not_graded(submission, f"internal error of the grader: {type(exc).__name__}: {exc}",

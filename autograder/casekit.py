@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import course as courses
 from autograder.config import Settings, Tolerance
-from autograder.spec import MODULES
 
 graded_marker = pytest.mark.graded
 
@@ -283,8 +283,7 @@ class Case:
     def run(self, student: Student, function: str) -> np.ndarray:
         """The usual case: call `function` on the inputs, which must stay unchanged, and check."""
         got = student.call(function, *self.args)
-        module, name = function.split(".")
-        check_unchanged(student, self.names or MODULES[module][name])
+        check_unchanged(student, self.names or courses.load().function(function).params)
         return self.check(student, got)
 
     def check(self, student: Student, got: Any, *, expected: Any = None, what: str = "output",

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 
-COMMANDS = ("check", "grade", "release", "export", "gradescope", "prairielearn", "nbgrader")
+from autograder import course
+from autograder.errors import UsageError
 
-
-class UsageError(Exception):
-    """A problem with the user's input: printed as one line, exit code 2."""
+COMMANDS = ("check", "grade", "release", "export", "gradescope", "prairielearn", "nbgrader", "build")
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder",
-        description="Exercise kit and sandboxed autograder for neural-network internals.",
+        description="Exercise kit and sandboxed autograder: students implement a course's functions, "
+                    "the grader checks them against a torch reference.",
     )
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder (solutions/, course/...): default, the kit's own")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -37,9 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.course is not None:
+        os.environ[course.ENV] = str(args.course.resolve())  # for this process and those it starts
     try:
+        course.load()  # a course that cannot be read is the user's problem, said in one line
         return int(args.run(args) or 0)
-    except UsageError as exc:
+    except (UsageError, course.CourseError) as exc:
         print(f"autograder {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,9 +1,11 @@
-"""The instructor's grading settings (autograder/grading.toml by default), loaded once.
+"""The course's grading settings (course/course.toml, or the file `--config` names), loaded once.
 
-A settings file is checked against a declarative schema (`GRADING`): every section and key known,
+A settings file is checked against a declarative schema (`schema(course)`: the settings of any
+course, with a points entry per exercise function of this one): every section and key known,
 every value of its type and within its range, every required part present. A mistake is a
-ConfigError of one line naming the file and the key; a doubtful but valid choice (points that do
-not add up to 100) is a warning. `validate` is the one checker, for this schema or any other.
+ConfigError of one line naming the file and the key; a doubtful but valid choice (points that
+do not add up to 100 when no total is declared) is a warning. `validate` is the one checker,
+for this schema or any other.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.spec import FUNCTIONS
+from autograder import course as courses
 
-DEFAULT_PATH = Path(__file__).with_name("grading.toml")
 FLOAT32 = np.dtype(np.float32)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 REQUIRED = object()  # the default of a setting that must be given
-KINDS = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
+KINDS = {float: "a number", int: "an integer", bool: "true or false", str: "a string",
+         list: "a list of names"}
 BOUNDS = (("gt", ">", operator.gt), ("ge", ">=", operator.ge), ("le", "<=", operator.le))
 
 
@@ -54,6 +56,19 @@ Check = Callable[[dict], Iterable[str]]  # validated values -> warnings about th
 
 SECONDS = Field(float, gt=0, le=86400)  # a time limit: above zero, at most a day
 TOLERANCE = {"rtol": Field(float, ge=0, default=REQUIRED), "atol": Field(float, ge=0, default=REQUIRED)}
+def schema(course: courses.Course) -> Schema:
+    """The settings of `course`: what every course has, and a points entry per exercise function."""
+    functions = course.functions
+    return {
+        "course": {"title": Field(str, default=""), "modules": Field(list),
+                   "total": Field(float, gt=0)},
+        "about": {module: Field(str) for module in course.names},
+        **GRADING,
+        "points": {function: Field(float, ge=0, default=REQUIRED) for function in functions},
+        "call_timeout": {function: SECONDS for function in functions},
+    }
+
+
 GRADING: Schema = {
     # Left out (the default): every grading run draws its hidden inputs with a fresh seed.
     "seed": Field(int, ge=0, le=(1 << 31) - 1),
@@ -74,8 +89,6 @@ GRADING: Schema = {
         "hidden": Field(str, choices=VISIBILITIES, default="after_published"),
         "reveal_hidden_details": Field(bool, default=False),
     },
-    "points": {function: Field(float, ge=0, default=REQUIRED) for function in FUNCTIONS},
-    "call_timeout": {function: SECONDS for function in FUNCTIONS},
 }
 
 
@@ -92,7 +105,7 @@ class Settings:
     """Validated grading settings, with the warnings their file gave (printed once by `grade`)."""
 
     seed: int | None  # None: a fresh seed per grading run
-    points: dict[str, float]
+    points: dict[str, float]  # per exercise function: its share of the score (see `total`)
     tolerances: dict[str, Tolerance]
     call_timeout: float
     call_timeouts: dict[str, float]
@@ -102,6 +115,12 @@ class Settings:
     hidden_visibility: str = "after_published"
     reveal_hidden_details: bool = False
     warnings: tuple[str, ...] = ()
+    total: float | None = None  # what a perfect submission scores, if declared: points are scaled to it
+
+    def scale(self) -> float:
+        """The factor from points to the score: total / sum of the points, 1 without a total."""
+        points = sum(self.points.values())
+        return self.total / points if self.total and points else 1.0
 
     def tolerance(self, dtype: object) -> Tolerance:
         """The tolerance for inputs of `dtype` (float32 gets the looser one)."""
@@ -159,6 +178,8 @@ def _value(value: object, rule: Field, name: str) -> object:
         raise ConfigError(f"{name} must be one of {words}, not {_show(value)}"
                           + (f"; did you mean {json.dumps(near)}?" if near else ""))
     fits = isinstance(value, rule.kind) or (rule.kind is float and isinstance(value, int))
+    if rule.kind is list and fits:
+        fits = all(isinstance(item, str) for item in value)
     if not fits or (numeric and isinstance(value, bool)):
         raise ConfigError(f"{name} must be {KINDS[rule.kind]}, not {_show(value)}")
     return _number(value, rule, name) if numeric else value
@@ -232,10 +253,12 @@ def _show(value: object) -> str:
 
 
 def _points_total(values: dict) -> Iterable[str]:
-    """A warning when the points do not add up to 100 (then grades are out of another total)."""
+    """A warning when no total is declared and the points do not add up to 100 (then grades are
+    out of another total)."""
     total = sum(values["points"].values())
-    if not math.isclose(total, 100):
-        yield f"the [points] add up to {total:g}, not 100"
+    if "total" not in values["course"] and not math.isclose(total, 100):
+        yield (f"the [points] add up to {total:g}, not 100: declare [course] total = 100 to scale "
+               f"them, or total = {total:g} to keep that")
 
 
 def _call_limits(values: dict) -> Iterable[str]:
@@ -264,13 +287,25 @@ def _settings(values: dict, warnings: list[str]) -> Settings:
         hidden_visibility=visibility["hidden"],
         reveal_hidden_details=visibility["reveal_hidden_details"],
         warnings=tuple(warnings),
+        total=values["course"].get("total"),
     )
 
 
-@lru_cache(maxsize=8)
 def load(path: Path | None = None) -> Settings:
-    """Read and check the settings; AUTOGRADER_CONFIG names another file when `path` is None."""
-    path = Path(path or os.environ.get("AUTOGRADER_CONFIG") or DEFAULT_PATH)
+    """Read and check the settings of the course in use: `path`, else the file AUTOGRADER_CONFIG
+    names, else the course's course.toml."""
+    course = courses.load()
+    chosen = path or os.environ.get("AUTOGRADER_CONFIG")
+    return _load(Path(chosen) if chosen else course.settings_file, course)
+
+
+def default_path() -> Path:
+    """The settings file used when none is named: the course's course.toml."""
+    return courses.load().settings_file
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, course: courses.Course) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -281,4 +316,4 @@ def load(path: Path | None = None) -> Settings:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return _settings(*validate(data, GRADING, path, (_points_total, _call_limits)))
+    return _settings(*validate(data, schema(course), path, (_points_total, _call_limits)))

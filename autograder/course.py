@@ -122,13 +122,14 @@ class Course:
                 if (path := self.folder / m / f"{kind}.py").is_file()]
 
     def python_module(self, module: str, part: str) -> types.ModuleType | None:
-        """The course's Python module `course.<module>.<part>` (oracle, figures...), or None if
-        the course has none. Only the trusted grader calls this."""
+        """The course's Python module `course.<module>.<part>` (oracle, figures...), or
+        `course.<part>` when `module` is "", or None if the course has none. Only the trusted
+        grader, or the instructor's own tools, call this."""
         if not (self.folder / module / f"{part}.py").is_file():
             return None
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
-        return importlib.import_module(f"course.{module}.{part}")
+        return importlib.import_module(".".join(p for p in ("course", module, part) if p))
 
     def oracle(self, tag: str):  # noqa: ANN201 - a torch function of the function's parameters
         """The torch reference of exercise function `tag`."""
@@ -145,10 +146,13 @@ def root() -> Path:
     return Path(chosen).resolve() if chosen else PACKAGE.parent
 
 
-@cache
 def load(folder: Path | None = None) -> Course:
-    """Read the course at `folder` (default: `root()`); CourseError if it is not one."""
-    folder = Path(folder or root())
+    """Read the course at `folder` (default: `root()`), once; CourseError if it is not one."""
+    return _load(Path(folder).resolve() if folder else root())
+
+
+@cache
+def _load(folder: Path) -> Course:
     settings = folder / "course" / "course.toml"
     try:
         data = tomllib.loads(settings.read_text(encoding="utf-8"))

@@ -1,58 +1,52 @@
 """The plots of one submission's report, from what its grading recorded.
 
-Runs in the trusted worker: the student's training losses against torch's from
-the same weights, the decision boundary of the student's trained weights
-(evaluated with the torch reference network, so no extra student call is made),
-and for each function with a visible wrong value, its error heatmap. Only values
-returned before any hidden case are drawn (`runner` records no others), and a value
+Runs in the trusted worker. A course module may draw figures from the student's
+calls (course/<module>/figures.py: `CALLS` names the functions whose calls it needs,
+`draw(calls)` returns its figures, `TEXTS` their alternative texts and captions,
+`TITLE` the report's heading). Only calls made before any hidden case are recorded
+(`runner`), so a figure never shows what a student computed from hidden inputs.
+Beside them, for each function with a visible wrong value, an error heatmap. A value
 that cannot be drawn costs its plot, never the report.
 """
 
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from autograder import oracle, plots
-
-GRID = np.linspace(-0.5, 1.5, 41)
+from autograder import plots
+from autograder.course import Course
 
 
-def training_plots(record: dict[str, Any]) -> dict[str, str]:
-    """{"loss_curve": svg, "decision_boundary": svg} for the recorded xor.train call, if any."""
-    if "train" not in record:
-        return {}
-    (X, y, params, lr, epochs), value = record["train"]
-    if not (isinstance(value, (tuple, list)) and len(value) == 2):
-        return {}
-    trained, losses = value
-    torch_losses = oracle.xor_train(X, y, params, lr, epochs)[1]  # remembered since collection
-    gx, gy = np.meshgrid(GRID, GRID)
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    figures = {
-        "loss_curve": _drawn(lambda: plots.loss_curve(losses, torch_losses)),
-        "decision_boundary": _drawn(lambda: plots.decision_boundary(oracle.xor_forward(grid, trained),
-                                                                    GRID, GRID)),
-    }
-    return {k: v for k, v in figures.items() if v}
+def figure_modules(course: Course) -> list[types.ModuleType]:
+    """The course's figure modules, in module order."""
+    return [m for name in course.names if (m := course.python_module(name, "figures")) is not None]
 
 
-def _drawn(draw: Callable[[], str]) -> str:
-    """The plot `draw` makes, or "" when the student's values cannot be drawn (not a dict of
-    arrays, numbers too large for floats...): a plot is never worth a report."""
-    with contextlib.suppress(Exception):
-        return draw()
-    return ""
+def recorded(course: Course) -> frozenset[str]:
+    """The functions whose (public) calls the figures need."""
+    return frozenset(tag for module in figure_modules(course) for tag in getattr(module, "CALLS", ()))
 
 
-def report_plots(record: dict[str, Any]) -> dict[str, str]:
-    """Every plot of the report: training plots, and {"module.function": heatmap} per mismatch."""
-    figures = training_plots(record)
+def report_plots(record: dict[str, Any], course: Course) -> dict[str, str]:
+    """Every plot of the report: each course figure by its key, and {"module.function": heatmap}
+    for each function with a visible wrong value."""
+    figures: dict[str, str] = {}
+    for module in figure_modules(course):
+        drawn = _drawn(lambda m=module: m.draw(record.get("calls", {})))
+        figures.update({k: v for k, v in (drawn or {}).items() if isinstance(v, str) and v})
     for function, (expected, got) in record.get("mismatch", {}).items():
         figure = _drawn(lambda e=expected, g=got: plots.error_heatmap(e, g))
         if figure:
             figures[function] = figure
     return figures
+
+
+def _drawn(draw: Callable[[], Any]) -> Any:
+    """What `draw` makes, or "" when the student's values cannot be drawn (not a dict of
+    arrays, numbers too large for floats...): a plot is never worth a report."""
+    with contextlib.suppress(Exception):
+        return draw()
+    return ""

@@ -43,7 +43,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO
 
-from autograder.spec import MODULES
+from autograder import course as courses
 
 MAX_FILE_BYTES = 1024 * 1024
 """A module file larger than this (1 MiB) is unusable."""
@@ -81,11 +81,14 @@ MAX_ID_BYTES = 200
 _CHUNK = 64 * 1024
 _DIGITS = "[0-9]+"
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_MODULE_RE = re.compile(
-    rf"(?P<module>{'|'.join(map(re.escape, MODULES))})(?:-(?P<n>{_DIGITS}|{_UUID}))?\.py"
-)
+_MODULE_RE = re.compile(rf"(?P<module>\w+?)(?:-(?P<n>{_DIGITS}|{_UUID}))?\.py")
 """An exercise file, possibly renamed by Canvas's make_unique_filename: `linear-1.py` up to
-`linear-7.py`, then `linear-<random UUID>.py`."""
+`linear-7.py`, then `linear-<random UUID>.py` (an exercise file only if the module is one)."""
+
+
+def modules() -> tuple[str, ...]:
+    """The course's exercise modules."""
+    return courses.load().names
 _CANVAS_RE = re.compile(
     r"(?:(?P<anon_late>LATE_|late_)?anon_(?P<anon>[0-9A-Za-z]{5})"
     rf"|(?P<name>.*?)(?P<late>_LATE|_late)?_(?P<user>{_DIGITS}))"
@@ -261,7 +264,7 @@ def _missing(module: str) -> str:
 
 def _rejected(sid: str, reason: str) -> Submission:
     """A submission none of whose modules can be used, for one reason."""
-    return Submission(sid, problems={m: reason for m in MODULES})
+    return Submission(sid, problems={m: reason for m in modules()})
 
 
 def _read_capped(read: Callable[[int], bytes]) -> bytes:
@@ -513,6 +516,8 @@ def _module_of(f: _File) -> tuple[str, int] | None:
     A UUID suffix, which Canvas gives after `-7`, counts as 8.
     """
     m = _MODULE_RE.fullmatch(f.parts[-1])
+    if m and m["module"] not in modules():
+        m = None
     if not m:
         return None
     n = m["n"] or "0"
@@ -600,7 +605,7 @@ def _assemble(sid: str, files: list[_File], notes: list[str]) -> Submission:
     files = [f for f in files if not any(_ignored_name(p) for p in f.parts)]
     found = _candidates(files)
     chosen = _choose_folder(sub, found)
-    for module in MODULES:
+    for module in modules():
         _pick(sub, module, found.get(chosen, {}).get(module, []))
     _note_unused(sub, files, chosen)
     return sub
@@ -615,7 +620,7 @@ def _merge(zipped: Submission, loose: Submission, zip_name: str) -> Submission:
     merged = Submission(loose.id, notes=zipped.notes + loose.notes)
     if any(p.startswith("zip rejected") for p in zipped.problems.values()):
         merged.notes.append(f"ignored {zip_name}: {next(iter(zipped.problems.values()))}")
-    for module in MODULES:
+    for module in modules():
         if module in loose.sources:
             merged.sources[module] = loose.sources[module]
             if module in zipped.sources:

@@ -8,13 +8,17 @@ import io
 from pathlib import Path
 from typing import Any
 
+from autograder import course as courses
 from autograder.config import Settings
 from autograder.intake import FORMULA_START
 from autograder.results import SubmissionResult, dump_json, write_atomic
-from autograder.spec import FUNCTIONS
 
-GRADES_HEADER = ["id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late",
-                 *FUNCTIONS]
+FIXED_COLUMNS = ("id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late")
+
+
+def grades_header() -> list[str]:
+    """grades.csv's columns: the fixed ones, then a score per exercise function."""
+    return [*FIXED_COLUMNS, *courses.load().functions]
 SANDBOX_NOTE = "Your code ran in a sandbox with NumPy only: torch is not available to student code."
 
 
@@ -59,13 +63,13 @@ def grades_row(result: SubmissionResult) -> list[Any]:
     meta = result.meta
     return [result.id, result.score, result.max_score, percent, result.status,
             as_text_cell(str(meta.get("name", ""))), meta.get("user_id", ""), meta.get("late", ""),
-            *(round(scores.get(f, (0.0, 0.0))[0], 4) for f in FUNCTIONS)]
+            *(round(scores.get(f, (0.0, 0.0))[0], 4) for f in courses.load().functions)]
 
 
 def write_grades_csv(out: Path, results: list[SubmissionResult]) -> Path:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(GRADES_HEADER)
+    writer.writerow(grades_header())
     for result in sorted(results, key=lambda r: r.id):
         writer.writerow(grades_row(result))
     write_atomic(out / "grades.csv", buffer.getvalue())

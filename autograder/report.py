@@ -21,9 +21,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from autograder import course as courses
 from autograder.config import Settings
 from autograder.results import KIND_TEXT, CaseResult, SubmissionResult
-from autograder.spec import module_of
 from autograder.text import printable
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -42,21 +42,6 @@ SLOWEST, TOP_MISTAKES, BINS = 5, 15, 10
 #: Functions named in plain_summary's "To fix" line.
 PLAIN_LIST = 5
 
-#: Alt text and caption of the plots that are not about one function.
-PLOT_TEXT = {
-    "loss_curve": (
-        "Line chart of the training loss per epoch on a log scale: your network as a solid line, "
-        "torch's as a dashed line, both from the same initial weights.",
-        "Training loss of your XOR network and of torch's, from the same initial weights. "
-        "The two lines should lie on top of each other.",
-    ),
-    "decision_boundary": (
-        "Map of your trained XOR network's output over the input plane, with its 0.5 contour "
-        "and the four XOR points: circles for output 0, crosses for output 1.",
-        "What your trained network predicts everywhere: the white line (output 0.5) should "
-        "separate the circles from the crosses.",
-    ),
-}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!~])")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
@@ -330,18 +315,23 @@ def _modules(functions: list[FunctionView]) -> list[tuple[str, list[FunctionView
     """Functions grouped by module, in order."""
     groups: dict[str, list[FunctionView]] = {}
     for view in functions:
-        groups.setdefault(module_of(view.name), []).append(view)
+        groups.setdefault(view.name.partition('.')[0], []).append(view)
     return list(groups.items())
 
 
-def _figures(plots: dict[str, Any]) -> list[dict[str, str]]:
-    """The training plots that were given and can be embedded, with alt text and caption."""
-    figures = []
-    for key, (alt, caption) in PLOT_TEXT.items():
-        src = _data_uri(plots.get(key))
-        if src:
-            figures.append({"src": src, "alt": alt, "caption": caption})
-    return figures
+def _figures(plots: dict[str, Any]) -> list[dict[str, Any]]:
+    """The course's figures that were given and can be embedded, by section: each figure module's
+    title, and its figures with their alternative text and caption."""
+    from autograder.figures import figure_modules
+
+    sections = []
+    for module in figure_modules(courses.load()):
+        shown = [{"src": src, "alt": alt, "caption": caption}
+                 for key, (alt, caption) in getattr(module, "TEXTS", {}).items()
+                 if (src := _data_uri(plots.get(key)))]
+        if shown:
+            sections.append({"title": getattr(module, "TITLE", "Figures"), "figures": shown})
+    return sections
 
 
 def _feedback_context(result: SubmissionResult, settings: Settings,
@@ -366,6 +356,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "output_omitted": omitted,
         "output_lines": output.count("\n") + bool(output and not output.endswith("\n")),
         "figures": _figures(plots or {}),
+        "course_title": courses.load().title or "exercises",
         "hidden_revealed": settings.reveal_hidden_details,
         "has_hidden_failures": any(c.hidden and not c.passed for c in result.cases),
     }

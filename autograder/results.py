@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.spec import FUNCTIONS
+from autograder import course as courses
 
 #: Failure kinds whose message is about the student's file, not about a case's inputs.
 FILE_KINDS = ("import", "missing", "not_implemented")
@@ -137,7 +137,7 @@ class SubmissionResult:
 
     def by_function(self) -> dict[str, list[CaseResult]]:
         """Cases grouped by function, in SPEC order."""
-        groups: dict[str, list[CaseResult]] = {f: [] for f in FUNCTIONS}
+        groups: dict[str, list[CaseResult]] = {f: [] for f in courses.load().functions}
         for case in self.cases:
             groups.setdefault(case.function, []).append(case)
         return {f: cs for f, cs in groups.items() if cs}

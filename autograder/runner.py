@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from autograder import casekit
+from autograder import course as courses
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
@@ -28,11 +29,10 @@ from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
 from autograder.sandbox.protocol import Answer, Process, StudentError
 from autograder.sandbox.session import Sandbox, SandboxUnavailable
-from autograder.spec import FUNCTIONS, MODULES, module_of
 
 PACKAGE = Path(__file__).resolve().parent
-HIDDEN = PACKAGE / "hidden"
-PUBLIC = PACKAGE / "public"
+#: Calls of one function kept for the course's figures (the first ones): enough to pick from, bounded.
+MAX_CALLS = 8
 
 
 #: pytest's built-in plugins that collection does not need; unraisableexception alone
@@ -75,8 +75,8 @@ def _to_case(item: pytest.Item) -> GradedCase:
     if marker is None:
         raise CollectionError(f"{item.nodeid} has no @graded marker")
     function = marker.kwargs["function"]
-    if function not in FUNCTIONS:
-        raise CollectionError(f"{item.nodeid} grades unknown function {function}")
+    if function not in courses.load().functions:
+        raise CollectionError(f"{item.nodeid} grades {function}, which is not an exercise function")
     params = dict(getattr(item, "callspec", None).params) if hasattr(item, "callspec") else {}
     extra = set(item.fixturenames) - {"student"} - set(params) - {"request"}
     if extra:
@@ -92,14 +92,17 @@ def _to_case(item: pytest.Item) -> GradedCase:
                       bool(marker.kwargs.get("hidden", True)), run)
 
 
-def collect(folders: list[Path], seed: int = 0) -> list[GradedCase]:
-    """Collect the cases under `folders` with pytest, quietly, their inputs drawn with `seed`;
-    raise CollectionError on failure."""
+def collect(files: list[Path], seed: int = 0) -> list[GradedCase]:
+    """Collect the cases of the case `files` (a course's public.py and hidden.py) with pytest,
+    quietly, their inputs drawn with `seed`; raise CollectionError on failure."""
     casekit.use_seed(seed)
-    _forget_cases_of_another_seed(folders, seed)
+    _forget_cases_of_another_seed(files, seed)
+    course = courses.load()
+    if str(course.root) not in sys.path:
+        sys.path.insert(0, str(course.root))  # the cases import course.<module>.oracle and the like
     collector = _Collector()
-    args = [str(f) for f in folders] + [
-        "--collect-only", "-q", "--rootdir", str(PACKAGE), "-c", os.devnull, "-W", "ignore",
+    args = [str(f) for f in files] + [
+        "--collect-only", "-q", "--rootdir", str(course.root), "-c", os.devnull, "-W", "ignore",
         "--assert=plain",  # cases raise CaseFailure; rewriting asserts would only cost time
     ] + [arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}")]
     autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -120,27 +123,28 @@ def collect(folders: list[Path], seed: int = 0) -> list[GradedCase]:
     return sorted(cases, key=lambda case: case.hidden)
 
 
-_COLLECTED_WITH: dict[Path, int] = {}  # case folder -> the seed its modules drew their inputs with
+_COLLECTED_WITH: dict[Path, int] = {}  # case file -> the seed its module drew its inputs with
 
 
-def _forget_cases_of_another_seed(folders: list[Path], seed: int) -> None:
-    """Case modules build their inputs when imported: those of a folder last collected under
-    another seed are dropped from sys.modules, so that pytest imports them afresh."""
-    for folder in (Path(f).resolve() for f in folders):
-        if _COLLECTED_WITH.get(folder, seed) != seed:
-            for name, module in list(sys.modules.items()):
-                path = getattr(module, "__file__", None)
-                if path and Path(path).resolve().parent == folder:
-                    del sys.modules[name]
-        _COLLECTED_WITH[folder] = seed
+def _forget_cases_of_another_seed(files: list[Path], seed: int) -> None:
+    """Case modules build their inputs when imported: those last collected under another seed
+    are dropped from sys.modules, so that pytest imports them afresh."""
+    stale = {f for f in (Path(f).resolve() for f in files) if _COLLECTED_WITH.get(f, seed) != seed}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve() in stale:
+            del sys.modules[name]
+    _COLLECTED_WITH.update({Path(f).resolve(): seed for f in files})
 
 
 def case_points(cases: list[GradedCase], settings: Settings) -> list[float]:
-    """Each case's share of its function's points, in proportion to its weight."""
+    """Each case's share of its function's points, in proportion to its weight, scaled to the
+    course's declared total if it declares one."""
     totals: dict[str, float] = {}
     for case in cases:
         totals[case.function] = totals.get(case.function, 0.0) + case.weight
-    return [settings.points[c.function] * c.weight / totals[c.function] for c in cases]
+    scale = settings.scale()
+    return [settings.points[c.function] * scale * c.weight / totals[c.function] for c in cases]
 
 
 def fresh_seed() -> int:
@@ -159,12 +163,15 @@ class Suite:
     seed: int = 0
     plan: Plan = Plan()
     key: str = ""  # a hash of the settings and the grader's code: what a result was graded by
+    recorded: frozenset[str] = frozenset()  # functions whose public calls the course's figures draw
 
     @classmethod
-    def prepare(cls, folders: list[Path], settings: Settings, seed: int | None = None) -> Suite:
-        """Collect the cases under `folders`; `seed` (else the settings', else a fresh one)."""
+    def prepare(cls, kinds: tuple[str, ...], settings: Settings, seed: int | None = None) -> Suite:
+        """Collect the course's cases of `kinds` ("public", "hidden"); `seed` (else the
+        settings', else a fresh one)."""
         seed = seed if seed is not None else settings.seed if settings.seed is not None else fresh_seed()
-        cases = collect(folders, seed)
+        course = courses.load()
+        cases = collect(course.case_files(*kinds), seed)
         return cls(tuple(cases), tuple(case_points(cases, settings)), seed, key=grading_key(settings))
 
     def of(self, function: str) -> Suite:
@@ -180,10 +187,12 @@ class Suite:
 
 
 def grading_key(settings: Settings) -> str:
-    """A hash of the settings and of the grader's own files (cases, oracle, engine)."""
+    """A hash of the settings and of the grader's own files: the engine and the course's cases,
+    oracles and settings (not the reference: students never run against it)."""
     digest = hashlib.sha256(repr(replace(settings, seed=None, warnings=())).encode())
-    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.toml")]):
-        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    for base in (PACKAGE, courses.load().folder):
+        for path in sorted([*base.rglob("*.py"), *base.rglob("*.toml")]):
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -191,10 +200,11 @@ class _Calls:
     """Runs calls for one submission: unusable modules, the time budget, then the sandbox
     (answered from the case's streamed batch where the call is a planned one)."""
 
-    def __init__(self, process: Process, settings: Settings, record: dict | None = None) -> None:
+    def __init__(self, process: Process, settings: Settings, record: dict | None = None,
+                 recorded: frozenset[str] = frozenset()) -> None:
         self.process, self.settings = process, settings
         self.deadline = time.monotonic() + settings.submission_timeout
-        self.record = record
+        self.record, self.recorded = record, recorded
         self.hidden = False
         if hasattr(process, "timeout_of"):
             process.timeout_of = self._timeout_of
@@ -203,7 +213,7 @@ class _Calls:
         return max(0.0, min(self.settings.timeout_for(function), self.deadline - time.monotonic()))
 
     def __call__(self, function: str, args: tuple) -> Answer:
-        module = module_of(function)
+        module = function.partition(".")[0]
         why = self.process.unusable(module)
         if why is not None:
             raise StudentError("import", f"{module}.py is unusable: {why}", trusted=True)
@@ -213,15 +223,11 @@ class _Calls:
                 "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
             )
         answer = self.process.ask(function, args, self._timeout_of(function))
-        if self.record is not None and function == "xor.train" and not self.hidden:
-            self._record_training(args, answer.value)
+        if self.record is not None and function in self.recorded and not self.hidden:
+            kept = self.record.setdefault("calls", {}).setdefault(function, [])
+            if len(kept) < MAX_CALLS:  # only public calls: a figure never shows hidden inputs' results
+                kept.append((args, answer.value))
         return answer
-
-    def _record_training(self, args: tuple, value: object) -> None:
-        """Keep the longest training run: the report plots it."""
-        kept = self.record.get("train")
-        if len(args) == 5 and (kept is None or args[4] >= kept[0][4]):
-            self.record["train"] = (args, value)
 
 
 class GraderFault(RuntimeError):
@@ -265,16 +271,17 @@ def grade_submission(submission: Submission, suite: Suite, sandbox: Sandbox, set
     A fault of the grader itself (the sandbox cannot start a child, a case's own code
     fails) makes the submission's status "error": it could not be graded.
 
-    `record`, when given, receives {"train": (args, value)} of the longest xor.train call
-    made before any hidden case and {"mismatch": {function: (expected, received)}} of each
-    function's first visible wrong value: what the report plots.
+    `record`, when given, receives {"calls": {function: [(args, value), ...]}} of the calls made
+    before any hidden case to the functions the course's figures draw (`suite.recorded`) and
+    {"mismatch": {function: (expected, received)}} of each function's first visible wrong value:
+    what the report plots.
     """
     started = time.monotonic()
     result = SubmissionResult(submission.id, notes=list(submission.notes), problems=dict(submission.problems),
                               meta=dict(submission.meta), seed=suite.seed, digest=suite.digest(submission))
-    process = sandbox.open(submission.sources, tuple(MODULES), submission.problems)
+    process = sandbox.open(submission.sources, courses.load().names, submission.problems)
     try:
-        calls = _Calls(process, settings, record)
+        calls = _Calls(process, settings, record, suite.recorded)
         student = Student(calls, settings)
         for index, (case, case_points) in enumerate(zip(suite.cases, suite.points, strict=True)):
             if case.hidden and not calls.hidden:

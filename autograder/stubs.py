@@ -1,17 +1,14 @@
 """Derive the student stubs from the reference solutions (nbgrader-style markers).
 
 In solutions/, each function body sits between `### BEGIN SOLUTION` and
-`### END SOLUTION`. A stub keeps everything else (docstrings, imports, the XOR
-constants) and replaces each marked block with a `raise NotImplementedError`
-that names the function, so exercises/ never drifts from solutions/.
+`### END SOLUTION`. A stub keeps everything else (docstrings, imports, constants
+given to students) and replaces each marked block with a `raise NotImplementedError`
+that names the function, so exercises/ never drifts from solutions/ (see `build`).
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-from autograder.spec import MODULES
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -49,20 +46,3 @@ def strip_markers(source: str) -> str:
     return "".join(
         line for line in source.splitlines(keepends=True) if line.strip() not in (BEGIN, END)
     )
-
-
-def write_stubs(solutions: Path, exercises: Path) -> list[Path]:
-    """Write a stub for every exercise module of `solutions` into `exercises`."""
-    exercises.mkdir(parents=True, exist_ok=True)
-    written = []
-    for module in MODULES:
-        target = exercises / f"{module}.py"
-        target.write_text(make_stub((solutions / f"{module}.py").read_text()))
-        written.append(target)
-    return written
-
-
-if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    for path in write_stubs(root / "solutions", root / "exercises"):
-        print(f"wrote {path.relative_to(root)}")

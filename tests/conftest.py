@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder import intake, runner
+from autograder import course, intake, runner
 from autograder.config import load
 from autograder.results import SubmissionResult
 from autograder.sandbox.session import Sandbox
-from autograder.spec import MODULES
 from autograder.stubs import strip_markers
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The kit's own course, which the tests grade: its modules and its functions ("module.name").
+COURSE = course.load(ROOT)
+MODULES = COURSE.names
+FUNCTIONS = COURSE.functions
 
 
 #: The seed of the tests' hidden inputs (a grading run draws a fresh one unless told).
@@ -25,7 +28,7 @@ SEED = 20261122
 @pytest.fixture(scope="session")
 def suite() -> runner.Suite:
     """Every hidden and public case, collected once, with its points (no planned calls)."""
-    return runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], load(), SEED)
+    return runner.Suite.prepare(("public", "hidden"), load(), SEED)
 
 
 @pytest.fixture(scope="session")
@@ -82,4 +85,4 @@ def losers(result: SubmissionResult) -> set[str]:
     return {f for f, (score, top) in result.function_scores().items() if score < top - 1e-9}
 
 
-__all__ = ["losers", "reference_copy", "shutil"]
+__all__ = ["COURSE", "FUNCTIONS", "MODULES", "losers", "reference_copy", "shutil"]

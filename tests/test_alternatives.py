@@ -13,9 +13,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-
-from autograder.spec import MODULES
+from conftest import MODULES, ROOT
 
 ALTERNATIVES = Path(__file__).with_name("alternatives")
 NAMES = sorted(p.name for p in ALTERNATIVES.iterdir() if p.is_dir() and not p.name.startswith("_"))

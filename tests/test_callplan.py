@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MODULES
 
 from autograder import batch, intake, runner
 from autograder.callplan import Plan, response_cap
@@ -24,7 +25,6 @@ from autograder.config import load
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import CasePlan, Outgoing, PlannedCall, StudentError
 from autograder.sandbox.session import Sandbox, StudentProcess, same
-from autograder.spec import MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = load()

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, reference_copy
 
-from autograder.config import DEFAULT_PATH, ConfigError, load
+from autograder.config import ConfigError, default_path, load
 
-SHIPPED = DEFAULT_PATH.read_text()
+SHIPPED = default_path().read_text()
 
 
 def edited(folder: Path, *edits: tuple[str, str]) -> Path:
@@ -122,16 +122,31 @@ def test_grade_refuses_a_folder_as_settings(tmp_path: Path) -> None:
 
 
 def test_points_not_adding_to_100_are_warned_once_and_graded(tmp_path: Path) -> None:
-    edited(tmp_path, ('"xor.train" = 10', '"xor.train" = 20'))
+    """Without a declared total, points that add up to 110 grade out of 110, with a warning."""
+    edited(tmp_path, ('"xor.train" = 10', '"xor.train" = 20'), ("total = 100\n", ""))
     reference_copy(tmp_path / "submissions" / "alice")
     done = autograder(tmp_path, "grade", "submissions", "--out", "out", "--config", "bad.toml",
                       "--jobs", "1", "--no-plots")
-    warning = "WARNING: bad.toml: the [points] add up to 110, not 100"
+    warning = ("WARNING: bad.toml: the [points] add up to 110, not 100: declare [course] total = 100 "
+               "to scale them, or total = 110 to keep that")
     assert done.stderr.splitlines().count(warning) == 1, done.stderr[-3000:]
     assert done.returncode == 0
     with open(tmp_path / "out" / "grades.csv", newline="") as handle:
         row = next(csv.DictReader(handle))
     assert (row["score"], row["max_score"]) == ("110.0", "110.0")
+
+
+def test_a_declared_total_scales_the_points(tmp_path: Path) -> None:
+    """Points need not add up to 100: with [course] total = 100, 110 points are scaled to it."""
+    edited(tmp_path, ('"xor.train" = 10', '"xor.train" = 20'))
+    reference_copy(tmp_path / "submissions" / "alice")
+    done = autograder(tmp_path, "grade", "submissions", "--out", "out", "--config", "bad.toml",
+                      "--jobs", "1", "--no-plots")
+    assert done.returncode == 0 and "WARNING" not in done.stderr, done.stderr[-3000:]
+    with open(tmp_path / "out" / "grades.csv", newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert (row["score"], row["max_score"]) == ("100.0", "100.0")
+    assert abs(float(row["xor.train"]) - 20 * 100 / 110) < 0.01
 
 
 def test_a_call_limit_beyond_the_submission_limit_is_warned(tmp_path: Path) -> None:
@@ -143,7 +158,7 @@ def test_a_call_limit_beyond_the_submission_limit_is_warned(tmp_path: Path) -> N
 
 
 def test_the_shipped_settings_load_without_warnings() -> None:
-    settings = load(DEFAULT_PATH)
+    settings = load(default_path())
     assert settings.warnings == ()
     assert sum(settings.points.values()) == 100 and set(settings.tolerances) == {"float32", "float64"}
 

@@ -13,10 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, reference_copy
+from conftest import FUNCTIONS, ROOT, reference_copy
 
 from autograder.cli import main
-from autograder.spec import FUNCTIONS
 
 VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
 
@@ -69,8 +68,8 @@ def test_zip_layout(autograder_zip):
         setup = zf.read("setup.sh").decode()
     for script in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[script].external_attr >> 16) == 0o755, script
-    assert "autograder/hidden/test_xor.py" in infos and "autograder/oracle.py" in infos
-    assert "autograder/grading.toml" in infos and "autograder/public/test_public.py" in infos
+    assert "course/xor/hidden.py" in infos and "course/xor/oracle.py" in infos
+    assert "course/course.toml" in infos and "course/xor/public.py" in infos and "exercises/xor.py" in infos
     assert not [n for n in infos if n.startswith("solutions/") or "__pycache__" in n or n.endswith(".pyc")]
     assert 'TORCH_REQUIREMENT="torch==2.13.0+cpu"' in setup and not re.search(r"@[A-Z_]+@", setup)
     dependencies = re.search(r"^DEPENDENCIES=\((.*)\)$", setup, re.M).group(1).split()

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import losers, reference_copy
+from conftest import MODULES, losers, reference_copy
 from lms_naming import (
     MOODLE_LAYOUTS,
     Student,
@@ -37,7 +37,6 @@ from autograder.intake import (
     discover,
     load_one,
 )
-from autograder.spec import MODULES
 
 CD_SIGNATURE = b"PK\x01\x02"
 

@@ -11,12 +11,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, reference_copy
+from conftest import MODULES, ROOT, reference_copy
 from lms_naming import MOODLE_LAYOUTS, Student, roster, write_canvas_download, write_moodle_download, zipped
 
 from autograder.cli import main
 from autograder.intake import OUT_NAMES
-from autograder.spec import MODULES
 from autograder.stubs import make_stub
 
 GRADEBOOK = (

@@ -21,13 +21,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import FUNCTIONS, MODULES, ROOT
 
 from autograder.cli import main
 from autograder.config import load
 from autograder.notebook import build as nbg
 from autograder.notebook import kernel, service
-from autograder.spec import FUNCTIONS, MODULES
 from autograder.stubs import BEGIN, END, strip_markers
 
 NAME = "nn_internals"

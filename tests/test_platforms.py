@@ -301,7 +301,7 @@ def test_prairielearn_image_installs_the_cpu_torch(tmp_path, image_folder):
     assert os.access(tmp_path / "image/grader/grade.sh", os.X_OK)
     _assert_cpu_torch(machine)
     assert 'CMD ["/grader/grade.sh"]' in (image_folder / "Dockerfile").read_text()
-    assert not list(image_folder.glob("solutions")) and (image_folder / "autograder/hidden").is_dir()
+    assert not list(image_folder.glob("solutions")) and (image_folder / "course/xor/hidden.py").is_file()
 
 
 def test_prairielearn_image_takes_torch_from_a_build_arg_index(tmp_path, image_folder):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MODULES
 from redteam import build
 from redteam.cases import CASES, SOLUTIONS, Hostile
 from support import container
@@ -25,7 +26,6 @@ from support import container
 from autograder.sandbox import landlock
 from autograder.sandbox.confine import Limits
 from autograder.sandbox.session import OUTPUT_CAP, Policy, Sandbox, StudentError
-from autograder.spec import MODULES
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or landlock.abi_version() < 4,
@@ -365,14 +365,14 @@ def _with(activations_tail: str, folder: Path) -> Path:
 
 def _lookup_table(leaked: str) -> dict[str, tuple[str, str, tuple]]:
     """What a student could compute offline (with torch) from the inputs a submission printed."""
-    from autograder import oracle
+    from course.activations import oracle
 
     table = {}
     for line in leaked.splitlines():
         if line.startswith("LEAK "):
             dtype, shape, data = json.loads(line[5:])
             z = np.frombuffer(bytes.fromhex(data), dtype=dtype).reshape(shape)
-            answer = oracle.softmax_prime(z).astype(z.dtype)
+            answer = oracle.softmax_prime(z).astype(z.dtype)  # course.activations.oracle
             table[data] = (answer.dtype.str, answer.tobytes().hex(), answer.shape)
     return table
 

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, reference_copy
+from conftest import FUNCTIONS, MODULES, ROOT, reference_copy
 
 from autograder.cli import main
-from autograder.spec import FUNCTIONS, MODULES
 from autograder.stubs import BEGIN, END, make_stub
 
 PUBLIC_CHECKS = 20  # the public cases, one more for xor.train: it also trains the net to solve XOR
@@ -137,7 +136,7 @@ def test_bundle_layout(bundle):
     names = {p.relative_to(bundle).as_posix() for p in _files(bundle)}
     assert {f"exercises/{m}.py" for m in MODULES} <= names
     assert {"README.md", "pyproject.toml", "autograder/cli.py", "autograder/commands/check.py",
-            "autograder/public/test_public.py", "autograder/grading.toml"} <= names
+            "course/xor/public.py", "course/course.toml", "course/articles.py"} <= names
     assert not [n for n in names if "hidden" in n or "oracle" in n or "solution" in n]
     assert not [n for n in names if n.startswith("autograder/commands/") and
                 n not in ("autograder/commands/__init__.py", "autograder/commands/check.py")]
@@ -164,7 +163,7 @@ def test_no_hidden_case_in_the_bundle(bundle):
         assert not TORCH_IMPORT.search(text), f"{path} imports torch"
         assert not ORACLE_IMPORT.search(text), f"{path} imports the oracle"
         assert not [m for m in markers if m in text], f"{path} holds a hidden test"
-    assert not re.search(r"seed\s*=", (bundle / "autograder" / "grading.toml").read_text())
+    assert not re.search(r"seed\s*=", (bundle / "course" / "course.toml").read_text())
 
 
 def test_cli_of_the_bundle_has_only_check(bundle):

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FUNCTIONS
 from PIL import Image
 
 from autograder import plots, report
 from autograder.config import Settings, Tolerance
 from autograder.results import CaseResult, SubmissionResult, dump_json
-from autograder.spec import FUNCTIONS
 
 SETTINGS = Settings(
     seed=0, points={f: 1.0 for f in FUNCTIONS},

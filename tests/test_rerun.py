@@ -61,7 +61,7 @@ def test_other_settings_grade_everything_again(klass, tmp_path, capsys):
     out = tmp_path / "out"
     assert grade(klass, out) == 0
     config = tmp_path / "grading.toml"
-    text = (ROOT / "autograder" / "grading.toml").read_text()
+    text = (ROOT / "course" / "course.toml").read_text()
     config.write_text(text.replace('"linear.linear" = 5', '"linear.linear" = 6'))
     capsys.readouterr()
     assert grade(klass, out, "--config", str(config)) == 0

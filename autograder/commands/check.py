@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         submission = load_one(args.folder)
     except (ConfigError, IntakeError) as exc:
         raise UsageError(str(exc)) from None
-    suite = runner.Suite.prepare([runner.PUBLIC], settings, seed=0)
+    suite = runner.Suite.prepare(("public",), settings, seed=0)
     with Sandbox(Policy()) as sandbox:
         result = runner.grade_submission(submission, suite, sandbox, settings)
     if result.status == "error" or not result.cases:

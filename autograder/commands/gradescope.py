@@ -4,7 +4,7 @@ At the zip's root: `setup.sh` (Gradescope runs it once, as root, when it builds
 the image: a Python of 3.11 or newer, a venv, the CPU build of torch from
 PyTorch's CPU wheel index, the pinned dependencies; see autograder/platforms/)
 and `run_autograder` (run once per submission). Beside them the kit: the whole
-`autograder` package with its hidden cases and grading.toml, and templates/.
+`autograder` package, templates/, the course (its oracle, cases and settings) and the stubs.
 No solutions.
 
 `run_autograder` calls `python -m autograder.commands.gradescope --root ROOT`

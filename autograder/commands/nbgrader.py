@@ -12,8 +12,6 @@ from pathlib import Path
 
 from autograder.notebook.build import CONFIG, write_assignment
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `nbgrader` parser."""
@@ -24,8 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("course_dir", type=Path, metavar="COURSE_DIR")
     parser.add_argument("--assignment", required=True, metavar="NAME", help="the nbgrader assignment name")
-    parser.add_argument("--solutions", type=Path, default=ROOT / "solutions", metavar="DIR",
-                        help="the reference solutions (default: solutions/)")
     parser.add_argument("--force", action="store_true", help="overwrite existing source notebooks")
     parser.set_defaults(run=run)
 
@@ -41,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if folder.exists() and any(folder.glob("*.ipynb")) and not args.force:
         raise UsageError(f"{folder} already has notebooks (add --force to overwrite them)")
     try:
-        written = write_assignment(folder, args.solutions)
+        written = write_assignment(folder)
     except FileNotFoundError as exc:
         raise UsageError(f"cannot read {exc.filename}") from None
     except ValueError as exc:

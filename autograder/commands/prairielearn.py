@@ -5,7 +5,7 @@ install script as the Gradescope zip's: a venv, the CPU build of torch from
 PyTorch's CPU wheel index, the pinned dependencies), the entrypoint `grade.sh`
 (grades /grade/student with `autograder grade` and writes
 /grade/results/results.json with `autograder export --to prairielearn`), and the
-kit: the `autograder` package with its hidden cases and grading.toml, and
+kit: the `autograder` package, the course (its oracle, cases and settings) and
 templates/. No solutions: student code runs in that image.
 """
 

@@ -1,13 +1,13 @@
 """`autograder release OUT_DIR`: the student bundle, without solutions or hidden cases.
 
 The bundle holds the stubs (made afresh from solutions/), a README, and a
-check-only copy of the kit: the package boundary of `autograder check` (every
-module that `check`, `python -m autograder`, the public cases and a notebook's
-kernel import, found by reading their import statements, see `closure`), the
-settings without the seed, and a pyproject that installs an `autograder` command
-whose one verb is `check`. The hidden cases, the torch oracle, the solutions and
-every other verb stay behind; a module of the boundary that would bring any of
-them in stops the release.
+check-only copy of the kit and of the course: the package boundary of `autograder
+check` (every module that `check`, `python -m autograder`, the course's public
+cases and a notebook's kernel import, found by reading their import statements,
+see `closure`), the course's settings without a seed, and a pyproject that installs
+an `autograder` command whose one verb is `check`. The hidden cases, the torch
+oracle, the solutions and every other verb stay behind; a module of the boundary
+that would bring any of them in stops the release.
 """
 
 from __future__ import annotations
@@ -18,32 +18,20 @@ import re
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "autograder"
+from autograder import course as courses
 
-#: Where the bundle's boundary starts: the console script and `python -m autograder`, the
-#: check verb, the public cases it collects (pytest imports them by path), and what a
-#: notebook's check cells import.
-ROOTS = ("autograder.cli", "autograder.__main__", "autograder.commands.check", "autograder.notebook.kernel",
-         *(f"autograder.public.{p.stem}" for p in sorted((PACKAGE / "public").glob("test_*.py"))))
+PACKAGE = Path(__file__).resolve().parents[1]
+
+#: Where the engine's part of the boundary starts: the console script and `python -m
+#: autograder`, the check verb, and what a notebook's check cells import. The course's
+#: public cases (pytest imports them by path) are added to these.
+ROOTS = ("autograder.cli", "autograder.__main__", "autograder.commands.check", "autograder.notebook.kernel")
 #: Modules that run as processes of their own, started by name rather than imported.
 STARTED = {"autograder.sandbox.session": ("autograder.sandbox.zygote",)}
-#: Data files the boundary reads (relative to the package).
-DATA = ("grading.toml",)
 #: What may never be inside the boundary.
 FORBIDDEN = re.compile(r"(^|\.)(oracle|hidden|torch)(\.|$)")
-
-
-class LeakError(ValueError):
-    """A module of the student bundle would bring in the oracle, the hidden cases or torch."""
-
-#: What each module builds, for the README, with the article it follows.
-ARTICLES = {
-    "network": 'The classifier worked through in "Dismantling neural networks": '
-               "linear layer, softmax, cross-entropy.",
-    "xor": 'The 2-3-1 network of "Postmortem of artificial neural networks", trained on XOR '
-           "with plain gradient descent.",
-}
+#: Top-level packages the boundary is made of.
+PACKAGES = ("autograder", "course")
 
 PYPROJECT = """\
 [build-system]
@@ -51,9 +39,9 @@ requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "nn-exercises-check"
+name = "{name}"
 version = "{version}"
-description = "Public checks for the neural-network internals exercises (autograder check)."
+description = "Public checks of the exercises of {title} (autograder check)."
 requires-python = ">=3.11"
 dependencies = ["numpy>=1.24", "pytest>=7.4"]
 
@@ -61,11 +49,15 @@ dependencies = ["numpy>=1.24", "pytest>=7.4"]
 autograder = "autograder.cli:main"
 
 [tool.setuptools.packages.find]
-include = ["autograder*"]
+include = ["autograder*", "course*"]
 
 [tool.setuptools.package-data]
-autograder = ["*.toml"]
+course = ["*.toml"]
 """
+
+
+class LeakError(ValueError):
+    """A module of the student bundle would bring in the oracle, the hidden cases or torch."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,8 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "check-only copy of the kit (public cases, no hidden cases, no solutions).",
     )
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
-    parser.add_argument("--solutions", type=Path, default=ROOT / "solutions", metavar="DIR",
-                        help="the reference solutions the stubs are made from (default: solutions/)")
     parser.add_argument("--force", action="store_true", help="write into OUT_DIR even if it is not empty")
     parser.set_defaults(run=run)
 
@@ -87,16 +77,17 @@ def run(args: argparse.Namespace) -> int:
     from autograder.cli import UsageError
 
     out: Path = args.out_dir
-    if out.resolve() in (ROOT, *ROOT.parents):
-        raise UsageError(f"{out} holds the kit itself: give a new folder for the bundle")
+    course = courses.load()
+    if out.resolve() in (course.root, *course.root.parents):
+        raise UsageError(f"{out} holds the course itself: give a new folder for the bundle")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not args.force:
         raise UsageError(f"{out} is not empty (add --force to write into it)")
     try:
-        written = build_bundle(out, args.solutions)
+        written = build_bundle(out, course)
     except FileNotFoundError as exc:
-        raise UsageError(f"cannot read {exc.filename}: is this a clone of the kit?") from None
+        raise UsageError(f"cannot read {exc.filename}: is this a course folder?") from None
     except ValueError as exc:  # a solution file with unbalanced markers, or a leak
         raise UsageError(str(exc)) from None
     print(f"wrote the student bundle to {out} ({len(written)} files)")
@@ -104,36 +95,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_bundle(out: Path, solutions: Path) -> list[Path]:
-    """Write stubs, kit, pyproject and README into `out`; return the files written."""
+def build_bundle(out: Path, course: courses.Course) -> list[Path]:
+    """Write stubs, kit, course, pyproject and README into `out`; return the files written."""
+    from autograder.stubs import make_stub
+
     out.mkdir(parents=True, exist_ok=True)
-    written = write_stubs(solutions, out / "exercises")
-    written += copy_kit(out / "autograder")
-    written.append(_write(out / "pyproject.toml", PYPROJECT.format(version=_version())))
-    written.append(_write(out / "README.md", render_readme()))
+    written = [_write(out / "exercises" / f"{m}.py", make_stub((course.solutions / f"{m}.py").read_text()))
+               for m in course.names]
+    written += copy_kit(out, course)
+    name = re.sub(r"[^a-z0-9]+", "-", (course.title or "exercises").lower()).strip("-") + "-check"
+    written.append(_write(out / "pyproject.toml", PYPROJECT.format(name=name, version=_version(),
+                                                                   title=course.title or "the course")))
+    written.append(_write(out / "README.md", render_readme(course)))
     return written
 
 
-def write_stubs(solutions: Path, exercises: Path) -> list[Path]:
-    """The stubs of every exercise module, made from the reference solutions."""
-    from autograder.spec import MODULES
-    from autograder.stubs import make_stub
-
-    exercises.mkdir(parents=True, exist_ok=True)
-    return [_write(exercises / f"{m}.py", make_stub((solutions / f"{m}.py").read_text()))
-            for m in MODULES]
-
-
-def module_file(name: str) -> Path | None:
-    """The source of module `name` ("autograder.x.y") in this kit, if it is one of its modules."""
-    base = PACKAGE.parent / Path(*name.split("."))
+def module_file(name: str, course: courses.Course) -> Path | None:
+    """The source of module `name` ("autograder.x" or "course.x") if it is one of the kit's or
+    the course's modules."""
+    base = (course.root if name.split(".")[0] == "course" else PACKAGE.parent) / Path(*name.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return path
     return None
 
 
-def imported(name: str, path: Path) -> set[str]:
+def imported(name: str, path: Path, course: courses.Course) -> set[str]:
     """Every module `path` (module `name`) imports, at any depth in its code, by absolute name.
 
     For `from autograder import x`, both the package and `autograder.x` (when x is a module)."""
@@ -148,42 +135,46 @@ def imported(name: str, path: Path) -> set[str]:
                 parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{parent}.{base}" if base else parent
             found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names if module_file(f"{base}.{alias.name}")}
+            found |= {f"{base}.{a.name}" for a in node.names if module_file(f"{base}.{a.name}", course)}
     return found
 
 
-def closure(roots: tuple[str, ...] = ROOTS) -> dict[str, Path]:
-    """The kit's modules that `roots` need, with their packages: the bundle's package boundary.
+def closure(course: courses.Course, roots: tuple[str, ...] | None = None) -> dict[str, Path]:
+    """The kit's and the course's modules that `roots` (default: ROOTS and the course's public
+    cases) need, with their packages: the bundle's package boundary.
 
-    LeakError if the boundary reaches the oracle, the hidden cases or torch."""
+    LeakError if the boundary reaches an oracle, hidden cases or torch."""
+    if roots is None:
+        public = [path.parent.name for path in course.case_files("public")]
+        roots = (*ROOTS, *(f"course.{module}.public" for module in public))
     found: dict[str, Path] = {}
     todo = list(roots)
     while todo:
         name = todo.pop()
         if FORBIDDEN.search(name):
             raise LeakError(f"the student bundle would include {name}")
-        path = module_file(name)
+        path = module_file(name, course)
         if name in found or path is None:
             continue
         found[name] = path
         parts = name.split(".")
         todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # the packages around it
-        todo += [m for m in imported(name, path) if m.split(".")[0] in ("autograder", "torch")]
+        todo += [m for m in imported(name, path, course) if m.split(".")[0] in (*PACKAGES, "torch")]
         todo += STARTED.get(name, ())
     return found
 
 
-def copy_kit(target: Path) -> list[Path]:
-    """The check-only package: the boundary's modules and data, grading.toml without the seed."""
-    if target.exists():
-        shutil.rmtree(target)
+def copy_kit(out: Path, course: courses.Course) -> list[Path]:
+    """The boundary's modules (under out/autograder and out/course) and the course's settings
+    without a seed."""
+    for package in PACKAGES:
+        shutil.rmtree(out / package, ignore_errors=True)
     written = []
-    for path in sorted(closure().values()):
-        written.append(_write(target / path.relative_to(PACKAGE), path.read_text()))
-    for name in DATA:
-        written.append(_write(target / name, (PACKAGE / name).read_text()))
-    settings = target / "grading.toml"
-    settings.write_text(_without_seed(settings.read_text()))
+    for name, path in sorted(closure(course).items()):
+        base = course.root if name.split(".")[0] == "course" else PACKAGE.parent
+        written.append(_write(out / path.relative_to(base), path.read_text()))
+    settings = course.settings_file.read_text()
+    written.append(_write(out / "course" / "course.toml", _without_seed(settings)))
     return written
 
 
@@ -193,30 +184,32 @@ def _without_seed(toml: str) -> str:
     return re.sub(r"(?m)^#?[ \t]*seed[ \t]*=.*\n", "", toml)
 
 
-def render_readme() -> str:
-    """The student README from templates/student_README.md.j2."""
+def render_readme(course: courses.Course) -> str:
+    """The student README: the course's introduction, then templates/student_README.md.j2."""
     import jinja2
 
     from autograder.config import load
-    from autograder.spec import MODULES
-
-    points = load().points
-    modules = [
-        {"name": m, "article": ARTICLES.get(m),
-         "functions": [{"name": f, "params": ", ".join(p), "points": _number(points[f"{m}.{f}"])}
-                       for f, p in fs.items()]}
-        for m, fs in MODULES.items()
-    ]
     from autograder.report import TEMPLATES
 
+    settings = load()
+    scale = settings.scale()
+    modules = [
+        {"name": m.name, "article": m.about,
+         "functions": [{"name": f.name, "params": ", ".join(f.params),
+                        "points": _number(settings.points[f.tag] * scale)} for f in m.functions]}
+        for m in course.modules
+    ]
+    intro = course.folder / "student_intro.md"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    files = ", ".join(f"`{m}.py`" for m in course.names)
     return env.get_template("student_README.md.j2").render(
-        modules=modules, total=_number(sum(points.values())))
+        intro=intro.read_text().strip() if intro.is_file() else f"# {course.title}",
+        modules=modules, total=_number(sum(settings.points.values()) * scale), files=files)
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    return f"{round(value, 2):g}"
 
 
 def _version() -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from autograder.cli import UsageError
+from autograder.errors import UsageError
 from autograder.exports.outdir import Submission, format_score
 
 PREFIX = "autograder export: "

@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from autograder.cli import UsageError
+from autograder.errors import UsageError
 from autograder.exports.outdir import OutDir, Submission, format_score, load_out
 
 PREFIX = "autograder export: "

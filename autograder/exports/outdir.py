@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.cli import UsageError
+from autograder.errors import UsageError
 
 FIXED_COLUMNS = ("id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late")
 STATUSES = ("graded", "error")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autograder.cli import UsageError
+from autograder.errors import UsageError
 from autograder.exports.outdir import Submission, TestResult
 
 TEST_OUTPUT_LIMIT = 20_000

@@ -16,9 +16,10 @@ the cases by weight exactly as `autograder grade` splits them.
 feedback HTML never shows it (nbgrader issue 917).
 
 nbgrader runs the notebooks of a submission one at a time, in name order, each in
-a fresh kernel. network.ipynb and xor.ipynb import the student's functions from
-the other notebooks (nbchecks installs an import hook for the notebooks beside it),
-so every notebook a module imports sorts before it.
+a fresh kernel, and a notebook imports the student's functions from the notebooks
+before it (nbchecks installs an import hook for the notebooks beside it). So the
+notebooks are numbered in the course's order (01-linear.ipynb, 02-activations.ipynb
+...), which must list every module after those it imports.
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ from typing import Any
 
 HELPER = "nbchecks"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-ARTICLES = {
-    "network": 'This is the classifier worked through in the article "Dismantling neural networks".',
-    "xor": 'This is the network of the article "Postmortem of artificial neural networks".',
-}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 CONFIG = '''\
@@ -77,19 +74,29 @@ install(Path(__file__).resolve().parent)
 '''
 
 
-def write_assignment(folder: Path, solutions: Path) -> list[Path]:
+def notebook_name(module: str) -> str:
+    """The notebook of `module`, numbered in the course's order: 02-activations.ipynb."""
+    from autograder import course as courses
+
+    return f"{courses.load().names.index(module) + 1:02d}-{module}.ipynb"
+
+
+def write_assignment(folder: Path) -> list[Path]:
     """Write every module's notebook and the helper into `folder`; return the files written."""
     import nbformat
 
+    from autograder import course as courses
     from autograder.config import load
-    from autograder.spec import MODULES
 
-    points = load().points
+    course = courses.load()
+    settings = load()
+    points = {tag: value * settings.scale() for tag, value in settings.points.items()}
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for module in MODULES:
-        notebook = build_notebook(module, (solutions / f"{module}.py").read_text(), points)
-        path = folder / f"{module}.ipynb"
+    for module in course.modules:
+        source = (course.solutions / f"{module.name}.py").read_text()
+        notebook = build_notebook(module.name, source, points, module.about)
+        path = folder / notebook_name(module.name)
         nbformat.write(notebook, path)
         written.append(path)
     helper = folder / f"{HELPER}.py"
@@ -125,24 +132,28 @@ def split_module(source: str) -> tuple[str, str, list[tuple[str, str]]]:
 
 def imported_modules(setup: str) -> list[str]:
     """The exercise modules a set-up cell imports from."""
-    from autograder.spec import MODULES
+    from autograder import course as courses
 
+    names = courses.load().names
     return [node.module for node in ast.walk(ast.parse(setup))
-            if isinstance(node, ast.ImportFrom) and node.module in MODULES]
+            if isinstance(node, ast.ImportFrom) and node.module in names]
 
 
-def build_notebook(module: str, source: str, points: dict[str, float]) -> Any:
+def build_notebook(module: str, source: str, points: dict[str, float], about: str = "") -> Any:
     """The nbgrader source notebook of one exercise module."""
     import nbformat.v4 as nbf
 
+    from autograder import course as courses
+
     docstring, setup, functions = split_module(source)
     needs = imported_modules(setup)
-    late = [m for m in needs if m >= module]
+    order = courses.load().names
+    late = [m for m in needs if order.index(m) >= order.index(module)]
     if late:
-        raise ValueError(f"{module} imports {', '.join(late)}: nbgrader runs notebooks in name order, "
-                         "so a notebook may only import notebooks whose names sort before its own")
+        raise ValueError(f"{module} imports {', '.join(late)}, which course.toml lists after it: "
+                         "nbgrader runs a submission's notebooks in order, so list it first")
     cells = [
-        _cell(nbf.new_markdown_cell(intro(module, docstring, needs, functions, points)),
+        _cell(nbf.new_markdown_cell(intro(module, docstring, needs, functions, points, about)),
               f"{module}_intro", locked=True),
         _cell(nbf.new_code_cell(f"import {HELPER}  # runs the checks; lets this notebook import your "
                                 f"other notebooks\n{setup}".rstrip()),
@@ -171,19 +182,19 @@ def _cell(cell: Any, grade_id: str, *, locked: bool = False, solution: bool = Fa
 
 
 def intro(module: str, docstring: str, needs: list[str], functions: list[tuple[str, str]],
-          points: dict[str, float]) -> str:
+          points: dict[str, float], about: str = "") -> str:
     """The read-only first cell: what the module is and how the notebook works."""
     title, _, rest = docstring.partition("\n")
     table = "\n".join(f"| `{f}` | {_number(points[f'{module}.{f}'])} |" for f, _ in functions)
-    parts = [f"# `{module}`: {title.strip()}", rest.strip(), ARTICLES.get(module, "")]
+    parts = [f"# `{module}`: {title.strip()}", rest.strip(), about]
     if needs:
-        listed = ", ".join(f"`{m}.ipynb`" for m in needs)
+        listed = ", ".join(f"`{notebook_name(m)}`" for m in needs)
         parts.append(f"This notebook imports your own functions from {listed} (as last saved): "
                      "finish and save those first.")
     parts += [
         "**How it works.** Write each function's body where it says `YOUR CODE HERE` (replace the "
         "`raise NotImplementedError()`). The read-only cell after each function runs its public "
-        "checks: shapes, small cases you can work out by hand, the articles' numbers. It raises an "
+        "checks: shapes, small cases you can work out by hand, worked examples. It raises an "
         "error while one fails and says why. The grader adds hidden checks, compared with torch "
         "autograd, and gives each function its points in proportion to the checks it passes. "
         "Use NumPy only (torch is the grader's reference, not yours), and never modify an input "
@@ -209,4 +220,5 @@ def grade_cell_source(function: str, points: float) -> str:
 
 
 def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
+    value = round(float(value), 4)
+    return int(value) if value.is_integer() else value

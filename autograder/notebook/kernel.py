@@ -63,16 +63,19 @@ class NotebookLoader(importlib.abc.Loader):
 
 
 class NotebookFinder(importlib.abc.MetaPathFinder):
-    """Finds `import name` as name.ipynb in one folder."""
+    """Finds `import name` as name.ipynb, or a numbered NN-name.ipynb, in one folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        notebook = self.folder / f"{name}.ipynb"
-        if path is not None or "." in name or not notebook.is_file():
+        if path is not None or "." in name or not name.isidentifier():
             return None
-        return importlib.util.spec_from_loader(name, NotebookLoader(notebook), origin=str(notebook))
+        found = [p for p in sorted(self.folder.glob(f"*{name}.ipynb"))
+                 if p.stem == name or (p.stem.endswith(f"-{name}") and p.stem.split("-", 1)[0].isdigit())]
+        if not found:
+            return None
+        return importlib.util.spec_from_loader(name, NotebookLoader(found[0]), origin=str(found[0]))
 
 
 def install(folder: Path) -> None:
@@ -100,7 +103,7 @@ class Grade:
 
         if not _PUBLIC:
             with _quiet():
-                _PUBLIC.append(runner.Suite.prepare([runner.PUBLIC], self.settings, seed=0))
+                _PUBLIC.append(runner.Suite.prepare(("public",), self.settings, seed=0))
         with _quiet() as printed:
             result = runner.grade_submission(Submission("notebook"), _PUBLIC[0].of(self.function),
                                              self.process, self.settings)

@@ -76,12 +76,13 @@ def service_path() -> Path:
     import tempfile
 
     import autograder
-    from autograder.config import DEFAULT_PATH
+    from autograder import course as courses
 
     package = Path(autograder.__file__).resolve().parent
-    config = Path(os.environ.get("AUTOGRADER_CONFIG") or DEFAULT_PATH).resolve()
-    digest = hashlib.sha256(str(package).encode())
-    for path in [*sorted(package.rglob("*.py")), config]:
+    course = courses.load()
+    config = Path(os.environ.get("AUTOGRADER_CONFIG") or course.settings_file).resolve()
+    digest = hashlib.sha256(str(package).encode() + str(course.root).encode())
+    for path in [*sorted(package.rglob("*.py")), *sorted(course.folder.rglob("*.py")), config]:
         digest.update(path.name.encode() + path.read_bytes())
     folder = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"autograder-nb-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -143,7 +144,7 @@ def serve(path: Path, idle: float) -> None:
         return  # another service already answers there
     try:
         settings = load()
-        suite = runner.Suite.prepare([runner.HIDDEN], settings)
+        suite = runner.Suite.prepare(("hidden",), settings)
         listener.settimeout(idle)
         while True:
             try:

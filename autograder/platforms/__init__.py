@@ -6,7 +6,7 @@ with the same `setup.sh`, made here from `setup.sh.in` with the install steps of
 `install-lib.sh` copied in (tools/install.sh sources that file itself), so that
 torch is the exact CPU build from PyTorch's CPU wheel index everywhere. Beside
 the scripts, both carry the kit: the `autograder` package with its hidden cases
-and grading.toml, and templates/; never the solutions.
+templates/, and the course (course/ and the stubs of exercises/); never the solutions.
 """
 
 from __future__ import annotations
@@ -60,11 +60,14 @@ def _pinned(name: str) -> str:
 
 
 def kit_files() -> list[tuple[Path, str]]:
-    """(path, name in the image) of the package and templates/, caches left out."""
+    """(path, name in the image) of the package, templates/, the course's folder (its oracle and
+    cases) and its stubs (which name the exercise functions: never solutions/), caches left out."""
+    from autograder import course as courses
     from autograder.report import TEMPLATES
 
+    course = courses.load()
     found = []
-    for top in (PACKAGE, TEMPLATES):
+    for top in (PACKAGE, TEMPLATES, course.folder, course.exercises):
         for path in sorted(top.rglob("*")):
             if path.is_file() and path.suffix != ".pyc" and not SKIPPED_FOLDERS & set(path.parts):
                 found.append((path, f"{top.name}/{path.relative_to(top).as_posix()}"))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.spec import MODULES
+from autograder import course
 from redteam.cases import SOLUTIONS, Hostile, module_text
 
 REPO = SOLUTIONS.parent
@@ -72,7 +72,7 @@ reveal_hidden_details = false
 
 def write_config(path: Path, call_timeout: float = 1.0, train_timeout: float = 1.5,
                  submission_timeout: float = 12.0) -> Path:
-    """A grading.toml with short time limits (same points and tolerances as the real one);
+    """Settings with short time limits (same points and tolerances as the course's own);
     xor.train, the only call that takes a while, keeps room for a loaded machine."""
     from autograder.config import load
 
@@ -150,7 +150,7 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
 
 
 def _honest_files() -> dict[str, bytes]:
-    return {f"{m}.py": (SOLUTIONS / f"{m}.py").read_bytes() for m in MODULES}
+    return {f"{m}.py": (SOLUTIONS / f"{m}.py").read_bytes() for m in course.load(REPO).names}
 
 
 def hostile_zip(kind: str, marker: str) -> bytes:
@@ -170,7 +170,7 @@ def write_case(case: Hostile, batch: Path, values: dict[str, str]) -> None:
         return
     folder = batch / case.name
     folder.mkdir(parents=True)
-    for module in MODULES:
+    for module in course.load(REPO).names:
         text = module_text(case, module, values)
         if text is not None:
             (folder / f"{module}.py").write_bytes(text.encode() if isinstance(text, str) else text)

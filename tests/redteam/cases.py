@@ -10,7 +10,7 @@ Tokens replaced when the batch is built (see `render`):
     @PORT@       a TCP port on 127.0.0.1 where the test listens
     @UNIXSOCK@   a Unix socket path (world-connectable) where the test listens
     @CLASSMATE@  the absolute path of the honest submission's linear.py in the batch
-    @REPO@       the repository (solutions/, autograder/hidden/)
+    @REPO@       the repository (solutions/, course/ with the hidden cases)
     @OUT@        the grader's OUT folder
 
 Every escape attempt prints "DENIED <what>: <error>" or "ESCAPED <what>", so
@@ -295,12 +295,12 @@ import torch  # noqa: E402
 def cross_entropy_prime(p, y):
     _raise_first([_try("read a classmate's file", _read("@CLASSMATE@"))])
 '''}, lost={"losses.cross_entropy_prime": PERMISSION}),
-    Hostile("read_solutions", "reads solutions/ and autograder/hidden/", append={"activations": '''
+    Hostile("read_solutions", "reads solutions/ and the hidden cases in course/", append={"activations": '''
 def softmax_prime(z):
     _raise_first([
         _try("read solutions/", _read("@REPO@/solutions/activations.py")),
-        _try("read the hidden cases", _read("@REPO@/autograder/hidden/test_activations.py")),
-        _try("read grading.toml", _read("@REPO@/autograder/grading.toml")),
+        _try("read the hidden cases", _read("@REPO@/course/activations/hidden.py")),
+        _try("read the settings", _read("@REPO@/course/course.toml")),
         _try("list the repository", lambda: print(_os.listdir("@REPO@"))),
     ])
 '''}, lost={"activations.softmax_prime": PERMISSION}),

@@ -2,9 +2,13 @@
 
 import numpy as np
 import pytest
+from hypothesis import strategies as hs
 
-from autograder import oracle
-from autograder.casekit import Case, check_unchanged, graded, rng, shape_label
+from autograder import finite_diff as fd
+from autograder import strategies as st
+from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng, shape_label
+from autograder.properties import Family, graded_properties
+from course.linear import oracle
 
 R = rng("linear")
 # (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
@@ -102,12 +106,37 @@ def test_linear_backward(student, case):
     got = student.linear.linear_backward(*case.args)
     check_unchanged(student, case.names)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise AssertionError(
+        raise CaseFailure(
             f"expected a tuple (grad_x, grad_W, grad_b), got {type(got).__name__}"
-            + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else "")
+            + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""), kind="type",
         )
     x, W, _, grad_z = case.args
     mistakes = _backward_mistakes(x, W, grad_z, case.expected)
     for name, value, expected in zip(("grad_x", "grad_W", "grad_b"), got, case.expected, strict=True):
         hints = {k: v for k, v in mistakes[name].items() if v is not None}
         case.check(student, value, expected=expected, what=name, mistakes=hints)
+
+
+@hs.composite
+def layer(draw, bound: float = 2.0) -> tuple[np.ndarray, ...]:
+    """(x, W, b, grad_z) of a linear layer: m, n_in, n_out in 1..5."""
+    dtype = draw(st.DTYPES)
+    m, n_in, n_out = draw(st.SIDE), draw(st.SIDE), draw(st.SIDE)
+    shapes = ((m, n_in), (n_out, n_in), (n_out,), (m, n_out))
+    return tuple(draw(st.arrays(dtype, shape, bound)) for shape in shapes)
+
+
+def _backward_numeric(x, W, b, grad_z):
+    def loss(x_, W_, b_):
+        return float((oracle.linear(x_, W_, b_) * grad_z).sum())
+
+    return fd.gradients(loss, (x, W, b), (0, 1, 2))
+
+
+test_properties = graded_properties([
+    Family("linear.linear", layer(), lambda x, W, b, g: oracle.linear(x, W, b), ("x", "W", "b", "grad_z"),
+           take=(0, 1, 2)),
+    Family("linear.linear_backward", layer(), oracle.linear_backward, ("x", "W", "b", "grad_z"),
+           numeric=_backward_numeric, outputs=("grad_x", "grad_W", "grad_b"),
+           edges=[(np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(2), np.ones((2, 2)))]),
+])

@@ -2,9 +2,14 @@
 
 import numpy as np
 import pytest
+from hypothesis import strategies as hs
 
-from autograder import oracle
+from autograder import finite_diff as fd
+from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
+from autograder.properties import Family, graded_properties
+from course.activations import oracle as activations
+from course.losses import oracle
 
 R = rng("losses")
 
@@ -88,7 +93,7 @@ def _ce_inputs():
 
 
 def _probabilities(z):
-    return oracle.softmax(z)
+    return activations.softmax(z)
 
 
 def _ce_mistakes(p, y):
@@ -173,3 +178,31 @@ def test_softmax_cross_entropy_prime(student, case):
     case.run(student, "losses.softmax_cross_entropy_prime")
     if "1000" in case.label:
         check_no_warnings(student)
+
+
+@hs.composite
+def probabilities(draw) -> tuple[np.ndarray, np.ndarray]:
+    """(p, y): rows of softmax(z) for z in [-20, 20] (so p >= e^-40), and labels."""
+    z, y = draw(st.labelled_logits(20.0))
+    return activations.softmax(z).astype(z.dtype), y
+
+
+def _softmax_ce(z, y):
+    """cross_entropy(softmax(z), y), from torch's forward functions (for finite differences)."""
+    return oracle.cross_entropy(activations.softmax(z), y)
+
+
+TIES = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, -1.0]])
+test_properties = graded_properties([
+    Family("losses.mse", st.pairs(), oracle.mse, ("y_hat", "y")),
+    Family("losses.mse_prime", st.pairs(), oracle.mse_prime, ("y_hat", "y"),
+           numeric=lambda a, b: fd.gradient(lambda v: oracle.mse(v, b), a),
+           edges=[(np.ones((2, 2)), np.ones((2, 2)))]),
+    Family("losses.cross_entropy", probabilities(), oracle.cross_entropy, ("p", "y")),
+    Family("losses.cross_entropy_prime", probabilities(), oracle.cross_entropy_prime, ("p", "y"),
+           numeric=lambda p, y: fd.gradient(lambda v: oracle.cross_entropy(v, y), p, scale=0.0),
+           edges=[(np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([0, 1]))]),
+    Family("losses.softmax_cross_entropy_prime", st.labelled_logits(), oracle.softmax_cross_entropy_prime,
+           ("z", "y"), numeric=lambda z, y: fd.gradient(lambda v: _softmax_ce(v, y), z),
+           edges=[(TIES, np.array([1, 2]))]),
+])

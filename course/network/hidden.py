@@ -2,9 +2,13 @@
 
 import numpy as np
 import pytest
+from hypothesis import strategies as hs
 
-from autograder import oracle
-from autograder.casekit import Case, check_unchanged, graded, rng
+from autograder import finite_diff as fd
+from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
+from autograder.properties import Family, graded_properties
+from course.linear.hidden import layer
+from course.network import oracle
 
 R = rng("network")
 NAMES = ("x", "y", "W", "b")
@@ -72,7 +76,23 @@ def test_classifier_gradients(student, case):
     got = student.network.classifier_gradients(*case.args)
     check_unchanged(student, case.names)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise AssertionError(f"expected a tuple (grad_W, grad_b), got {type(got).__name__}")
+        raise CaseFailure(f"expected a tuple (grad_W, grad_b), got {type(got).__name__}", kind="type")
     hints = _gradient_mistakes(case.args[0], case.expected)
     for what, value, expected, mistakes in zip(("grad_W", "grad_b"), got, case.expected, hints, strict=True):
         case.check(student, value, expected=expected, what=what, mistakes=mistakes)
+
+
+@hs.composite
+def classifier(draw, bound: float = 2.0) -> tuple[np.ndarray, ...]:
+    """(x, y, W, b) of the linear-softmax classifier."""
+    x, W, b, _ = draw(layer(bound))
+    labels = hs.lists(hs.integers(0, W.shape[0] - 1), min_size=len(x), max_size=len(x))
+    return x, np.array(draw(labels), dtype=np.int64), W, b
+
+
+test_properties = graded_properties([
+    Family("network.classifier_loss", classifier(), oracle.classifier_loss, ("x", "y", "W", "b")),
+    Family("network.classifier_gradients", classifier(), oracle.classifier_gradients, ("x", "y", "W", "b"),
+           numeric=lambda x, y, W, b: fd.gradients(oracle.classifier_loss, (x, y, W, b), (2, 3)),
+           outputs=("grad_W", "grad_b")),
+])

@@ -2,10 +2,16 @@
 
 import numpy as np
 import pytest
+from hypothesis import strategies as hs
+from hypothesis.extra import numpy as hnp
 
-from autograder import oracle
-from autograder.articles import SEED_PARAMS, XOR_X, XOR_Y
+from autograder import finite_diff as fd
+from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, as_float_array, check_unchanged, graded, rng
+from autograder.properties import Family, graded_properties
+from course.articles import SEED_PARAMS, XOR_X, XOR_Y
+from course.losses import oracle as losses
+from course.xor import oracle
 
 R = rng("xor")
 KEYS = ("W1", "b1", "W2", "b2")
@@ -48,7 +54,7 @@ def check_params(student, case, got, expected, mistakes=None):
 
 @graded("xor.forward")
 @pytest.mark.parametrize(
-    "case", [Case(label, (X, p), oracle.xor_forward(X, p)) for label, X, _, p in INPUTS], ids=str
+    "case", [Case(label, (X, p), oracle.forward(X, p)) for label, X, _, p in INPUTS], ids=str
 )
 def test_forward(student, case):
     """predictions of the 2-3-1 sigmoid network against the torch module"""
@@ -112,7 +118,7 @@ def _gradient_mistakes(X, y, params, grads):
 
 @graded("xor.gradients")
 @pytest.mark.parametrize(
-    "case", [Case(label, (X, y, p), oracle.xor_gradients(X, y, p)) for label, X, y, p in INPUTS], ids=str
+    "case", [Case(label, (X, y, p), oracle.gradients(X, y, p)) for label, X, y, p in INPUTS], ids=str
 )
 def test_gradients(student, case):
     """dL/dparam of the MSE loss against loss.backward() on the torch module"""
@@ -123,7 +129,7 @@ def test_gradients(student, case):
 
 def _sgd_case(label, params, lr):
     grads = {k: R.normal(size=v.shape) for k, v in params.items()}
-    return Case(label, (params, grads, lr), oracle.xor_sgd_step(params, grads, lr))
+    return Case(label, (params, grads, lr), oracle.sgd_step(params, grads, lr))
 
 
 @graded("xor.sgd_step")
@@ -145,8 +151,8 @@ def test_sgd_step(student, case):
 
 
 def _train_case(label, params, lr, epochs):
-    final, losses = oracle.xor_train(XOR_X, XOR_Y, params, lr, epochs)
-    _, longer = oracle.xor_train(XOR_X, XOR_Y, params, lr, epochs + 1)
+    final, losses = oracle.train(XOR_X, XOR_Y, params, lr, epochs)
+    _, longer = oracle.train(XOR_X, XOR_Y, params, lr, epochs + 1)
     case = Case(label, (XOR_X, XOR_Y, params, lr, epochs), (final, losses))
     case.mistakes = {"losses were recorded after each step: record the loss before the step": longer[1:]}
     return case
@@ -178,3 +184,40 @@ def test_train_trajectory(student, case):
     final, expected_losses = case.expected
     case.check(student, losses, expected=expected_losses, what="losses")
     check_params(student, case, params, final, {})
+
+
+SHAPES = {"W1": (3, 2), "b1": (3,), "W2": (1, 3), "b2": (1,)}
+
+
+@hs.composite
+def params(draw, bound: float = 3.0) -> dict[str, np.ndarray]:
+    return {k: draw(st.arrays(np.dtype(np.float64), s, bound)) for k, s in SHAPES.items()}
+
+
+@hs.composite
+def batch(draw) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(X, y, params): m inputs of the 2-3-1 network, targets in [0, 1]."""
+    m = draw(st.SIDE)
+    X = draw(st.arrays(np.dtype(np.float64), (m, 2), 2.0))
+    y = draw(hnp.arrays(np.float64, (m, 1), elements=hs.floats(0, 1)))
+    return X, y, draw(params())
+
+
+@hs.composite
+def sgd(draw) -> tuple[dict, dict, float]:
+    """(params, grads, lr)."""
+    return draw(params()), draw(params()), draw(hs.floats(0.0, 5.0))
+
+
+def _gradients_numeric(X, y, params):
+    def loss(key):
+        return lambda value: losses.mse(oracle.forward(X, {**params, key: value}), y)
+
+    return {key: fd.gradient(loss(key), value) for key, value in params.items()}
+
+
+test_properties = graded_properties([
+    Family("xor.forward", batch(), lambda X, y, p: oracle.forward(X, p), ("X", "y", "params"), take=(0, 2)),
+    Family("xor.gradients", batch(), oracle.gradients, ("X", "y", "params"), numeric=_gradients_numeric),
+    Family("xor.sgd_step", sgd(), oracle.sgd_step, ("params", "grads", "lr")),
+])

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from autograder import oracle
+from autograder import finite_diff as fd
+from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, graded, rng
+from autograder.properties import Family, graded_properties
+from course.activations import oracle
 
 R = rng("activations")
 
@@ -193,3 +196,24 @@ def _jacobian_mistakes(z):
 def test_softmax_prime(student, case):
     """(m, K, K) Jacobian against torch.autograd.functional.jacobian"""
     case.run(student, "activations.softmax_prime")
+
+
+def _relu_prime_numeric(z):
+    """relu' by differences away from the kink; torch's convention (0) at |z| <= 2h."""
+    numeric = fd.elementwise(oracle.relu, z)
+    near = np.abs(np.asarray(z, dtype=np.float64)) <= 2 * fd.steps(z)
+    return np.where(near, oracle.relu_prime(z), numeric)
+
+
+TIES = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, -1.0]])
+test_properties = graded_properties([
+    Family("activations.relu", st.elementwise(1e6), oracle.relu, ("z",)),
+    Family("activations.relu_prime", st.elementwise(1e3), oracle.relu_prime, ("z",),
+           numeric=_relu_prime_numeric, edges=[(np.array([0.0, -0.0, 1e-300, -1e-300]),)]),
+    Family("activations.sigmoid", st.elementwise(800.0), oracle.sigmoid, ("z",)),
+    Family("activations.sigmoid_prime", st.elementwise(800.0), oracle.sigmoid_prime, ("z",),
+           numeric=lambda z: fd.elementwise(oracle.sigmoid, z), edges=[(np.zeros((2, 2)),)]),
+    Family("activations.softmax", st.logits(1000.0), oracle.softmax, ("z",)),
+    Family("activations.softmax_prime", st.logits(), oracle.softmax_prime, ("z",),
+           numeric=lambda z: fd.row_jacobians(oracle.softmax, z), edges=[(TIES,)]),
+])

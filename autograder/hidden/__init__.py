@@ -1,1 +1,0 @@
-"""Hidden cases: checked against torch, never shipped to students."""

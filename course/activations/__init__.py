@@ -1,0 +1,1 @@
+"""ReLU, sigmoid and softmax, with their derivatives (softmax's Jacobian)."""

@@ -1,0 +1,1 @@
+"""The linear layer z = x @ W.T + b and its backward pass."""

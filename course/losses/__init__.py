@@ -1,0 +1,1 @@
+"""Mean squared error and cross-entropy, with their gradients."""

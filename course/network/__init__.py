@@ -1,0 +1,1 @@
+"""The linear-softmax-cross-entropy classifier of "Dismantling neural networks"."""

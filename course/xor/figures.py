@@ -1,0 +1,51 @@
+"""What the report draws of xor.py: the student's training against torch's from the same
+weights, and what the trained network predicts over the input plane.
+
+Drawn from the longest public call of xor.train (the engine records public calls only),
+with torch's network for the decision boundary: no extra student call is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder import plots
+from course.xor import oracle
+
+TITLE = "Your XOR network in training"
+#: The calls of the student's functions these figures are drawn from.
+CALLS = ("xor.train",)
+#: Each figure's alternative text and caption.
+TEXTS = {
+    "loss_curve": (
+        "Line chart of the training loss per epoch on a log scale: your network as a solid line, "
+        "torch's as a dashed line, both from the same initial weights.",
+        "Training loss of your XOR network and of torch's, from the same initial weights. "
+        "The two lines should lie on top of each other.",
+    ),
+    "decision_boundary": (
+        "Map of your trained XOR network's output over the input plane, with its 0.5 contour "
+        "and the four XOR points: circles for output 0, crosses for output 1.",
+        "What your trained network predicts everywhere: the white line (output 0.5) should "
+        "separate the circles from the crosses.",
+    ),
+}
+GRID = np.linspace(-0.5, 1.5, 41)
+
+
+def draw(calls: dict[str, list[tuple[tuple, Any]]]) -> dict[str, str]:
+    """The figures of the longest recorded training: {"loss_curve": svg, "decision_boundary": svg}."""
+    runs = [(args, value) for args, value in calls.get("xor.train", [])
+            if len(args) == 5 and isinstance(value, (tuple, list)) and len(value) == 2]
+    if not runs:
+        return {}
+    (X, y, params, lr, epochs), (trained, losses) = max(runs, key=lambda run: run[0][4])
+    torch_losses = oracle.train(X, y, params, lr, epochs)[1]  # remembered since collection
+    gx, gy = np.meshgrid(GRID, GRID)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    return {
+        "loss_curve": plots.loss_curve(losses, torch_losses),
+        "decision_boundary": plots.decision_boundary(oracle.forward(grid, trained), GRID, GRID),
+    }
