@@ -141,7 +141,8 @@ def log_line_chart(series: Sequence[Series], *, title: str, xlabel: str, ylabel:
 class Points:
     """Points marked on a `field_map`, all alike: their (x, y) data coordinates, marker and legend label.
 
-    `marker` draws one point centred at a pixel position, e.g. `svg.circle` or `svg.cross`.
+    The coordinates are the caller's (finite numbers, not drawn values); `marker`
+    draws one point centred at a pixel position, e.g. `svg.circle` or `svg.cross`.
     """
 
     xy: Sequence[tuple[float, float]]
@@ -190,9 +191,30 @@ def _on_even_grid(values: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray,
     return values[np.ix_(cells(y_edges, max(height, 1)), cells(x_edges, max(width, 1)))]
 
 
-def _span(edges: np.ndarray, marked: list[float]) -> tuple[float, float]:
+def _coordinates(points: Sequence[Points]) -> np.ndarray:
+    """The data coordinates of every point of these groups, as an (n, 2) array."""
+    return np.array([xy for group in points for xy in group.xy], dtype=np.float64).reshape(-1, 2)
+
+
+def _span(edges: np.ndarray, marked: np.ndarray) -> tuple[float, float]:
     """The range an axis shows: all cells, and every marked point."""
-    return min([float(edges[0]), *marked]), max([float(edges[-1]), *marked])
+    return min([float(edges[0]), *marked.tolist()]), max([float(edges[-1]), *marked.tolist()])
+
+
+def _colour_range(z: np.ndarray, value_range: tuple[float, float]) -> tuple[float, float]:
+    """The values the colour scale spans: at least `value_range`, and every finite value of z."""
+    finite = z[np.isfinite(z)]
+    return min(value_range[0], float(finite.min())), max(value_range[1], float(finite.max()))
+
+
+def _cells(axes: svg.Axes, z: np.ndarray, x_edges: np.ndarray, y_edges: np.ndarray,
+           low: float, high: float) -> str:
+    """The field's cells as an image over their edges, coloured from `low` to `high`, NaN/inf transparent."""
+    x0, x1 = axes.x([x_edges[0], x_edges[-1]]).tolist()
+    y0, y1 = axes.y([y_edges[0], y_edges[-1]]).tolist()
+    cells = _on_even_grid(z, x_edges, y_edges, round(x1 - x0), round(y0 - y1))
+    indices = svg.colour_indices(cells[::-1], low, high)
+    return svg.image(indices, "cividis", x0, y0, x1, y1, bad_transparent=True)
 
 
 def _contour(axes: svg.Axes, x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> str:
@@ -204,6 +226,13 @@ def _contour(axes: svg.Axes, x: np.ndarray, y: np.ndarray, z: np.ndarray, level:
     paths = [svg.polyline(axes.points(line[:, 0], line[:, 1]), svg.stroke("#ffffff", 2.7))
              for line in lines if len(line) > 1]
     return "".join(paths)
+
+
+def _mark(doc: svg.Svg, axes: svg.Axes, points: Sequence[Points]) -> None:
+    """Every point, group by group, with its group's marker."""
+    for group in points:
+        for px, py in axes.points(*_coordinates([group]).T).tolist():
+            doc.add(group.marker(px, py))
 
 
 @np.errstate(all="ignore")  # drawn values overflow; the plots check results instead
@@ -222,11 +251,9 @@ def field_map(values: Any, xs: Any, ys: Any, *, points: Sequence[Points], title:
     if grid is None:
         return ""
     x, y, z = grid
-    finite = z[np.isfinite(z)]
-    low, high = min(value_range[0], float(finite.min())), max(value_range[1], float(finite.max()))
-    x_edges, y_edges = _cell_edges(x), _cell_edges(y)
-    marked = np.array([xy for group in points for xy in group.xy], dtype=np.float64).reshape(-1, 2)
-    x_range, y_range = _span(x_edges, marked[:, 0].tolist()), _span(y_edges, marked[:, 1].tolist())
+    low, high = _colour_range(z, value_range)
+    x_edges, y_edges, marked = _cell_edges(x), _cell_edges(y), _coordinates(points)
+    x_range, y_range = _span(x_edges, marked[:, 0]), _span(y_edges, marked[:, 1])
     if not (svg.drawable(low, high) and svg.drawable(*x_range) and svg.drawable(*y_range)):
         return ""
     below = ROW if points else 0.0
@@ -234,18 +261,11 @@ def field_map(values: Any, xs: Any, ys: Any, *, points: Sequence[Points], title:
     axes = svg.place_axes(SQUARE_SIZE, x_range, y_range, below=below,
                           right_reserve=svg.colourbar_reserve(bar_ticks[1]))
     doc = svg.Svg(SQUARE_SIZE, title)
-    x0, x1 = axes.x([x_edges[0], x_edges[-1]]).tolist()
-    y0, y1 = axes.y([y_edges[0], y_edges[-1]]).tolist()
-    cells = _on_even_grid(z, x_edges, y_edges, round(x1 - x0), round(y0 - y1))
-    doc.add(svg.image(svg.colour_indices(cells[::-1], low, high), "cividis", x0, y0, x1, y1,
-                      bad_transparent=True))
+    doc.add(_cells(axes, z, x_edges, y_edges, low, high))
     contour = _contour(axes, x, y, z, level)
     svg.clipped(doc, axes, [contour] if contour else [])
     svg.decorate(doc, axes, xlabel, ylabel)
-    for group in points:
-        coords = np.array(group.xy, dtype=np.float64).reshape(-1, 2)
-        for px, py in axes.points(coords[:, 0], coords[:, 1]).tolist():
-            doc.add(group.marker(px, py))
+    _mark(doc, axes, points)
     svg.colourbar(doc, axes, "cividis", bar_ticks, low, high, colourbar_label)
     if points:
         svg.legend_below(doc, axes, [Entry(group.label, group.marker) for group in points])
