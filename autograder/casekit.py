@@ -2,10 +2,10 @@
 
 Hidden and public cases are pytest test functions:
 
-    @graded("activations.softmax", weight=2, hidden=False)
-    def test_softmax_small(student):
-        \"\"\"softmax of the article's logits\"\"\"
-        check_array(student.activations.softmax(Z), EXPECTED)
+    @graded("shapes.area", weight=2, hidden=False)
+    def test_area_small(student):
+        \"\"\"the area of a 2 x 3 rectangle\"\"\"
+        check_array(student.shapes.area(np.array([2.0]), np.array([3.0])), [6.0])
 
 `student.<module>.<function>(...)` runs the submission's function in its sandboxed
 child and returns plain arrays; `check_array` decides pass or fail here, in the

@@ -239,7 +239,7 @@ def _closest(word: str, words: Iterable[str]) -> str | None:
 
 
 def _dotted(name: tuple[str, ...]) -> str:
-    """A key's full name as TOML writes it: points."linear.linear"."""
+    """A key's full name as TOML writes it: points."module.function"."""
     return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in name)
 
 

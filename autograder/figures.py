@@ -44,9 +44,14 @@ def report_plots(record: dict[str, Any], course: Course) -> dict[str, str]:
     return figures
 
 
+#: What drawing a student's odd values raises (not a dict of arrays, ints too large for floats...).
+VALUE_ERRORS = (TypeError, ValueError, KeyError, IndexError, OverflowError, ZeroDivisionError,
+                FloatingPointError, RuntimeError)
+
+
 def _drawn(draw: Callable[[], Any]) -> Any:
-    """What `draw` makes, or "" when the student's values cannot be drawn (not a dict of
-    arrays, numbers too large for floats...): a plot is never worth a report."""
-    with contextlib.suppress(Exception):
+    """What `draw` makes, or "" when the student's values cannot be drawn: a plot is never worth
+    a report. Any other error (a bug of the grader's) is raised."""
+    with contextlib.suppress(*VALUE_ERRORS):
         return draw()
     return ""

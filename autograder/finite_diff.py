@@ -1,12 +1,12 @@
 """Central finite differences: a second oracle for derivatives, independent of autograd.
 
 torch.autograd is the reference for every derivative, but it is the same library
-that computes the forward values, and at a kink it follows a convention (relu'(0) = 0).
+that computes the forward values, and at a kink it follows a convention (max(z, 0)' = 0 at 0).
 Differencing torch's *forward* functions checks the backward ones from outside:
 where the function is smooth the two must agree, and a disagreement is a bug in
 the suite (a wrong VJP, a transposed Jacobian, a mean over the wrong count),
 reported before a single submission is graded with it. At a kink they disagree
-by design (relu at 0: the difference quotient is 1/2), so kinks are not differenced.
+by design (max(z, 0) at 0: the difference quotient is 1/2), so kinks are not differenced.
 
 Step: h = cbrt(machine epsilon) * max(|x|, scale) ~ 6e-6 relative, which balances
 the truncation error (h^2 f''' / 6) against the rounding error (eps |f| / h).

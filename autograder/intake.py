@@ -82,8 +82,8 @@ _CHUNK = 64 * 1024
 _DIGITS = "[0-9]+"
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _MODULE_RE = re.compile(rf"(?P<module>\w+?)(?:-(?P<n>{_DIGITS}|{_UUID}))?\.py")
-"""An exercise file, possibly renamed by Canvas's make_unique_filename: `linear-1.py` up to
-`linear-7.py`, then `linear-<random UUID>.py` (an exercise file only if the module is one)."""
+"""An exercise file, possibly renamed by Canvas's make_unique_filename: `module-1.py` up to
+`module-7.py`, then `module-<random UUID>.py` (an exercise file only if the module is one)."""
 
 
 def modules() -> tuple[str, ...]:
@@ -538,7 +538,7 @@ def _candidates(files: list[_File]) -> dict[tuple[str, ...], dict[str, list[_Fil
 
 def _rank(f: _File) -> tuple[int, int]:
     """Higher is preferred: the later upload (Canvas attachment id), then the higher
-    resubmission number (`linear-2.py` over `linear-1.py`, where there are no ids)."""
+    resubmission number (`module-2.py` over `module-1.py`, where there are no ids)."""
     named = _module_of(f)
     return (f.order, named[1] if named else 0)
 

@@ -371,3 +371,24 @@ def test_a_missing_module_costs_nothing_to_a_function_that_does_not_use_it(modul
     result = grade(folder)
     assert "xor.sgd_step" not in losers(result)
     assert {f for f in FUNCTIONS if f.startswith(module + ".")} <= losers(result)
+
+
+def test_the_engine_names_no_exercise():
+    """Everything about what is taught is in the course (course/, solutions/): the engine
+    (autograder/, templates/) names none of its modules, functions, data or articles. Plain
+    words that are also names here (a network, forward, linear ticks) are not what is looked
+    for: the course's own identifiers, and its modules as files or packages, are."""
+    import re
+
+    words = {"linear", "network", "forward", "gradients", "train", "losses", "activations"}
+    identifiers = {f.split(".")[1] for f in FUNCTIONS} - words
+    as_files = [rf"\b{m}\.py\b|exercises\.{m}\b|[\"']{m}[\"'.]" for m in MODULES]
+    pattern = re.compile("|".join([*(rf"\b{re.escape(n)}\b" for n in sorted(identifiers)), *as_files,
+                                   r"\bXOR\b|SEED_PARAMS|Dismantling|Postmortem|\barticles?\b(?!\s*class)"]))
+    engine = [p for p in [*(ROOT / "autograder").rglob("*"), *(ROOT / "templates").glob("*")]
+              if p.is_file() and p.suffix in (".py", ".sh", ".in", ".toml", ".j2", "")
+              and "__pycache__" not in p.parts]
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for path in engine
+             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+             if pattern.search(line) and "<article" not in line and "</article>" not in line]
+    assert found == []

@@ -72,11 +72,11 @@ def test_source_notebooks(course):
 
     points = load().points
     source = course / "source" / NAME
-    expected = [*(f"{m}.ipynb" for m in MODULES), "nbchecks.py"]
+    expected = [*(nbg.notebook_name(m) for m in MODULES), "nbchecks.py"]
     assert sorted(p.name for p in source.iterdir()) == sorted(expected)
     graded = {}
     for module in MODULES:
-        notebook = nbformat.read(source / f"{module}.ipynb", as_version=4)
+        notebook = nbformat.read(source / nbg.notebook_name(module), as_version=4)
         MetadataValidator().validate_nb(notebook)
         cells = notebook.cells
         assert cells[0].cell_type == "markdown" and _meta(cells[0])["locked"]
@@ -155,7 +155,7 @@ def _scores(course: Path) -> dict[str, tuple[float, float, dict[str, float]]]:
 def _test_cell_outputs(course: Path, student: str) -> list[tuple[str, list]]:
     found = []
     for module in MODULES:
-        for cell in _cells(course / "autograded" / student / NAME / f"{module}.ipynb"):
+        for cell in _cells(course / "autograded" / student / NAME / nbg.notebook_name(module)):
             if _meta(cell).get("grade"):
                 found.append((_meta(cell)["grade_id"], cell.outputs))
     return found
@@ -190,10 +190,11 @@ def test_release_has_no_solutions_and_no_hidden_tests(course, round_trip):
 
 def test_reference_gets_full_marks_and_stubs_zero(course, round_trip):
     points = load().points
-    per_notebook = {m: sum(p for f, p in points.items() if f.startswith(f"{m}.")) for m in MODULES}
+    per_notebook = {nbg.notebook_name(m)[:-6]: sum(p for f, p in points.items() if f.startswith(f"{m}."))
+                    for m in MODULES}
     scores = _scores(course)
     assert scores["reference"] == (100, 100, per_notebook)
-    assert scores["stubs"] == (0, 100, dict.fromkeys(MODULES, 0))
+    assert scores["stubs"] == (0, 100, dict.fromkeys(per_notebook, 0))
 
 
 def test_test_cells_write_nothing_to_stderr(course, round_trip):
@@ -213,7 +214,7 @@ def test_feedback_shows_no_hidden_test(course, round_trip):
     assert hidden  # the check has something to look for
     for student in STUDENTS:
         pages = sorted((course / "feedback" / student / NAME).glob("*.html"))
-        assert [p.stem for p in pages] == sorted(MODULES)
+        assert [p.name for p in pages] == sorted(nbg.notebook_name(m)[:-6] + ".html" for m in MODULES)
         for page in pages:
             raw = page.read_text()
             text = _text_of(raw)

@@ -1,32 +1,22 @@
-"""Tests for the feedback reports (HTML, Markdown, plain text), the class summary and the plots.
+"""Tests for the feedback reports (HTML, Markdown, plain text) and the class summary.
 
-Results are built by hand here; `showcase_result` and `showcase_plots` are also
-used by test_report_browser.py.
+Results are built by hand here; `showcase_result` and `showcase_plots` (drawn by
+test_plots.py) are also used by test_report_browser.py.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import functools
 import html
-import io
 import json
-import os
 import re
-import subprocess
-import sys
-import warnings
-import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import FUNCTIONS
-from PIL import Image
+from test_plots import showcase_plots
 
-from autograder import plots, report
+from autograder import report
 from autograder.config import Settings, Tolerance
 from autograder.results import CaseResult, SubmissionResult, dump_json
 
@@ -132,26 +122,6 @@ def showcase_result() -> SubmissionResult:
     result.meta = {"name": "Sam Showcase", "user_id": "4711", "late": ""}
     result.isolation = ["landlock", "user+pid+net namespaces", "rlimits"]
     return result
-
-
-def showcase_plots() -> dict[str, str]:
-    """Real plots from autograder.plots for showcase_result (drawn once)."""
-    return dict(_showcase_plots())
-
-
-@functools.cache
-def _showcase_plots() -> dict[str, str]:
-    epochs = np.arange(1, 501)
-    reference = 0.7 * np.exp(-epochs / 80) + 1e-3
-    xs = np.linspace(-0.25, 1.25, 41)
-    x1, x2 = np.meshgrid(xs, xs)
-    grid = 1 / (1 + np.exp(-12 * (np.abs(x1 - x2) - 0.45)))
-    expected = np.arange(12.0).reshape(4, 3)
-    got = expected.copy()
-    got[1, 2] += 3.0
-    return {"loss_curve": plots.loss_curve(reference * 1.15, reference),
-            "decision_boundary": plots.decision_boundary(grid, xs, xs),
-            "activations.relu_prime": plots.error_heatmap(expected, got)}
 
 
 def text_of(page: str) -> str:
@@ -385,206 +355,3 @@ def test_summary_histogram_and_statistics():
 def test_summary_of_nothing():
     words = text_of(report.render_summary_html([], SETTINGS))
     assert "0 submissions" in words and "No submission could be graded" in words
-
-
-# ---------------------------------------------------------------- plots
-
-
-def test_plots_are_small_svg():
-    for svg in showcase_plots().values():
-        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-        assert len(svg) < 60_000
-        assert "<script" not in svg
-
-
-@pytest.mark.parametrize("call", [
-    lambda: plots.loss_curve([], []),
-    lambda: plots.loss_curve([np.nan, np.inf], [-1.0, 0.0]),
-    lambda: plots.loss_curve("loss", None),
-    lambda: plots.loss_curve([[1.0, 2.0]], [[1.0]]),
-    lambda: plots.decision_boundary(np.ones((3, 3)), np.arange(4.0), np.arange(4.0)),
-    lambda: plots.decision_boundary(np.full((4, 4), np.nan), np.arange(4.0), np.arange(4.0)),
-    lambda: plots.decision_boundary(None, [0.0], [0.0]),
-    lambda: plots.error_heatmap(np.ones((2, 3)), np.ones((3, 2))),
-    lambda: plots.error_heatmap(1.0, 2.0),
-    lambda: plots.error_heatmap([[1.0, 2.0], [3.0]], np.ones(2)),
-    lambda: plots.error_heatmap(np.ones((2, 2)), np.full((2, 2), np.nan)),
-    lambda: plots.error_heatmap(np.ones(3), [np.nan, np.inf, np.nan]),
-    lambda: plots.error_heatmap(np.ones((2, 2)), "wrong"),
-])
-def test_plots_give_nothing_for_nonsense(call):
-    assert call() == ""
-
-
-def test_plots_survive_partial_nan():
-    diverged = np.r_[np.linspace(0.7, 0.3, 50), [np.nan] * 10]
-    assert "NaN/inf from epoch 51" in plots.loss_curve(diverged, np.linspace(0.7, 0.01, 60))
-    assert plots.loss_curve([0.5, 0.4], []).startswith("<svg")
-    grid = np.linspace(0, 1, 16).reshape(4, 4)
-    grid[0, 0] = np.inf
-    assert plots.decision_boundary(grid.ravel(), np.arange(4.0), np.arange(4.0)).startswith("<svg")
-    got = np.ones((2, 3))
-    got[0, 1] = np.nan
-    assert "1 NaN/inf in grey" in plots.error_heatmap(np.zeros((2, 3)), got)
-    assert "1 NaN/inf not shown" in plots.error_heatmap(np.zeros(3), [1.0, np.nan, 0.0])
-    assert plots.error_heatmap(np.zeros((2, 2, 2)), np.ones((2, 2, 2))).startswith("<svg")
-
-
-SVG_NS = "{http://www.w3.org/2000/svg}"
-
-
-def _svg_tree(svg: str) -> ET.Element:
-    """The plot parsed as XML (fails if it is not well-formed)."""
-    assert svg.startswith("<svg")
-    return ET.fromstring(svg)
-
-
-def _all(tree: ET.Element, tag: str) -> list[ET.Element]:
-    """Every SVG element of this tag."""
-    return list(tree.iter(SVG_NS + tag))
-
-
-def _texts(tree: ET.Element) -> list[str]:
-    """The text of every <text> element."""
-    return ["".join(t.itertext()) for t in _all(tree, "text")]
-
-
-def _solved_xor() -> tuple[np.ndarray, np.ndarray]:
-    """Grid coordinates and the output of a network that solved XOR: above 0.5 where |x1 - x2| > 0.45."""
-    xs = np.linspace(-0.5, 1.5, 41)
-    return xs, 1 / (1 + np.exp(-12 * (np.abs(np.subtract.outer(xs, xs)) - 0.45)))
-
-
-@pytest.mark.parametrize("name, title, size, words", [
-    ("loss_curve", "Training loss", (480, 307), ["epoch", "training loss (log scale)", "torch (reference)",
-                                                 "your network"]),
-    ("decision_boundary", "Decision boundary (white line: output 0.5)", (403, 346),
-     ["input x1", "input x2", "network output", "XOR = 0", "XOR = 1"]),
-    ("activations.relu_prime", "Absolute error per element", (442, 346),
-     ["column", "row", "|expected − received|", "largest error"]),
-])
-def test_plots_are_well_formed_accessible_svg(name, title, size, words):
-    svg = showcase_plots()[name]
-    tree = _svg_tree(svg)
-    assert tree.get("role") == "img"
-    assert tree.get("viewBox") == f"0 0 {size[0]} {size[1]}"
-    assert tree.get("font-family") == "DejaVu Sans, Liberation Sans, sans-serif"
-    assert tree.find(SVG_NS + "title").text == title
-    assert set(words) <= set(_texts(tree)) and title in _texts(tree)
-    hrefs = [e.get("href") for e in tree.iter() if e.get("href") is not None]
-    assert all(h.startswith("data:image/png;base64,") for h in hrefs)
-    assert all(not k.endswith("href") or k == "href" for e in tree.iter() for k in e.attrib)
-
-
-@pytest.mark.parametrize("call", [
-    lambda: plots.loss_curve([1e-300, 1e300], [5e-324, 1.0]),
-    lambda: plots.loss_curve([1e308, 1e308, np.inf], [1e-320, 1e-321]),
-    lambda: plots.error_heatmap(np.ones((2, 2)), [[1e308, -1e308], [1e308, 1.0]]),
-    lambda: plots.error_heatmap([1e308, -1e308], [-1e308, 1e308]),
-    lambda: plots.error_heatmap(np.zeros(4), [1e-320, 0.0, 0.0, 0.0]),
-    lambda: plots.error_heatmap(np.zeros((1, 200_000)), np.ones((1, 200_000))),
-    lambda: plots.decision_boundary(np.r_[-1e308, np.zeros(14), 1e308], np.arange(4.0), np.arange(4.0)),
-    lambda: plots.decision_boundary(np.linspace(0, 1, 16), [3.0, 0.0, 1.0, 2.0], [0.0, 0.1, 1.0, 30.0]),
-    lambda: plots.decision_boundary(np.linspace(0, 1, 16), [0.0, 0.0, 1.0, 2.0], np.arange(4.0)),
-])
-def test_plots_survive_extreme_values(call):
-    """Huge, tiny, overflowing, reversed or uneven inputs: a plot or "", no exception, no warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        svg = call()
-    assert svg == "" or _svg_tree(svg) is not None
-
-
-def test_scatter_is_well_formed_svg():
-    tree = _svg_tree(plots.error_heatmap(np.arange(5.0), [0.0, 1.0, 2.0, np.inf, 9.0]))
-    assert tree.find(SVG_NS + "title").text == "Expected vs received (1 NaN/inf not shown)"
-    assert {"expected", "received", "received = expected", "your values"} <= set(_texts(tree))
-
-
-def test_loss_curve_ticks_are_readable():
-    """Powers of ten on the log axis, whole epochs on the x axis."""
-    texts = _texts(_svg_tree(plots.loss_curve(np.geomspace(0.5, 0.001, 200), np.geomspace(0.4, 0.002, 200))))
-    assert {"10⁻¹", "10⁻²"} <= set(texts)
-    assert {"0", "100", "200"} <= set(texts) and "100.0" not in texts
-
-
-# Draws one plot of each kind into `drawn`: run here and, for determinism, in fresh processes.
-DRAW_ALL = """
-import numpy as np
-from autograder import plots
-xs = np.linspace(-0.5, 1.5, 41)
-grid = 1 / (1 + np.exp(-12 * (np.abs(np.subtract.outer(xs, xs)) - 0.45)))
-losses = np.geomspace(0.7, 0.001, 200)
-wrong = np.where(np.arange(640) % 7, 1.0, np.nan).reshape(64, 10)
-drawn = {
-    "loss": plots.loss_curve(np.r_[losses[:150] * 1.2, [np.nan] * 50], losses),
-    "boundary": plots.decision_boundary(grid, xs, xs),
-    "heatmap": plots.error_heatmap(np.arange(640.0).reshape(64, 10), wrong),
-    "scatter": plots.error_heatmap(np.arange(30.0), np.arange(30.0) ** 1.1),
-}
-"""
-REPORT_DRAWN = """
-import json, sys
-print(json.dumps({**drawn, "modules": sorted(m for m in sys.modules if m.startswith("matplotlib"))}))
-"""
-
-
-def _draw_all_in_new_process(hash_seed: str) -> dict:
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    done = subprocess.run([sys.executable, "-c", DRAW_ALL + REPORT_DRAWN], capture_output=True, text=True,
-                          env=env, cwd=Path(__file__).resolve().parents[1], timeout=120, check=True)
-    return json.loads(done.stdout)
-
-
-def test_plots_are_deterministic_and_need_no_figures():
-    """Same input, same bytes: in this process, and in fresh ones with other hash seeds; no pyplot."""
-    first, second = _draw_all_in_new_process("1"), _draw_all_in_new_process("2")
-    assert "matplotlib.pyplot" not in first["modules"] and "matplotlib.figure" not in first["modules"]
-    here: dict = {}
-    exec(DRAW_ALL, here)
-    for key, svg in here["drawn"].items():
-        assert svg.startswith("<svg")
-        assert first[key] == second[key] == svg, key
-
-
-def _white_lines(svg: str) -> list[ET.Element]:
-    return [e for e in _all(_svg_tree(svg), "polyline") if e.get("stroke") == "#ffffff"]
-
-
-def test_decision_boundary_of_solved_xor_has_its_contour():
-    """Two white 0.5 lines between the circles and the crosses; none when the output never reaches 0.5."""
-    xs, grid = _solved_xor()
-    svg = plots.decision_boundary(grid, xs, xs)
-    lines = _white_lines(svg)
-    assert len(lines) == 2 and all(len(line.get("points").split()) > 10 for line in lines)
-    tree = _svg_tree(svg)
-    assert len(_all(tree, "circle")) == 2 + 1  # two XOR = 0 points and the legend's sample
-    assert _white_lines(plots.decision_boundary(np.full_like(grid, 0.2), xs, xs)) == []
-
-
-def _png(svg: str) -> Image.Image:
-    """The one raster image of a plot, decoded."""
-    (image,) = _all(_svg_tree(svg), "image")
-    assert image.get("style") == "image-rendering:pixelated"
-    data = base64.b64decode(image.get("href").removeprefix("data:image/png;base64,"))
-    return Image.open(io.BytesIO(data)).convert("RGB")
-
-
-def test_heatmap_cells_grey_for_nan_and_brightest_for_the_largest_error():
-    got = np.zeros((2, 3))
-    got[0, 1], got[1, 2] = np.nan, 5.0
-    image = _png(plots.error_heatmap(np.zeros((2, 3)), got))
-    assert image.size == (3, 2)
-    assert image.getpixel((1, 0)) == (0x9E, 0x9E, 0x9E)
-    assert image.getpixel((2, 1)) == (253, 231, 37)  # viridis' top
-    assert image.getpixel((0, 0)) == (68, 1, 84)  # viridis' bottom
-
-
-def test_decision_boundary_cells_follow_the_grid():
-    """Row 0 of the image is the top of the plot: the largest y."""
-    xs = np.linspace(0, 1, 5)
-    grid = np.tile(np.linspace(0, 1, 5)[:, None], (1, 5))  # output = y
-    image = _png(plots.decision_boundary(grid, xs, xs))
-    assert image.size == (5, 5)
-    assert image.getpixel((0, 0))[0] > 200 > 30 > image.getpixel((0, 4))[0]  # cividis: yellow over blue
-

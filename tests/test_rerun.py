@@ -60,13 +60,16 @@ def test_a_changed_submission_is_graded_again(klass, tmp_path, capsys):
 def test_other_settings_grade_everything_again(klass, tmp_path, capsys):
     out = tmp_path / "out"
     assert grade(klass, out) == 0
-    config = tmp_path / "grading.toml"
+    stored_digest = result(out, "ada")["digest"]
+    config = tmp_path / "course.toml"
     text = (ROOT / "course" / "course.toml").read_text()
     config.write_text(text.replace('"linear.linear" = 5', '"linear.linear" = 6'))
     capsys.readouterr()
     assert grade(klass, out, "--config", str(config)) == 0
     assert "resuming" not in capsys.readouterr().err
-    assert sum(c["max_score"] for c in result(out, "ada")["cases"]) == pytest.approx(101)
+    assert result(out, "ada")["digest"] != stored_digest  # graded again, by the new settings
+    linear = [c for c in result(out, "ada")["cases"] if c["function"] == "linear.linear"]
+    assert sum(c["max_score"] for c in linear) == pytest.approx(6 * 100 / 101)  # total = 100: scaled
 
 
 def test_a_submission_that_could_not_be_graded_is_tried_again(klass, tmp_path, capsys):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from autograder.text import for_terminal
 
     if not args.folder.is_dir():
-        raise UsageError(f"{args.folder} is not a folder (give the folder holding linear.py, ...)")
+        raise UsageError(f"{args.folder} is not a folder (give the folder holding your exercise files)")
     try:
         settings = load()
         submission = load_one(args.folder)

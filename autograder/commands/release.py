@@ -194,7 +194,7 @@ def render_readme(course: courses.Course) -> str:
     settings = load()
     scale = settings.scale()
     modules = [
-        {"name": m.name, "article": m.about,
+        {"name": m.name, "about": m.about,
          "functions": [{"name": f.name, "params": ", ".join(f.params),
                         "points": _number(settings.points[f.tag] * scale)} for f in m.functions]}
         for m in course.modules

@@ -18,8 +18,8 @@ feedback HTML never shows it (nbgrader issue 917).
 nbgrader runs the notebooks of a submission one at a time, in name order, each in
 a fresh kernel, and a notebook imports the student's functions from the notebooks
 before it (nbchecks installs an import hook for the notebooks beside it). So the
-notebooks are numbered in the course's order (01-linear.ipynb, 02-activations.ipynb
-...), which must list every module after those it imports.
+notebooks are numbered in the course's order (01-first.ipynb, 02-second.ipynb...),
+which must list every module after those it imports.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ c = get_config()  # noqa: F821 - nbgrader defines it while it reads this file
 # before the feedback HTML is rendered, so that students never see them.
 c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
 
-# The first hidden test of a notebook loads torch (a few seconds) and the xor
-# notebook trains the network: allow more than nbgrader's 30 s per cell.
+# The first hidden test of a notebook loads torch (a few seconds), and a course's
+# checks may train a network: allow more than nbgrader's 30 s per cell.
 c.Execute.timeout = 120
 '''
 
@@ -58,7 +58,7 @@ HELPER_SOURCE = '''\
 """The checks of this assignment's notebooks, written by `autograder nbgrader`: do not edit.
 
 `import nbchecks` lets a notebook import the functions of the notebooks beside it
-(`from activations import sigmoid` reads activations.ipynb as saved), and
+(`from helpers import f` reads helpers.ipynb, or NN-helpers.ipynb, as saved), and
 `nbchecks.Grade` runs the kit's cases on a function of the notebook: the public
 cases need the kit's public part (the student bundle of `autograder release`, or
 the whole kit); the hidden ones run only where the whole kit is installed.
@@ -75,7 +75,7 @@ install(Path(__file__).resolve().parent)
 
 
 def notebook_name(module: str) -> str:
-    """The notebook of `module`, numbered in the course's order: 02-activations.ipynb."""
+    """The notebook of `module`, numbered in the course's order: 02-<module>.ipynb."""
     from autograder import course as courses
 
     return f"{courses.load().names.index(module) + 1:02d}-{module}.ipynb"

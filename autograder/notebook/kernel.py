@@ -1,8 +1,8 @@
 """What runs inside a notebook's kernel: notebook imports, and the checks of one function.
 
 A notebook written by `autograder nbgrader` imports its folder's `nbchecks.py`,
-which imports this module: `install` lets `from activations import sigmoid`
-read activations.ipynb as saved, and a test cell's `Grade(function, globals())`
+which imports this module: `install` lets `from helpers import f` read
+NN-helpers.ipynb as saved, and a test cell's `Grade(function, globals())`
 runs the kit's cases on the notebook's own definition of that function.
 
 The public cases run here, in the kernel (the student bundle has them). The hidden

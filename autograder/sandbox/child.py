@@ -8,7 +8,7 @@ the verdict is decided on the other side (see `protocol`).
 The modules are imported when the grader says `Load`, before any call: whatever a
 module does at import time happens before it could have seen any case's inputs.
 A module that is missing, unusable or broken is still importable as a placeholder,
-so `from losses import mse` in xor.py works and only calling `mse` fails.
+so `from helpers import f` in another module works and only calling `f` fails.
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ def _student_traceback(exc: BaseException, folder: str) -> str:
 class SiblingLoader(importlib.abc.Loader):
     """Loads an exercise module; if its code fails, the module stays importable but broken.
 
-    `from losses import mse` in xor.py then still works when losses.py is broken:
-    only calling `mse` fails, so a broken file costs the functions that use it,
+    `from helpers import f` in another module then still works when helpers.py is
+    broken: only calling `f` fails, so a broken file costs the functions that use it,
     not every function of every file that imports it.
     """
 
@@ -113,7 +113,7 @@ class _EmptyPackage(importlib.abc.Loader):
 
 
 def _short(name: str) -> str:
-    """"exercises.linear" -> "linear"."""
+    """"exercises.helpers" -> "helpers"."""
     return name.rsplit(".", 1)[-1]
 
 
@@ -145,10 +145,10 @@ def _import_error(name: str, exc: BaseException, folder: str) -> Failure:
 class SiblingFinder(importlib.abc.MetaPathFinder):
     """Finds the exercise modules in the student's folder and wraps their loader.
 
-    Each module is importable as `linear` and as `exercises.linear`, and the folder
-    is the package `exercises`, so students may write `from activations import
-    softmax`, `from exercises.activations import softmax` or `from .activations
-    import softmax`, whichever their own layout taught them.
+    Each module is importable as `helpers` and as `exercises.helpers`, and the folder
+    is the package `exercises`, so students may write `from helpers import f`,
+    `from exercises.helpers import f` or `from .helpers import f`, whichever their
+    own layout taught them.
     """
 
     def __init__(self, names: set[str], folder: str, failures: dict[str, Failure],

@@ -104,9 +104,9 @@ class Arena:
 
 
 def describe(value: Any) -> str:
-    """A short, safe description of a value's type: `network._Liar`, `numpy.matrix`, `set`."""
+    """A short, safe description of a value's type: `helpers._Odd`, `numpy.matrix`, `set`."""
     kind = type(value)
-    module = str(kind.__module__).rsplit(".", 1)[-1]  # exercises.network -> network
+    module = str(kind.__module__).rsplit(".", 1)[-1]  # exercises.helpers -> helpers
     return kind.__name__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
 

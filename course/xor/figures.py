@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import plots
+from autograder import plots, svg
 from course.xor import oracle
 
 TITLE = "Your XOR network in training"
@@ -33,6 +33,23 @@ TEXTS = {
     ),
 }
 GRID = np.linspace(-0.5, 1.5, 41)
+XOR_POINTS = [plots.Points([(0.0, 0.0), (1.0, 1.0)], svg.circle, "XOR = 0"),
+              plots.Points([(0.0, 1.0), (1.0, 0.0)], svg.cross, "XOR = 1")]
+
+
+def loss_curve(losses: Any, torch_losses: Any) -> str:
+    """The student's training loss per epoch against torch's, on a log scale."""
+    return plots.log_line_chart(
+        [plots.Series(torch_losses, "torch (reference)", plots.VERMILION, 2.7, "9.9,4.3"),
+         plots.Series(losses, "your network", nonfinite_note="your loss is NaN/inf from epoch {x}")],
+        title="Training loss", xlabel="epoch", ylabel="training loss (log scale)")
+
+
+def decision_boundary(outputs: Any) -> str:
+    """The trained network's output over the input plane, its 0.5 contour and the XOR points."""
+    return plots.field_map(outputs, GRID, GRID, points=XOR_POINTS,
+                           title="Decision boundary (white line: output 0.5)",
+                           xlabel="input x1", ylabel="input x2", colourbar_label="network output")
 
 
 def draw(calls: dict[str, list[tuple[tuple, Any]]]) -> dict[str, str]:
@@ -45,7 +62,11 @@ def draw(calls: dict[str, list[tuple[tuple, Any]]]) -> dict[str, str]:
     torch_losses = oracle.train(X, y, params, lr, epochs)[1]  # remembered since collection
     gx, gy = np.meshgrid(GRID, GRID)
     grid = np.column_stack([gx.ravel(), gy.ravel()])
-    return {
-        "loss_curve": plots.loss_curve(losses, torch_losses),
-        "decision_boundary": plots.decision_boundary(oracle.forward(grid, trained), GRID, GRID),
-    }
+    figures = {}
+    for key, draw_one in (("loss_curve", lambda: loss_curve(losses, torch_losses)),
+                          ("decision_boundary", lambda: decision_boundary(oracle.forward(grid, trained)))):
+        try:
+            figures[key] = draw_one()
+        except (TypeError, ValueError, KeyError, OverflowError, RuntimeError):
+            pass  # the student's values cannot be drawn: no figure, and no failure
+    return figures
