@@ -108,8 +108,8 @@ def split_module(source: str) -> tuple[str, str, list[tuple[str, str]]]:
     """(docstring, set-up code, [(function, its code)]) of a solution module.
 
     Each statement keeps the comments and blank lines above it, and the indented
-    comments below it; everything that is not a function (imports, constants) is
-    the set-up code.
+    comments below it; everything that is not an exercise function (imports,
+    constants, private helpers) is the set-up code.
     """
     tree = ast.parse(source)
     lines = source.splitlines()
@@ -123,7 +123,7 @@ def split_module(source: str) -> tuple[str, str, list[tuple[str, str]]]:
             end += 1  # indented comments after the last statement (### END SOLUTION) belong to it
         text = "\n".join(lines[start:end])
         start = end
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             functions.append((node.name, text.strip("\n")))
         else:
             setup.append(text)
