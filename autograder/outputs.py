@@ -86,24 +86,57 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
     write_atomic(folder / "feedback.html", report.render_feedback_html(result, settings, plots))
     write_atomic(folder / "feedback.md", report.render_feedback_md(result, settings))
     write_atomic(folder / "summary.txt", report.plain_summary(result) + "\n")
-    write_atomic(folder / "result.full.json", dump_json(result.to_dict(), indent=None))
-    write_atomic(folder / "results.json", dump_json(gradescope_json(result, settings)))
+    write_atomic(folder / RESULT, dump_json(result.to_dict(), indent=None))
+    write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings)))
     return folder
+
+
+RESULT, GRADESCOPE = "result.full.json", "results.json"
+
+
+def read_result(folder: Path) -> SubmissionResult:
+    """The result written in `folder` (OUT/<id>); ValueError, naming the file, if there is none or
+    it is not whole (results.json, written last, must be there too)."""
+    import json
+
+    path = folder / RESULT
+    if not (folder / GRADESCOPE).is_file() or not path.is_file():
+        raise ValueError(f"{folder}: not completely written ({RESULT} and {GRADESCOPE} must both be there)")
+    try:
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: unreadable ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def load_done(out: Path, submission_id: str, digest: str) -> SubmissionResult | None:
     """The result of an earlier run, if that submission was completely written, graded (not a
     grading error) and from the same files, settings and grader (`digest`)."""
-    import json
-
-    folder = out / submission_id
-    if not (folder / "results.json").is_file() or not (folder / "result.full.json").is_file():
-        return None
     try:
-        result = SubmissionResult.from_dict(json.loads((folder / "result.full.json").read_text()))
-    except (ValueError, TypeError, KeyError, OSError):
+        result = read_result(out / submission_id)
+    except ValueError:
         return None
     return result if result.status == "graded" and result.digest == digest else None
+
+
+def read_out(out: Path) -> list[tuple[SubmissionResult, Path]]:
+    """Every submission a graded OUT holds, with its folder, by id. ValueError (one line) when
+    OUT is not the folder of `autograder grade`, or a submission's files are not whole."""
+    out = Path(out)
+    if not out.is_dir():
+        raise ValueError(f"{out}: not a directory (expected the OUT folder of `autograder grade`)")
+    if not (out / "grades.csv").is_file():
+        raise ValueError(f"{out / 'grades.csv'}: missing (is this the OUT folder of `autograder grade`?)")
+    found = []
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and (p / RESULT).exists()):
+        result = read_result(folder)
+        if result.id != folder.name:
+            raise ValueError(f"{folder / RESULT}: its id is {result.id!r}, not the folder's name")
+        found.append((result, folder))
+    if not found:
+        raise ValueError(f"{out}: no graded submission in it")
+    return found
 
 
 class OutLock:

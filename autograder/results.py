@@ -164,9 +164,33 @@ class SubmissionResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
-        cases = [CaseResult(**c) for c in data.get("cases", [])]
-        return cls(**{**data, "cases": cases})
+    def from_dict(cls, data: Any) -> SubmissionResult:
+        """The result `to_dict` gave; ValueError naming the first field that is not as written."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+            raise ValueError("not a result (no id)")
+        if not isinstance(data.get("cases", []), list):
+            raise ValueError("cases is not a list")
+        try:
+            cases = [CaseResult(**_case_fields(c)) for c in data.get("cases", [])]
+            known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "cases"}
+            result = cls(**known, cases=cases)
+        except TypeError as exc:
+            raise ValueError(f"a field is missing or unknown ({exc})") from None
+        if result.status not in ("graded", "error"):
+            raise ValueError(f"status {result.status!r} is neither 'graded' nor 'error'")
+        return result
+
+
+def _case_fields(data: Any) -> dict[str, Any]:
+    """A case's stored fields, their scores checked: finite numbers, 0 <= score <= max_score."""
+    if not isinstance(data, dict):
+        raise ValueError("a case is not an object")
+    for key in ("score", "max_score"):
+        value = data.get(key)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0:
+            raise ValueError(f"a case's {key} is not a finite, non-negative number")
+    return data
 
 
 def write_atomic(path: Path, text: str) -> None:

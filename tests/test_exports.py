@@ -1,13 +1,13 @@
 """Tests for `autograder export`: Canvas, Moodle, PrairieLearn and Gradescope files.
 
-The OUT folders here are fakes written by `write_out`, shaped like what
-`autograder grade` writes: grades.csv plus OUT/<id>/results.json and feedback files.
+The OUT folders here are written by `write_out` with the grader's own writer
+(`outputs`), from results made up for the purpose: the exports read back exactly
+what `autograder grade` writes.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import zipfile
@@ -16,81 +16,53 @@ from pathlib import Path
 
 import pytest
 
+from autograder import outputs
 from autograder.cli import UsageError, main
+from autograder.config import load
 from autograder.exports import canvas, moodle, prairielearn
 from autograder.exports.outdir import format_score, load_out
+from autograder.results import CaseResult, SubmissionResult
 
-FIXED = ["id", "score", "max_score", "percent", "status", "lms_name", "lms_user_id", "late"]
 FUNCTIONS = ["layers.linear_forward", "layers.relu_backward"]
 
 
 # ---------------------------------------------------------------- fake OUT folders
 
 
-def _tests(score: float, max_score: float) -> list[dict]:
-    """Two visible checks worth 40% each and one hidden check worth 20%."""
-    parts = [("linear_forward matches torch", 0.4, "visible", FUNCTIONS[0])]
-    parts += [("relu_backward matches autograd", 0.4, "visible", FUNCTIONS[1])]
-    parts += [("relu_backward hidden edge cases", 0.2, "hidden", FUNCTIONS[1])]
-    tests, left = [], score
-    for name, share, visibility, tag in parts:
+def _cases(score: float, max_score: float) -> list[CaseResult]:
+    """Two public checks worth 40% each and one hidden check worth 20%, `score` spread over them."""
+    parts = [("linear_forward matches torch", 0.4, False, FUNCTIONS[0])]
+    parts += [("relu_backward matches autograd", 0.4, False, FUNCTIONS[1])]
+    parts += [("relu_backward hidden edge cases", 0.2, True, FUNCTIONS[1])]
+    cases, left = [], score
+    for name, share, hidden, tag in parts:
         worth = max_score * share
         got = min(worth, left)
         left -= got
-        tests.append(
-            {
-                "name": name,
-                "score": got,
-                "max_score": worth,
-                "status": "passed" if got >= worth else "failed",
-                "output": "ok" if got >= worth else "max abs error 0.31 > 1e-5",
-                "visibility": visibility,
-                "tags": [tag],
-            }
-        )
-    return tests
+        passed = got >= worth
+        cases.append(CaseResult(tag, name, name, got, worth, passed, hidden, "" if passed else "value",
+                                "" if passed else "max abs error 0.31 > 1e-5"))
+    return cases
+
+
+def _result(spec: dict) -> SubmissionResult:
+    """A result as `autograder grade` makes one; `spec` needs `id` and `score`."""
+    s = {"max_score": 20, "status": "graded", "lms_name": "", "lms_user_id": ""} | spec
+    error = s["status"] == "error"
+    meta = s.get("meta") or {k: v for k, v in (("name", s["lms_name"]), ("user_id", s["lms_user_id"])) if v}
+    return SubmissionResult(s["id"], [] if error else _cases(s["score"], s["max_score"]), execution_time=3.2,
+                            meta=meta, status=s["status"], output="Ran 3 checks.",
+                            error="ImportError while importing layers.py" if error else "")
 
 
 def write_out(root: Path, subs: list[dict]) -> Path:
-    """Write a fake OUT folder; each sub needs `id` and `score`, the rest has defaults."""
+    """An OUT folder written as `autograder grade` writes one, by the same code."""
     out = root / "OUT"
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "grades.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(FIXED + FUNCTIONS)
-        for spec in subs:
-            s = {"max_score": 20, "status": "graded", "lms_name": "", "lms_user_id": ""} | spec
-            percent = 100 * s["score"] / s["max_score"]
-            row = [s["id"], s["score"], s["max_score"], f"{percent:.1f}", s["status"]]
-            row += [s["lms_name"], s["lms_user_id"], str(s.get("late", False)).lower()]
-            writer.writerow(row + [format_score(s["score"] / 2)] * 2)
-            _write_results(out / s["id"], s)
+    results = [_result(spec) for spec in subs]
+    for result in results:
+        outputs.write_submission(out, result, load())
+    outputs.write_grades_csv(out, results)
     return out
-
-
-def _write_results(folder: Path, s: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    error = s["status"] == "error"
-    summary = (
-        "Grading error: ImportError while importing layers.py"
-        if error
-        else f"{format_score(s['score'])}/{format_score(s['max_score'])} points"
-    )
-    results = {
-        "score": s["score"],
-        "execution_time": 3.2,
-        "output": "Traceback ...\nImportError" if error else "Ran 3 checks.",
-        "tests": [] if error else _tests(s["score"], s["max_score"]),
-        "extra_data": {
-            "id": s["id"],
-            "max_score": s["max_score"],
-            "meta": s.get("meta", {"python": "3.11", "torch": "2.13.0"}),
-            "summary": summary,
-        },
-    }
-    (folder / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    (folder / "feedback.html").write_text(f"<h1>{s['id']}</h1><p>{summary}</p>", encoding="utf-8")
-    (folder / "feedback.md").write_text(f"# {s['id']}\n\n{summary}\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- Canvas
@@ -262,11 +234,12 @@ def test_moodle_worksheet_columns_and_identifiers(tmp_path, capsys):
     rows = _rows(target.read_bytes())
     assert rows[0] == ["Identifier", "Grade", "Last modified (grade)", "Feedback comments"]
     by_ident = {r[0]: r for r in rows[1:]}
-    assert by_ident["Participant 123456"][1:] == ["18.5", "2025-03-14T09:26:53+00:00", "18.5/20 points"]
+    assert by_ident["Participant 123456"][1:3] == ["18.5", "2025-03-14T09:26:53+00:00"]
+    assert by_ident["Participant 123456"][3] == "18.5/20; to fix: layers.relu_backward"
     assert by_ident["Participant 234567"][1] == "20"
     assert by_ident["Participant 345678"][1] == "7.25"
     assert by_ident["Participant 456789"][1] == ""  # grading error: Moodle keeps the old grade
-    assert by_ident["Participant 456789"][3].startswith("Grading error")
+    assert by_ident["Participant 456789"][3].startswith("0/0: grading failed: ImportError")
     assert by_ident["Participant 567890"][1] == "11"
     assert by_ident["carol"][1] == "9"
     err = capsys.readouterr().err
@@ -391,17 +364,19 @@ def test_prairielearn_schema(tmp_path):
             assert all(isinstance(test[k], str) for k in PL_TEST_KEYS - {"points", "max_points"})
     ada = json.loads(written[0].read_text(encoding="utf-8"))
     assert ada["gradable"] is True and ada["score"] == pytest.approx(18.5 / 20)
-    assert [t["name"] for t in ada["tests"]] == [
-        "linear_forward matches torch",
-        "relu_backward matches autograd",
-    ]  # the hidden check is left out
+    names = [t["name"] for t in ada["tests"]]
+    assert names == [f"{FUNCTIONS[0]}: linear_forward matches torch",
+                     f"{FUNCTIONS[1]}: relu_backward matches autograd",
+                     f"{FUNCTIONS[1]}: relu_backward hidden edge cases"]
+    assert "0.31" not in ada["tests"][2]["output"]  # a hidden check's details stay hidden
     error = json.loads(written[4].read_text(encoding="utf-8"))
-    assert error["gradable"] is False and error["format_errors"][0].startswith("Grading error")
+    assert error["gradable"] is False and error["format_errors"][0].startswith("0/0: grading failed")
 
 
 def test_prairielearn_output_dir_and_clipping(tmp_path):
     out = load_out(write_out(tmp_path, [{"id": "101", "score": 5}]))
-    sub = dataclasses.replace(out.submissions[0], output="x" * 300_000)
+    sub = out.submissions[0]
+    sub.result.notes.append("x" * 300_000)  # a very long results.json output
     paths = prairielearn.write_results([sub], tmp_path / "pl")
     assert paths == [tmp_path / "pl" / "101" / "results.json"]
     assert paths[0].stat().st_size < 1_000_000
@@ -439,35 +414,30 @@ def test_cli_moodle_prairielearn_gradescope(tmp_path, capsys):
     assert code == 0 and copy.read_bytes() == (out / "carol" / "results.json").read_bytes()
 
 
-def _break_results(out: Path) -> None:
-    (out / "101" / "results.json").write_text("{not json", encoding="utf-8")
-
-
-def _drop_column(out: Path) -> None:
-    text = (out / "grades.csv").read_text(encoding="utf-8")
-    (out / "grades.csv").write_text(text.replace("lms_user_id,", "uid,", 1), encoding="utf-8")
+def _break_result(out: Path) -> None:
+    (out / "101" / "result.full.json").write_text("{not json", encoding="utf-8")
 
 
 def _wrong_id(out: Path) -> None:
-    path = out / "102" / "results.json"
-    path.write_text(path.read_text(encoding="utf-8").replace('"102"', '"999"'), encoding="utf-8")
+    path = out / "102" / "result.full.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"102"', '"999"', 1), encoding="utf-8")
 
 
-def _stale_score(out: Path) -> None:
-    path = out / "102" / "results.json"
+def _negative_score(out: Path) -> None:
+    path = out / "102" / "result.full.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    path.write_text(json.dumps(data | {"score": 3}), encoding="utf-8")
+    data["cases"][0]["score"] = -3
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
         (lambda out: (out / "grades.csv").unlink(), "grades.csv: missing"),
-        (lambda out: (out / "101" / "results.json").unlink(), "results.json: missing"),
-        (_break_results, "results.json: not valid JSON"),
-        (_drop_column, "header lacks column(s) lms_user_id"),
-        (_wrong_id, "extra_data.id is '999'"),
-        (_stale_score, "disagrees with grades.csv"),
+        (lambda out: (out / "101" / "results.json").unlink(), "101: not completely written"),
+        (_break_result, "result.full.json: Expecting property name"),
+        (_wrong_id, "its id is '999', not the folder's name"),
+        (_negative_score, "a case's score is not a finite, non-negative number"),
     ],
 )
 def test_cli_malformed_out_is_one_line(tmp_path, capsys, damage, message):
