@@ -81,6 +81,13 @@ class CaseResult:
     kind: str = ""         # why it failed: a key of KIND_TEXT
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    # The student's other functions this case ran through that fail their own checks, in
+    # course order ("module.function"). With `passed`, the case failed with the student's
+    # functions but is right given correct ones (the grader answered those calls from the
+    # reference): a knock-on failure, credited; details["with_yours"] = {"kind", "message"}
+    # is how it failed with the student's own. Without `passed`, it is wrong even given
+    # correct ones.
+    upstream: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
