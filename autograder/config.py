@@ -61,7 +61,7 @@ def schema(course: courses.Course) -> Schema:
     functions = course.functions
     return {
         "course": {"title": Field(str, default=""), "modules": Field(list),
-                   "total": Field(float, gt=0)},
+                   "total": Field(float, gt=0), "each_function_alone": Field(bool, default=True)},
         "about": {module: Field(str) for module in course.names},
         **GRADING,
         "points": {function: Field(float, ge=0, default=REQUIRED) for function in functions},
@@ -116,6 +116,7 @@ class Settings:
     reveal_hidden_details: bool = False
     warnings: tuple[str, ...] = ()
     total: float | None = None  # what a perfect submission scores, if declared: points are scaled to it
+    each_function_alone: bool = True  # a function right given correct helpers keeps its points
 
     def scale(self) -> float:
         """The factor from points to the score: total / sum of the points, 1 without a total."""
@@ -288,6 +289,7 @@ def _settings(values: dict, warnings: list[str]) -> Settings:
         reveal_hidden_details=visibility["reveal_hidden_details"],
         warnings=tuple(warnings),
         total=values["course"].get("total"),
+        each_function_alone=values["course"]["each_function_alone"],
     )
 
 

@@ -103,6 +103,10 @@ class Course:
         """Every exercise function as "module.name", module by module, in file order."""
         return tuple(f.tag for m in self.modules for f in m.functions)
 
+    def by_module(self) -> dict[str, tuple[str, ...]]:
+        """Each module's exercise functions' names, in file order."""
+        return {m.name: tuple(f.name for f in m.functions) for m in self.modules}
+
     def function(self, tag: str) -> Function:
         module, _, name = tag.partition(".")
         for function in self.module(module).functions:

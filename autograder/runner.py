@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from autograder import casekit
+from autograder import casekit, chain
 from autograder import course as courses
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
@@ -164,6 +165,9 @@ class Suite:
     plan: Plan = Plan()
     key: str = ""  # a hash of the settings and the grader's code: what a result was graded by
     recorded: frozenset[str] = frozenset()  # functions whose public calls the course's figures draw
+    # The torch reference's values, to grade each function on its own (`chain`); None: the
+    # chain is graded as a whole (public cases alone: a student's machine has no reference).
+    reference: chain.ReferenceValues | None = None
 
     @classmethod
     def prepare(cls, kinds: tuple[str, ...], settings: Settings, seed: int | None = None) -> Suite:
@@ -172,13 +176,16 @@ class Suite:
         seed = seed if seed is not None else settings.seed if settings.seed is not None else fresh_seed()
         course = courses.load()
         cases = collect(course.case_files(*kinds), seed)
-        return cls(tuple(cases), tuple(case_points(cases, settings)), seed, key=grading_key(settings))
+        each_alone = "hidden" in kinds and settings.each_function_alone
+        reference = chain.ReferenceValues(course.oracle) if each_alone else None
+        return cls(tuple(cases), tuple(case_points(cases, settings)), seed, key=grading_key(settings),
+                   reference=reference)
 
     def of(self, function: str) -> Suite:
         """The cases of one function only (a notebook's test cell)."""
         chosen = [i for i, case in enumerate(self.cases) if case.function == function]
-        return Suite(tuple(self.cases[i] for i in chosen), tuple(self.points[i] for i in chosen), self.seed,
-                     key=self.key)
+        return replace(self, cases=tuple(self.cases[i] for i in chosen),
+                       points=tuple(self.points[i] for i in chosen), plan=Plan(), recorded=frozenset())
 
     def digest(self, submission: Submission) -> str:
         """What a result of `submission` graded by this suite is keyed on: its files, the
@@ -196,7 +203,7 @@ def grading_key(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-class _Calls:
+class Calls:
     """Runs calls for one submission: unusable modules, the time budget, then the sandbox
     (answered from the case's streamed batch where the call is a planned one)."""
 
@@ -209,19 +216,35 @@ class _Calls:
         if hasattr(process, "timeout_of"):
             process.timeout_of = self._timeout_of
 
+    def enter_hidden(self) -> None:
+        """From now on nothing the calls return or print may be shown to the student."""
+        if not self.hidden:
+            self.process.enter_hidden()
+            self.hidden = True
+
     def _timeout_of(self, function: str) -> float:
         return max(0.0, min(self.settings.timeout_for(function), self.deadline - time.monotonic()))
 
-    def __call__(self, function: str, args: tuple) -> Answer:
+    def _may_call(self, function: str) -> None:
+        """StudentError when `function` cannot be called: its module is unusable, or the
+        submission's time is used up."""
         module = function.partition(".")[0]
         why = self.process.unusable(module)
         if why is not None:
             raise StudentError("import", f"{module}.py is unusable: {why}", trusted=True)
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+        if self.deadline - time.monotonic() <= 0:
             raise StudentError(
                 "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
             )
+
+    def given(self, function: str, args: tuple, helpers: tuple[str, ...],
+              reference: Callable[[str, tuple, dict], Any]) -> Answer:
+        """`function(*args)` with its calls to `helpers` answered by `reference` (see `chain`)."""
+        self._may_call(function)
+        return self.process.ask_given(function, args, self._timeout_of(function), helpers, reference)
+
+    def __call__(self, function: str, args: tuple) -> Answer:
+        self._may_call(function)
         answer = self.process.ask(function, args, self._timeout_of(function))
         if self.record is not None and function in self.recorded and not self.hidden:
             kept = self.record.setdefault("calls", {}).setdefault(function, [])
@@ -279,16 +302,23 @@ def grade_submission(submission: Submission, suite: Suite, sandbox: Sandbox, set
     started = time.monotonic()
     result = SubmissionResult(submission.id, notes=list(submission.notes), problems=dict(submission.problems),
                               meta=dict(submission.meta), seed=suite.seed, digest=suite.digest(submission))
-    process = sandbox.open(submission.sources, courses.load().names, submission.problems)
+    course = courses.load()
+    process = sandbox.open(submission.sources, course.names, submission.problems, course.by_module())
     try:
-        calls = _Calls(process, settings, record, suite.recorded)
+        calls = Calls(process, settings, record, suite.recorded)
         student = Student(calls, settings)
         for index, (case, case_points) in enumerate(zip(suite.cases, suite.points, strict=True)):
             if case.hidden and not calls.hidden:
-                process.enter_hidden()
-                calls.hidden = True
+                calls.enter_hidden()
             process.begin_case(suite.plan.case(index))
             result.cases.append(_verdict(case, case_points, student, record))
+        if suite.reference is not None and process.answers_helpers:
+            calls.enter_hidden()  # nothing student code prints in a re-run is shown
+
+            def run_case(index: int, given: Student) -> CaseResult:
+                return _verdict(suite.cases[index], suite.points[index], given, None)
+
+            chain.credit_knock_on(result, run_case, calls, suite.reference)
         result.isolation = list(process.isolation)
         result.problems.update({m: why for m, why in process.problems().items() if m not in result.problems})
     except (SandboxUnavailable, GraderFault) as exc:

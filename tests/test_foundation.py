@@ -48,8 +48,8 @@ MISTAKES = {
                 )
             ]
         },
-        # the reference softmax_prime builds on softmax, so its extreme cases inherit the overflow
-        {"activations.softmax", "activations.softmax_prime"},
+        # softmax_prime calls the student's softmax: right given a right one, it keeps its points
+        {"activations.softmax"},
         None,
     ),
     "Jacobian diagonal only": (
@@ -110,12 +110,12 @@ MISTAKES = {
                 )
             ]
         },
-        {"xor.forward", "xor.train"},
+        {"xor.forward"},
         None,
-    ),  # train runs the student's own forward
+    ),  # train runs the student's own forward, but is right given a right one
     "backprop skips the hidden sigmoid'": (
         {"xor": [("grad_z1 = grad_a1 * sigmoid_prime(z1)", "grad_z1 = grad_a1")]},
-        {"xor.gradients", "xor.train"},
+        {"xor.gradients"},
         None,
     ),
     "sgd_step updates in place": (
@@ -127,8 +127,9 @@ MISTAKES = {
                 )
             ]
         },
-        # train hands the caller's params to sgd_step, so it modifies its input too
-        {"xor.sgd_step", "xor.train"},
+        # train hands the caller's params to sgd_step, so it modifies its input too; given a
+        # right sgd_step it does not
+        {"xor.sgd_step"},
         "modified in place",
     ),
     "loss recorded after the step": (
@@ -147,8 +148,8 @@ MISTAKES = {
     ),
     "mse_prime without the factor 2": (
         {"losses": [("return 2 * (y_hat - y) / y_hat.size", "return (y_hat - y) / y_hat.size")]},
-        # xor.gradients and train use the student's own mse_prime: they inherit the mistake
-        {"losses.mse_prime", "xor.gradients", "xor.train"},
+        # xor.gradients and train use the student's own mse_prime; right given a right one
+        {"losses.mse_prime"},
         "factor 2",
     ),
 }
@@ -196,22 +197,16 @@ BROKEN = {
     ),
 }
 
-# What a broken module drags along: only the functions that call into it (network, xor).
-DEPENDENTS = {
-    "losses": {"network.classifier_loss", "network.classifier_gradients", "xor.gradients", "xor.train"},
-    "linear": {f for f in FUNCTIONS if f.startswith(("network.", "xor."))} - {"xor.sgd_step"},
-}
-
-
 @pytest.mark.parametrize("name", BROKEN)
 def test_broken_submission_costs_only_its_own_functions(name, grade, make_submission):
     replacements, target, message = BROKEN[name]
     result = grade(make_submission(**replacements))
-    if "." in target:
-        expected = {target}
-    else:
-        expected = {f for f in FUNCTIONS if f.startswith(target + ".")} | DEPENDENTS[target]
+    # a broken module costs its own functions only: those that call it are right given a right one
+    expected = {target} if "." in target else {f for f in FUNCTIONS if f.startswith(target + ".")}
     assert losers(result) == expected
+    users = [c for c in result.cases if c.upstream]
+    assert all(c.passed and c.upstream[0].startswith(target) for c in users)
+    assert users or "." in target  # every module has users downstream; these two functions have none
     own = [c for c in result.cases if c.function.startswith(target) and not c.passed]
     # after a timeout, or two crashes, a function's remaining cases are skipped, saying why
     skipped = ("already timed out", "twice already")
@@ -283,9 +278,10 @@ def test_a_broken_sibling_costs_only_its_users_with_relative_imports(grade, make
         losses=[("def mse(y_hat, y):", "def mse(y_hat, y)")],
         xor=[(f"from {m} import", f"from .{m} import") for m in ("activations", "linear", "losses")],
     )
-    lost = losers(grade(folder))
-    assert {"xor.forward", "xor.sgd_step"}.isdisjoint(lost)
-    assert {"xor.gradients", "xor.train"} <= lost
+    result = grade(folder)
+    assert losers(result) == {"losses.mse", "losses.mse_prime", "losses.cross_entropy",
+                              "losses.cross_entropy_prime", "losses.softmax_cross_entropy_prime"}
+    assert {c.function for c in result.cases if c.upstream} >= {"xor.gradients", "xor.train"}
 
 
 def test_articles_data_matches_the_reference():

@@ -13,6 +13,7 @@ so `from helpers import f` in another module works and only calling `f` fails.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -20,9 +21,11 @@ import importlib.util
 import os
 import socket
 import sys
+import threading
 import traceback
 import types
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -86,8 +89,9 @@ class SiblingLoader(importlib.abc.Loader):
     not every function of every file that imports it.
     """
 
-    def __init__(self, inner: importlib.abc.Loader, failures: dict[str, dict], folder: str) -> None:
-        self.inner, self.failures, self.folder = inner, failures, folder
+    def __init__(self, inner: importlib.abc.Loader, failures: dict[str, dict], folder: str,
+                 functions: tuple[str, ...] = ()) -> None:
+        self.inner, self.failures, self.folder, self.functions = inner, failures, folder, functions
 
     def create_module(self, spec):  # noqa: ANN001 - importlib protocol
         return None
@@ -100,6 +104,13 @@ class SiblingLoader(importlib.abc.Loader):
             failure = _import_error(_short(name), exc, self.folder)
             self.failures[name] = failure
             module.__getattr__ = _unavailable(_short(name), failure.message)
+            return
+        # an exercise function the module lacks is a stand-in, so that `from helpers import f`
+        # elsewhere still imports: only calling f fails (a student's own __getattr__ is kept)
+        lacking = frozenset(f for f in self.functions if f not in module.__dict__)
+        if lacking and "__getattr__" not in module.__dict__:
+            module.__getattr__ = _unavailable(_short(name), f"{_short(name)}.py defines no such function",
+                                              lacking)
 
 
 class _EmptyPackage(importlib.abc.Loader):
@@ -117,17 +128,36 @@ def _short(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-def _unavailable(module: str, reason: str):
-    """A module-level __getattr__ whose attributes are functions that fail with `reason`."""
+#: The attribute that marks a stand-in for a function the student's module cannot give.
+STAND_IN = "__autograder_missing__"
+
+
+def _stand_in(function: str, reason: str) -> Callable[..., Any]:
+    """A function that fails with `reason` when called, marked as standing in for `function`."""
+
+    def unavailable(*args: Any, **kwargs: Any) -> None:
+        raise ImportError(f"{function} is unavailable because {reason}")
+
+    setattr(unavailable, STAND_IN, function)
+    return unavailable
+
+
+def stands_in(value: Any) -> str | None:
+    """The exercise function `value` stands in for, if it is one of our stand-ins."""
+    if type(value) is not types.FunctionType:  # never run a student object's __getattr__ here
+        return None
+    marker = value.__dict__.get(STAND_IN)
+    return marker if isinstance(marker, str) else None
+
+
+def _unavailable(module: str, reason: str, only: frozenset[str] | None = None):
+    """A module-level __getattr__ whose attributes (those in `only`, if given) are stand-ins
+    that fail with `reason`."""
 
     def __getattr__(attr: str):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-
-        def unavailable(*args: Any, **kwargs: Any) -> None:
-            raise ImportError(f"{module}.{attr} is unavailable because {reason}")
-
-        return unavailable
+        if attr.startswith("__") or (only is not None and attr not in only):
+            raise AttributeError(f"module {module!r} has no attribute {attr!r}")
+        return _stand_in(f"{module}.{attr}", reason)
 
     return __getattr__
 
@@ -152,8 +182,9 @@ class SiblingFinder(importlib.abc.MetaPathFinder):
     """
 
     def __init__(self, names: set[str], folder: str, failures: dict[str, Failure],
-                 unusable: dict[str, str]) -> None:
+                 unusable: dict[str, str], functions: dict[str, tuple[str, ...]] | None = None) -> None:
         self.names, self.folder, self.failures, self.unusable = names, folder, failures, unusable
+        self.functions = functions or {}
 
     def find_spec(self, name: str, path: Any = None, target: Any = None):  # noqa: ANN201
         if name == PACKAGE:
@@ -168,7 +199,7 @@ class SiblingFinder(importlib.abc.MetaPathFinder):
             reason = self.unusable.get(short, f"{short}.py is missing")
             return importlib.machinery.ModuleSpec(name, _Placeholder(short, reason))
         spec = importlib.util.spec_from_file_location(name, location)
-        spec.loader = SiblingLoader(spec.loader, self.failures, self.folder)
+        spec.loader = SiblingLoader(spec.loader, self.failures, self.folder, self.functions.get(short, ()))
         return spec
 
 
@@ -189,11 +220,12 @@ class _Placeholder(importlib.abc.Loader):
 class Modules:
     """The student's modules: imported on `load`, each failure remembered with its reason."""
 
-    def __init__(self, folder: str, names: tuple[str, ...], unusable: dict[str, str]) -> None:
-        self.folder = folder
+    def __init__(self, folder: str, names: tuple[str, ...], unusable: dict[str, str],
+                 functions: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.folder, self.names = folder, names
         self.failed: dict[str, Failure] = {}
         self.unusable = dict(unusable)
-        sys.meta_path.insert(0, SiblingFinder(set(names), folder, self.failed, self.unusable))
+        sys.meta_path.insert(0, SiblingFinder(set(names), folder, self.failed, self.unusable, functions))
 
     def load(self, name: str) -> Failure | None:
         """Import module `name` (inside the `exercises` package); why it is unusable, if it is."""
@@ -211,6 +243,60 @@ class Modules:
         """The module `name`, or why it is unusable."""
         failure = self.load(name)
         return failure if failure is not None else sys.modules[f"{PACKAGE}.{name}"]
+
+    def copies(self, name: str) -> list[types.ModuleType]:
+        """Every imported copy of student module `name` (as `name` and as `exercises.name`)."""
+        found = [sys.modules.get(key) for key in (name, f"{PACKAGE}.{name}")]
+        return [m for m in found if isinstance(m, types.ModuleType)
+                and isinstance(getattr(m.__spec__, "loader", None), (SiblingLoader, _Placeholder))]
+
+    @contextlib.contextmanager
+    def answered_by_grader(self, helpers: tuple[str, ...], ask: Callable[..., Any]) -> Iterator[None]:
+        """While the block runs, every `helpers` function ("module.name") the student's modules
+        can reach is a proxy that `ask`s the grader: the module's own attribute, and every
+        global of any student module bound to the student's function or to its stand-in
+        (`from m import f`, `from m import f as g`). Everything is put back afterwards."""
+        proxies = {name: _proxy(name, ask) for name in helpers}
+        originals: dict[int, str] = {}
+        for name in helpers:
+            module, _, function = name.partition(".")
+            for copy in self.copies(module):
+                if function in copy.__dict__:
+                    originals[id(copy.__dict__[function])] = name
+        saved: list[tuple[dict, str, Any]] = []
+        try:
+            for space in [copy.__dict__ for module in self.names for copy in self.copies(module)]:
+                for key, value in list(space.items()):
+                    name = originals.get(id(value)) or stands_in(value)
+                    if name in proxies:
+                        saved.append((space, key, value))
+                        space[key] = proxies[name]
+            for name, proxy in proxies.items():  # `m.f` on a module (also one that lacks f)
+                module, _, function = name.partition(".")
+                for copy in self.copies(module):
+                    if copy.__dict__.get(function) is not proxy:
+                        saved.append((copy.__dict__, function, copy.__dict__.get(function, _ABSENT)))
+                        copy.__dict__[function] = proxy
+            yield
+        finally:
+            for space, key, value in reversed(saved):
+                if value is _ABSENT:
+                    space.pop(key, None)
+                else:
+                    space[key] = value
+
+
+_ABSENT = object()
+
+
+def _proxy(function: str, ask: Callable[..., Any]) -> Callable[..., Any]:
+    """A stand-in for the student's `function` whose calls the grader answers."""
+
+    def answered_by_grader(*args: Any, **kwargs: Any) -> Any:
+        return ask(function, args, kwargs)
+
+    answered_by_grader.__name__ = answered_by_grader.__qualname__ = function.rpartition(".")[2]
+    return answered_by_grader
 
 
 def _changed(before: tuple, after: tuple) -> list[bool]:
@@ -243,30 +329,47 @@ def _snapshot(value: Any) -> Any:
     return value
 
 
-def call(modules: Modules, call_id: int, function: str, args: tuple) -> dict:
-    """Run one student function; return its response message; never raises."""
+def call(modules: Modules, call_id: int, function: str, args: tuple, helpers: tuple[str, ...] = (),
+         ask: Callable[..., Any] | None = None) -> dict:
+    """Run one student function, its `helpers` answered by `ask` (the grader); return its
+    response message; never raises."""
     module_name, _, name = function.partition(".")
     module = modules.get(module_name)
     if isinstance(module, Failure):
         return protocol.raised(call_id, module)
     target = getattr(module, name, None)
-    if not callable(target):
+    if not callable(target) or stands_in(target):
         return protocol.raised(call_id, Failure("missing", f"{module_name}.py defines no function {name}"))
     before = _snapshot(args)
+    answering = modules.answered_by_grader(helpers, ask) if helpers and ask else contextlib.nullcontext()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            value = target(*args)
+            with answering:
+                value = target(*args)
         except SystemExit as exc:
             return protocol.raised(call_id, Failure("exception", f"{function} called {_exit_call(exc)}"))
-        except NotImplementedError:
-            message = f"{function} is not implemented yet (it raises NotImplementedError)"
-            return protocol.raised(call_id, Failure("not_implemented", message))
+        except NotImplementedError as exc:
+            return protocol.raised(call_id, _not_implemented(function, target, exc, modules.folder))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
             return protocol.raised(call_id, Failure("exception", describe_exception(exc),
                                                     _student_traceback(exc, modules.folder)))
     notes = [f"{w.category.__name__}: {w.message}" for w in caught[:protocol.MAX_WARNINGS]]
     return protocol.returned(call_id, value, _changed(before, args), notes)
+
+
+def _not_implemented(function: str, target: Any, exc: BaseException, folder: str) -> Failure:
+    """The function itself is a stub, or it calls one: said apart, since only the first is
+    "not implemented yet" (the second is a working function whose helper is not written)."""
+    frames = []
+    with contextlib.suppress(BaseException):
+        frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)
+                  if f.f_code.co_filename.startswith(folder)]
+    if not frames or frames[-1].f_code is getattr(target, "__code__", None):
+        return Failure("not_implemented",
+                       f"{function} is not implemented yet (it raises NotImplementedError)")
+    return Failure("exception", f"{function} calls {frames[-1].f_code.co_name}, which is not implemented yet "
+                                "(it raises NotImplementedError)", _student_traceback(exc, folder))
 
 
 def encode_response(function: str, call_id: int, response: dict) -> bytes:
@@ -293,6 +396,7 @@ class Server:
         self.reader = wire.Reader(channel, arena=arena)
         self.modules: Modules | None = None
         self.pid = os.getpid()
+        self.asking = threading.Lock()  # one Help at a time, whatever threads student code starts
 
     def send(self, message: bytes) -> None:
         """Send a frame, unless this is a copy of the child that student code forked: a copy
@@ -321,7 +425,9 @@ class Server:
 
     def load(self, message: dict) -> None:
         names = tuple(str(m) for m in message.get("modules") or ())
-        self.modules = Modules(self.folder, names, dict(message.get("unusable") or {}))
+        functions = {str(m): tuple(str(f) for f in fs)
+                     for m, fs in dict(message.get("functions") or {}).items()}
+        self.modules = Modules(self.folder, names, dict(message.get("unusable") or {}), functions)
         for name in names:
             failure = self.modules.load(name)
             self.send(wire.encode(protocol.loaded(name, failure)))
@@ -340,9 +446,30 @@ class Server:
                     and type(request.get("id")) is int):
                 return False
             function = str(request.get("function"))
-            response = call(self.modules, request["id"], function, tuple(request.get("args") or ()))
+            helpers = tuple(str(h) for h in request.get("helpers") or ())
+            response = call(self.modules, request["id"], function, tuple(request.get("args") or ()),
+                            helpers, self.ask)
             self.send(encode_response(function, request["id"], response))
         return True
+
+    def ask(self, function: str, args: tuple, kwargs: dict) -> Any:
+        """The grader's answer to a helper call made by student code (see `answered_by_grader`)."""
+        with self.asking:
+            try:
+                frame = wire.encode(protocol.help_request(function, args, kwargs))
+            except (wire.WireError, TypeError, ValueError) as exc:
+                raise TypeError(f"the arguments of {function} could not be sent to the grader: "
+                                f"{exc}") from None
+            self.send(frame)
+            try:
+                reply = self.reader.receive()
+            except (wire.ChannelClosed, wire.WireError):
+                os._exit(0)  # the grader is gone or broke the channel: nothing left to answer
+        if not isinstance(reply, dict) or reply.get("op") != "helped":
+            os._exit(0)
+        if reply.get("error"):
+            raise ValueError(f"{function} (answered by the grader's reference): {reply['error']}")
+        return reply.get("value")
 
 
 def serve(channel: socket.socket, folder: str, arena_fd: int | None = None) -> None:

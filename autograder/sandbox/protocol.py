@@ -1,11 +1,14 @@
 """The messages between the grader and a student's child, as types.
 
 Grader -> child:
-    Load(modules, unusable)   import these student modules now, in order (before any call)
+    Load(modules, unusable, functions)  import these student modules now, in order (before any call)
     Batch(calls)              run these calls in order and answer each one
+    Helped(value | error)     the grader's answer to the last Help
 Child -> grader:
     Ready(layers)             confined, with these isolation layers holding
     Loaded(module, failure)   one module imported, or why it could not be
+    Help(function, ...)       during a call made with `helpers`, student code called one of
+                              them; the grader answers it from its reference (Helped)
     Returned(id, value, ...)  a call returned a value
     Raised(id, kind, ...)     a call produced no value (an exception, a missing function...)
 
@@ -63,12 +66,14 @@ class Call:
     id: int
     function: str
     args: tuple
+    helpers: tuple[str, ...] = ()  # functions ("module.name") the grader answers while it runs
 
     def frame(self, layout: wire.Layout | None = None) -> tuple[bytes, tuple[tuple[int, int], ...]]:
         """The encoded call and, with a `layout` (arrays in the arena), each argument's region."""
+        extra = {"helpers": tuple(self.helpers)} if self.helpers else {}
         if layout is not None:
-            return layout.encode_call(self.id, self.function, tuple(self.args))
-        message = {"op": "call", "id": self.id, "function": self.function, "args": tuple(self.args)}
+            return layout.encode_call(self.id, self.function, tuple(self.args), extra)
+        message = {"op": "call", "id": self.id, "function": self.function, **extra, "args": tuple(self.args)}
         return wire.encode(message), ()
 
 
@@ -88,9 +93,16 @@ class Load:
 
     modules: tuple[str, ...]
     unusable: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # module -> its exercise functions
 
     def frame(self) -> bytes:
-        return wire.encode({"op": "load", "modules": tuple(self.modules), "unusable": dict(self.unusable)})
+        return wire.encode({"op": "load", "modules": tuple(self.modules), "unusable": dict(self.unusable),
+                            "functions": {m: tuple(names) for m, names in self.functions.items()}})
+
+
+def helped(value: Any = None, error: str = "") -> dict[str, Any]:
+    """The grader's answer to a Help: the reference's value, or why it could not give one."""
+    return {"op": "helped", "error": error[:MAX_TEXT]} if error else {"op": "helped", "value": value}
 
 
 # --- child -> grader -------------------------------------------------------------------------
@@ -104,6 +116,30 @@ class Ready:
 class Loaded:
     module: str
     failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class Help:
+    """Student code running a call made with helpers called `function`, one of them. No call id:
+    the child runs one call at a time, so the same question is the same bytes in every
+    submission, and its answer can be remembered by them (`HelpRequest`)."""
+
+    function: str
+    args: tuple
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """A Help as received, not decoded yet: its answer may be known from its bytes alone."""
+
+    body: bytes
+
+    def decode(self) -> Help:
+        message = decode(wire.decode(self.body))
+        if not isinstance(message, Help):
+            raise ProtocolError("not a help request")
+        return message
 
 
 @dataclass(frozen=True)
@@ -145,11 +181,30 @@ def ready(layers: list[str]) -> dict[str, Any]:
     return {"op": "ready", "layers": tuple(layers)}
 
 
-def decode(message: Any) -> Ready | Loaded | Returned | Raised:
+def help_request(function: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {"op": "help", "function": function, "args": tuple(args), "kwargs": dict(kwargs)}
+
+
+def _head(message: dict[str, Any]) -> bytes:
+    """How the body of every message with `message`'s fields and "op" starts on the wire."""
+    body = wire.body_of(wire.encode(message))
+    return body[:body.index(message["op"].encode()) + len(message["op"])]
+
+
+#: The first bytes of every Help's body.
+HELP_HEAD = _head(help_request("", (), {}))
+
+
+def decode(message: Any) -> Ready | Loaded | Help | Returned | Raised:
     """A decoded wire value from the child as a message type; ProtocolError if it is not one."""
     if not isinstance(message, dict):
         raise ProtocolError("a message that is not a dict")
     op = message.get("op")
+    if op == "help":
+        kwargs = message.get("kwargs", {})
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+            raise ProtocolError("help keyword arguments are not a dict of names")
+        return Help(_text(message, "function", 100), _items(message.get("args", ())), dict(kwargs))
     if op == "returned":
         return Returned(_id(message), message.get("value"), _flags(message.get("modified", ())),
                         tuple(_text({"w": w}, "w", 300) for w in _items(message.get("warnings", ()))
@@ -270,6 +325,7 @@ class Process(ABC):
     """
 
     isolation: list[str]
+    answers_helpers = False  # whether `ask_given` works here (the sandboxed child: yes)
 
     @abstractmethod
     def unusable(self, module: str) -> str | None:
@@ -282,6 +338,12 @@ class Process(ABC):
     @abstractmethod
     def ask(self, function: str, args: tuple, timeout: float) -> Answer:
         """The answer to `function(*args)`; StudentError when it produced no value."""
+
+    def ask_given(self, function: str, args: tuple, timeout: float, helpers: tuple[str, ...],
+                  answer: Any) -> Answer:
+        """`function(*args)` with its calls to `helpers` answered by `answer` (a session.HelperAnswer)
+        on the trusted side (see `chain`); only where `answers_helpers`."""
+        raise NotImplementedError("this process cannot answer helper calls")
 
     @abstractmethod
     def enter_hidden(self) -> None:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from autograder.sandbox.protocol import (
     Answer,
     CasePlan,
     Failure,
+    HelpRequest,
     Loaded,
     Outgoing,
     PlannedCall,
@@ -186,14 +187,17 @@ class Sandbox:
         return process.isolation
 
     def open(self, sources: dict[str, str], modules: tuple[str, ...] | None = None,
-             unusable: dict[str, str] | None = None) -> StudentProcess:
+             unusable: dict[str, str] | None = None,
+             functions: dict[str, tuple[str, ...]] | None = None) -> StudentProcess:
         """A StudentProcess for one submission: `sources` by module, `modules` to import in
         order (dependencies first; default: those of `sources`), `unusable` those known broken
-        already (intake), with why."""
+        already (intake), with why; `functions`, each module's exercise functions (one the
+        student left out still imports elsewhere, as a stand-in that fails when called)."""
         scratch = self._free.pop() if self._free else self._new_scratch()
         for module, text in sources.items():
             (scratch / "src" / f"{module}.py").write_text(text)
-        return StudentProcess(self, scratch, tuple(sources) if modules is None else modules, unusable or {})
+        return StudentProcess(self, scratch, tuple(sources) if modules is None else modules, unusable or {},
+                              functions or {})
 
     def _new_scratch(self) -> Path:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
@@ -367,6 +371,13 @@ def same(planned: Any, given: Any) -> bool:
     return bool(planned == given)
 
 
+class HelperAnswer(Protocol):
+    """Answers the helper calls of student code on the trusted side (see `chain.Reference`)."""
+
+    def reply(self, request: HelpRequest) -> bytes:
+        """The encoded Helped frame answering `request`; never raises."""
+
+
 class StudentProcess(Process):
     """One submission's child; restarted after a crash or timeout, up to MAX_RESPAWNS times.
 
@@ -378,11 +389,15 @@ class StudentProcess(Process):
     (`lost`), and answers nobody asked for are read and dropped at once.
     """
 
+    answers_helpers = True
+
     def __init__(self, sandbox: Sandbox, scratch: Path, modules: tuple[str, ...],
-                 unusable: dict[str, str]) -> None:
+                 unusable: dict[str, str], functions: dict[str, tuple[str, ...]] | None = None) -> None:
         self.sandbox, self.scratch = sandbox, scratch
         self.timeout_of: Callable[[str], float] = lambda function: DEFAULT_CALL_TIMEOUT  # set by the runner
         self.modules = tuple(modules)
+        self.functions = dict(functions or {})
+        self.helper: HelperAnswer | None = None  # answers the helpers of the call being awaited
         self.broken = dict(unusable)           # module -> why it cannot be used (intake, or import)
         self.loaded: dict[str, Failure | None] = {}  # the first import of each module: ok, or why not
         self.pid: int | None = None
@@ -473,7 +488,7 @@ class StudentProcess(Process):
         self.log.muted = not first
         try:
             try:
-                self._send(protocol.Load(self.modules, self.broken).frame())
+                self._send(protocol.Load(self.modules, self.broken, self.functions).frame())
             except (BrokenPipeError, ConnectionError):  # no student code has run yet: not theirs
                 why = self._drain_text()
                 self._stop()
@@ -617,15 +632,31 @@ class StudentProcess(Process):
     def call(self, function: str, args: tuple, timeout: float) -> Answer:
         """Run `function` ("module.name") on `args` now (a call the plan did not foresee)."""
         self.refuse_if_failed(function)
+        return self.response(self._send_live(function, args), timeout, counted=True)
+
+    def ask_given(self, function: str, args: tuple, timeout: float, helpers: tuple[str, ...],
+                  answer: HelperAnswer) -> Answer:
+        """Run `function` on `args` now with every call student code makes to one of `helpers`
+        answered by `answer` here, on the trusted side (no reference code enters the child).
+        Made even for a function that timed out before (the helper may have been why) and never
+        counted against it: its timeout or crash only ends this call."""
+        outgoing = self._send_live(function, args, helpers)
+        self.helper = answer
+        try:
+            return self.response(outgoing, timeout, counted=False)
+        finally:
+            self.helper = None
+
+    def _send_live(self, function: str, args: tuple, helpers: tuple[str, ...] = ()) -> Outgoing:
         self._running()
         self.drain()
         layout = wire.Layout(self.live_base, self.arena.size)
         call_id, self.next_live_id = self.next_live_id, self.next_live_id + 1
-        frame, regions = protocol.Call(call_id, function, tuple(args)).frame(layout)
+        frame, regions = protocol.Call(call_id, function, tuple(args), helpers).frame(layout)
         self.arena.write(self.live_base, bytes(layout.image))
         outgoing = Outgoing(call_id, function, frame, regions, bytes(layout.image))
         self.send_batch([outgoing])
-        return self.response(outgoing, timeout, counted=True)
+        return outgoing
 
     def response(self, call: Outgoing, timeout: float, *, counted: bool) -> Answer:
         """The answer to `call`, reading (and dropping) the answers to the pending calls sent
@@ -661,10 +692,35 @@ class StudentProcess(Process):
             self.pending.pop(0)
 
     def _await(self, call: Outgoing, timeout: float, counted: bool) -> Returned | Raised:
-        """The child's next response, which must answer `call`; StudentError otherwise."""
+        """The child's response to `call`, answering the helper calls it makes meanwhile (within
+        the same `timeout`); StudentError for anything else."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._next(call, deadline, timeout, counted)
+            if not isinstance(message, HelpRequest):
+                break
+            self._answer_help(message)
+        if not isinstance(message, (Returned, Raised)) or message.id != call.id:
+            self._failed(call.function, "crash", counted)
+            raise StudentError("crash", f"{call.function}: the process answered out of turn "
+                                        "(did student code write to the grader's channel?)")
+        return message
+
+    def _answer_help(self, request: HelpRequest) -> None:
+        """Send the trusted answer to one helper call of student code."""
+        assert self.helper is not None
+        try:
+            self._send(self.helper.reply(request))
+        except (BrokenPipeError, ConnectionError):
+            pass  # the child is gone: the next read says so
+
+    def _next(self, call: Outgoing, deadline: float, timeout: float, counted: bool) -> Any:
+        """The child's next message while `call` runs (given `timeout` s in all, until
+        `deadline`); StudentError on a timeout, a frame too large, a closed channel or a
+        malformed message."""
         function = call.function
         try:
-            message = self._receive(timeout, call.max_size)
+            return self._receive(deadline - time.monotonic(), call.max_size)
         except wire.ChannelTimeout:
             self._failed(function, "timeout", counted)
             raise StudentError(
@@ -682,11 +738,6 @@ class StudentProcess(Process):
             self._failed(function, "crash", counted)
             raise StudentError("crash",
                                f"{function}: the process broke the grader's protocol ({exc})") from None
-        if not isinstance(message, (Returned, Raised)) or message.id != call.id:
-            self._failed(function, "crash", counted)
-            raise StudentError("crash", f"{function}: the process answered out of turn "
-                                        "(did student code write to the grader's channel?)")
-        return message
 
     def _failed(self, function: str, kind: str, counted: bool) -> None:
         self._stop()
@@ -727,9 +778,11 @@ class StudentProcess(Process):
         assert self.reader is not None and self.poller is not None
         deadline = time.monotonic() + timeout
         while True:
-            message = self.reader.take(max_size)
-            if message is not wire.NOTHING:
-                return protocol.decode(message)
+            body = self.reader.take_body(max_size)
+            if body is not wire.NOTHING:
+                if self.helper is not None and body.startswith(protocol.HELP_HEAD):
+                    return protocol.HelpRequest(body)  # answered from its bytes if already known
+                return protocol.decode(wire.decode(body))
             left = deadline - time.monotonic()
             if left <= 0:
                 raise wire.ChannelTimeout()

@@ -142,13 +142,14 @@ class Layout:
         self.image += bytes(start - len(self.image)) + data
         return self.base + start
 
-    def encode_call(self, call_id: int, function: str,
-                    args: tuple) -> tuple[bytes, tuple[tuple[int, int], ...]]:
-        """The frame of the call message {"op": "call", "id", "function", "args"}, its arrays
-        placed in this layout, and the arena region of each argument."""
+    def encode_call(self, call_id: int, function: str, args: tuple,
+                    extra: dict[str, Any] | None = None) -> tuple[bytes, tuple[tuple[int, int], ...]]:
+        """The frame of the call message {"op": "call", "id", "function", **extra, "args"}, its
+        arrays placed in this layout, and the arena region of each argument."""
         encoder = _Encoder(self)
-        encoder.out += b"d" + _U32.pack(4)
-        for key, value in (("op", "call"), ("id", call_id), ("function", function)):
+        fields = [("op", "call"), ("id", call_id), ("function", function), *(extra or {}).items()]
+        encoder.out += b"d" + _U32.pack(len(fields) + 1)
+        for key, value in fields:
             encoder.text(key)
             encoder.node(value, 1)
         encoder.text("args")
@@ -254,6 +255,11 @@ def encode(value: Any) -> bytes:
     encoder = _Encoder()
     encoder.node(value, 0)
     return encoder.frame()
+
+
+def body_of(frame: bytes) -> bytes:
+    """A frame without its prefix: what `Reader.take_body` gives."""
+    return frame[_PREFIX.size:]
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -420,6 +426,11 @@ class Reader:
 
     def take(self, max_size: int = MAX_FRAME) -> Any:
         """The next message if the buffer holds all of it, else NOTHING (reads nothing)."""
+        body = self.take_body(max_size)
+        return body if body is NOTHING else decode(body, self.arena)
+
+    def take_body(self, max_size: int = MAX_FRAME) -> bytes | object:
+        """The next frame's body, undecoded, if the buffer holds all of it, else NOTHING."""
         if len(self.buffer) < _PREFIX.size:
             return NOTHING
         size = self._check_prefix(max_size)
@@ -428,7 +439,7 @@ class Reader:
             return NOTHING
         body = bytes(self.buffer[_PREFIX.size:end])
         del self.buffer[:end]
-        return decode(body, self.arena)
+        return body
 
     def fill(self) -> None:
         """One read of what the socket holds now (call it when select says it is readable)."""

@@ -393,7 +393,7 @@ def softmax_prime(z):
     Hostile("raise_hidden_inputs", "raises its inputs as the exception's message", append={"losses": '''
 def mse(y_hat, y):
     raise ValueError("@MARKER@-RAISED " + repr(np.asarray(y_hat).tolist()))
-'''}, lost={"losses.mse": ("exception", r"-RAISED \["), "xor.train": ("exception", r"-RAISED \[")}),
+'''}, lost={"losses.mse": ("exception", r"-RAISED \[")}),  # xor.train is right given a right mse
     Hostile("patch_inplace_check", "changes its input in place and switches off the child's check of it",
             append={"activations": '''
 def relu(z):
@@ -421,9 +421,8 @@ def relu_prime(z):
     Hostile("huge_int", "returns an int of 4,500 digits", append={"activations": '''
 def sigmoid(z):
     return 10 ** 4500
-'''}, lost={"activations.sigmoid": ("return", r"an int too large to send"),
-           **_all(("activations.sigmoid_prime", "xor.forward", "xor.gradients", "xor.train"),
-                  ("exception", "return"), r"^OverflowError|int too large to send")}),
+'''}, lost={"activations.sigmoid": ("return", r"an int too large to send")}),
+    # its users (sigmoid_prime, xor.*) are right given a right sigmoid: they keep their points
     Hostile("huge_losses", "xor.train returns 62 million int8 losses", append={"xor": '''
 def train(X, y, params, lr, epochs):
     return params, np.zeros(62_000_000, dtype=np.int8)
