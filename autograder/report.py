@@ -158,8 +158,9 @@ ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code
 #: could not be used. Such a module is one line of a report, not a section per function.
 NOT_STARTED, UNUSABLE = "not started", "could not be used"
 NOT_STARTED_TEXT = "not started yet (every function still raises NotImplementedError)"
-#: Failure kinds that stop a function's run: listed in the Start-here box wherever they are.
-STOPPED = ("timeout", "crash")
+#: Failure kinds that stop a function's run: listed in the Start-here box wherever they are, up to
+#: STOPPED_SHOWN functions (a submission out of time fails every later function so).
+STOPPED, STOPPED_SHOWN = ("timeout", "crash"), 3
 
 
 def _module_of(function: str) -> str:
@@ -357,7 +358,7 @@ class ModuleView:
 class Cause:
     """One entry of the Start-here box: where failures start."""
 
-    subject: str                 # "losses.py" or "activations.softmax"
+    subject: str                 # a file ("<module>.py") or a function ("<module>.<function>")
     anchor: str                  # what it links to in feedback.html
     text: str                    # what is wrong, in words
     message: str = ""            # the failure's message, when the student may see it
@@ -512,16 +513,17 @@ def _causes(modules: list[ModuleView]) -> tuple[list[Cause], int]:
     lose points. A function right given correct helpers is no cause: the failing helper is."""
     dependents = _dependents(modules)
     causes: list[Cause] = []
-    first, more = False, 0
+    first, stops, more = False, 0, 0
     for module in modules:
         if module.state or module.why:
             breaks = dict.fromkeys(d for f in module.functions for d in dependents.get(f.name, ()))
             causes.append(Cause(module.file, module.anchor, module.text, breaks=tuple(breaks)))
         for view in [] if module.state else module.functions:
             stopped = next((c for c, _ in view.failures if c.kind in STOPPED), None)
+            stopped = stopped if stops < STOPPED_SHOWN else None
             if stopped or (not view.passed and not first):
                 causes.append(_function_cause(view, stopped, dependents.get(view.name, [])))
-                first = first or not stopped
+                first, stops = first or not stopped, stops + bool(stopped)
             elif not view.passed:
                 more += 1
     return causes, more
@@ -737,7 +739,8 @@ def _failures(graded: list[SubmissionResult]) -> tuple[list[Mistake], list[Mista
             mistake = groups.setdefault((text, hinted, bool(root)), Mistake(text, hinted))
             mistake.cases += 1
             mistake.submissions.add(result.id)
-            mistake.functions[case.function] += 1
+            if _module_of(case.function) not in states:  # a whole file's row names no function
+                mistake.functions[case.function] += 1
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1].submissions), -kv[1].cases, kv[1].text))
     roots = [m for (_, _, root), m in ranked if root]
     return roots, [m for (_, _, root), m in ranked if not root][:TOP_MISTAKES]

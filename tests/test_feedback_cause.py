@@ -109,6 +109,17 @@ def test_start_here_lists_files_timeouts_and_crashes_in_course_order():
         assert "losses.mse" not in box, f"{name}: the functions of an unusable file are not causes"
 
 
+def test_a_submission_out_of_time_lists_a_few_timeouts_not_all():
+    result = full_marks()
+    for function in FUNCTIONS[3:]:
+        replace_cases(result, function, passed=False, kind="timeout", message="skipped: out of time")
+    for name, text in renders(result).items():
+        box = start_here(text)
+        shown = report.STOPPED_SHOWN + 1  # and then the first function to fix, which timed out too
+        assert box.count("took too long") == shown, name
+        assert name == "txt" or f"Then {len(FUNCTIONS) - 3 - shown} more" in text, name
+
+
 def test_no_start_here_when_everything_passes():
     for name, text in renders(full_marks()).items():
         assert "Start here" not in text, name

@@ -363,7 +363,7 @@ def test_summary_counts():
     assert "losses.mse 4 of 5 (80%)" in words
     assert f"{BACKWARD_HINT} 2 bob , bob2 2 linear.linear_backward (2)" in words
     assert "wrong value that matches no known mistake 2 bob , bob2 2 activations.relu_prime (2)" in words
-    assert "losses.py could not be used (see the files below) 1 dave 10 losses.mse (2)" in words
+    assert "losses.py could not be used (see the files below) 1 dave 10 every function of the file" in words
     assert "import:" not in words, "counted where it starts, not as ten import failures"
     assert f"{HIDDEN_HINT} 1 carol 1" in words
     assert "erin SandboxUnavailable: Landlock is not available" in words
