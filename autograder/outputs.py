@@ -85,7 +85,7 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
 
     write_atomic(folder / "feedback.html", report.render_feedback_html(result, settings, plots))
     write_atomic(folder / "feedback.md", report.render_feedback_md(result, settings))
-    write_atomic(folder / "summary.txt", report.plain_summary(result) + "\n")
+    write_atomic(folder / "summary.txt", report.plain_summary(result, settings) + "\n")
     write_atomic(folder / RESULT, dump_json(result.to_dict(), indent=None))
     write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings)))
     return folder

@@ -14,9 +14,11 @@ import re
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -111,8 +113,10 @@ def _breakable(name: Any) -> Markup:
 
 
 #: Each status's icon and CSS class: the icon and the word carry the meaning, the colour repeats it.
-STATUS_LOOK = {"passed": ("✓", "pass"), "partly passed": ("◐", "partial"), "failed": ("✗", "fail"),
-               "hidden check failed": ("✗", "fail")}
+STATUS_LOOK = {"passed": ("✓", "pass"), "passed given correct helpers": ("✓", "pass"),
+               "partly passed": ("◐", "partial"), "failed": ("✗", "fail"),
+               "hidden check failed": ("✗", "fail"), "not started": ("○", "fail"),
+               "could not be used": ("✗", "fail")}
 OTHER_LOOK = ("•", "fail")
 
 
@@ -150,6 +154,39 @@ ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code
 
 # ---------------------------------------------------------------- per-student views
 
+#: The status of a module that failed as a whole: none of its functions is started, or its file
+#: could not be used. Such a module is one line of a report, not a section per function.
+NOT_STARTED, UNUSABLE = "not started", "could not be used"
+NOT_STARTED_TEXT = "not started yet (every function still raises NotImplementedError)"
+#: Failure kinds that stop a function's run: listed in the Start-here box wherever they are, up to
+#: STOPPED_SHOWN functions (a submission out of time fails every later function so).
+STOPPED, STOPPED_SHOWN = ("timeout", "crash"), 3
+
+
+def _module_of(function: str) -> str:
+    return function.partition(".")[0]
+
+
+def _names(names: Iterable[str]) -> str:
+    """Names as a list in words: "a", "a and b", "a, b and c"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _wrong(functions: Iterable[str]) -> str:
+    """"f is wrong", "f and g are wrong"."""
+    functions = list(functions)
+    return f"{_names(functions)} {'is' if len(functions) == 1 else 'are'} wrong"
+
+
+def _wrong_anyway(upstream: Iterable[str]) -> str:
+    """What a failure that ran through the student's failing functions is."""
+    return f"wrong even given correct helpers (and {_wrong(upstream)} too)"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
 
 @dataclass(frozen=True)
 class Row:
@@ -177,13 +214,28 @@ class CaseView:
     comparison: list[Row] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     traceback: str = ""
+    upstream: tuple[str, ...] = ()  # of a failure: the student's failing functions it also ran through
 
     @property
-    def explanation(self) -> str:
-        """What was checked and why it failed, without repeating a label that is the description."""
-        if self.checked and self.checked != self.label:
-            return f"{self.checked}: {self.why}."
-        return f"{self.why[:1].upper()}{self.why[1:]}."
+    def headline(self) -> str:
+        """The kind of failure, in words: what a failure is headed with."""
+        return _capital(self.why)
+
+    @property
+    def case_name(self) -> str:
+        """"check: <label>" or "hidden check: <label>"."""
+        return f"{'hidden check' if self.hidden else 'check'}: {self.label}"
+
+    @property
+    def where(self) -> str:
+        """Which check failed and what it checks, without repeating a label that is the description."""
+        about = f" ({self.checked})" if self.checked and self.checked != self.label else ""
+        return f"{_capital(self.case_name)}{about}."
+
+    @property
+    def given_helpers(self) -> str:
+        """For a failure that ran through the student's failing functions: that it is wrong anyway."""
+        return f"This check is {_wrong_anyway(self.upstream)}." if self.upstream else ""
 
     @property
     def outcome(self) -> str:
@@ -191,6 +243,22 @@ class CaseView:
         if self.passed:
             return "passed"
         return "hidden check failed" if self.hidden else "failed"
+
+
+@dataclass(frozen=True)
+class KnockOn:
+    """A function that is right given correct helpers but fails with the student's own: its
+    points are kept, and the report says once where the mistake enters."""
+
+    function: str
+    upstream: tuple[str, ...]
+    why: str           # how it fails with the student's helpers, in words
+    message: str = ""  # and that failure's message: "" when it came from a concealed case
+
+    @property
+    def sentence(self) -> str:
+        return (f"{self.function} is right given correct helpers; with yours it fails because "
+                f"{_wrong(self.upstream)}")
 
 
 @dataclass(frozen=True)
@@ -202,6 +270,7 @@ class FunctionView:
     max_score: float
     cases: list[CaseView]
     plot: str = ""
+    knock_on: KnockOn | None = None
 
     @property
     def anchor(self) -> str:
@@ -212,12 +281,15 @@ class FunctionView:
         return _percent(self.score, self.max_score)
 
     @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.cases)
+
+    @property
     def status(self) -> str:
-        """"passed", "partly passed" or "failed", by the cases passed."""
-        passed = sum(c.passed for c in self.cases)
-        if passed == len(self.cases):
-            return "passed"
-        return "partly passed" if passed else "failed"
+        """"passed" (or "passed given correct helpers"), "partly passed" or "failed", by the cases passed."""
+        if self.passed:
+            return "passed given correct helpers" if self.knock_on else "passed"
+        return "partly passed" if self.passed_count else "failed"
 
     @property
     def checked(self) -> list[str]:
@@ -230,13 +302,83 @@ class FunctionView:
         groups: dict[tuple, list[CaseView]] = {}
         for case in self.cases:
             if not case.passed:
-                key = (case.kind, case.message, case.hint, case.traceback)
+                key = (case.kind, case.message, case.hint, case.traceback, case.upstream)
                 groups.setdefault(key, []).append(case)
         return [(cases[0], len(cases) - 1) for cases in groups.values()]
 
     @property
     def passed_count(self) -> int:
         return sum(c.passed for c in self.cases)
+
+
+@dataclass(frozen=True)
+class ModuleView:
+    """An exercise module's functions, and whether it failed as a whole (then it is one line)."""
+
+    name: str
+    functions: list[FunctionView]
+    state: str = ""  # NOT_STARTED or UNUSABLE, or "" when its functions are reported one by one
+    why: str = ""    # why its file could not be used, in the grader's words
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.py"
+
+    @property
+    def anchor(self) -> str:
+        return f"module-{self.name}"
+
+    @property
+    def score(self) -> float:
+        return sum(f.score for f in self.functions)
+
+    @property
+    def max_score(self) -> float:
+        return sum(f.max_score for f in self.functions)
+
+    @property
+    def percent(self) -> float:
+        return _percent(self.score, self.max_score)
+
+    @property
+    def cases(self) -> int:
+        return sum(len(f.cases) for f in self.functions)
+
+    @property
+    def text(self) -> str:
+        """The one line that says why the whole module failed."""
+        if self.state == NOT_STARTED:
+            return NOT_STARTED_TEXT
+        if self.state == UNUSABLE:
+            return f"could not be used, so every function in it scores 0: {self.why}"
+        return f"a problem with this file: {self.why}"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One entry of the Start-here box: where failures start."""
+
+    subject: str                 # a file ("<module>.py") or a function ("<module>.<function>")
+    anchor: str                  # what it links to in feedback.html
+    text: str                    # what is wrong, in words
+    message: str = ""            # the failure's message, when the student may see it
+    hint: str = ""
+    breaks: tuple[str, ...] = ()  # functions right given correct helpers that fail with this one
+
+    @property
+    def breaks_text(self) -> str:
+        if not self.breaks:
+            return ""
+        return (f"With it, your {_names(self.breaks)} fail{'s' if len(self.breaks) == 1 else ''} too, "
+                f"though {'it is' if len(self.breaks) == 1 else 'they are'} right given correct helpers.")
+
+    def plain(self, number: int) -> list[str]:
+        """The entry as numbered plain-text lines."""
+        lines = [f"  {number}. {self.subject}: {self.text}"]
+        lines += [f"     {line}" for line in (self.message.splitlines()[:1] if self.message else [])]
+        lines += [f"     Likely mistake: {self.hint}"] if self.hint else []
+        lines += [f"     {self.breaks_text}"] if self.breaks else []
+        return lines
 
 
 def _comparison(details: dict[str, Any]) -> list[Row]:
@@ -280,7 +422,24 @@ def _case_view(case: CaseResult, settings: Settings) -> CaseView:
     return CaseView(_printable(shown.label), _printable(shown.checked), shown.passed, case.hidden,
                     shown.concealed, points, case.kind if not shown.passed else "", shown.why,
                     _printable(shown.message), _printable(shown.hint), _comparison(shown.details),
-                    _errors(shown.details), _printable(shown.traceback))
+                    _errors(shown.details), _printable(shown.traceback),
+                    () if shown.passed else tuple(map(_printable, case.upstream)))
+
+
+def _knock_on(function: str, cases: list[CaseResult], settings: Settings) -> KnockOn | None:
+    """How `function` fails with the student's own helpers, if some case passed only given correct
+    ones. The message comes from a case the student may see in full, never a concealed one."""
+    credited = [c for c in cases if c.passed and c.upstream]
+    if not credited:
+        return None
+    upstream = tuple(dict.fromkeys(_printable(u) for c in credited for u in c.upstream))
+    open_cases = [c for c in credited if not c.shown(settings.reveal_hidden_details).concealed]
+    case = (open_cases or credited)[0]
+    with_yours = (case.details or {}).get("with_yours")
+    with_yours = with_yours if isinstance(with_yours, dict) else {}
+    why = KIND_TEXT.get(str(with_yours.get("kind", "")), "the check failed")
+    message = _printable(with_yours.get("message") or "") if open_cases else ""
+    return KnockOn(_printable(function), upstream, why, message)
 
 
 def _data_uri(plot: Any) -> str:
@@ -307,16 +466,77 @@ def _function_views(result: SubmissionResult, settings: Settings,
         revealed_failure = any(not c.passed and not c.redacted for c in shown)
         plot = _data_uri(plots.get(name)) if revealed_failure else ""
         views.append(FunctionView(name, sum(c.score for c in cases), sum(c.max_score for c in cases),
-                                  shown, plot))
+                                  shown, plot, _knock_on(name, cases, settings)))
     return views
 
 
-def _modules(functions: list[FunctionView]) -> list[tuple[str, list[FunctionView]]]:
-    """Functions grouped by module, in order."""
+def _module_states(result: SubmissionResult) -> dict[str, str]:
+    """The modules that failed as a whole, by name: UNUSABLE (its file has a problem and no case
+    of it passed) or NOT_STARTED (every case of every function still raises NotImplementedError)."""
+    cases: dict[str, list[CaseResult]] = {}
+    for case in result.cases:
+        cases.setdefault(_module_of(case.function), []).append(case)
+    states = {}
+    for module, own in cases.items():
+        if any(c.passed for c in own):
+            continue
+        if module in result.problems:
+            states[module] = UNUSABLE
+        elif all(c.kind == "not_implemented" for c in own):
+            states[module] = NOT_STARTED
+    return states
+
+
+def _modules(functions: list[FunctionView], result: SubmissionResult) -> list[ModuleView]:
+    """Functions grouped by module, in order, each module with its state."""
     groups: dict[str, list[FunctionView]] = {}
     for view in functions:
-        groups.setdefault(view.name.partition('.')[0], []).append(view)
-    return list(groups.items())
+        groups.setdefault(_module_of(view.name), []).append(view)
+    states = _module_states(result)
+    return [ModuleView(name, views, states.get(name, ""), _printable(result.problems.get(name, "")))
+            for name, views in groups.items()]
+
+
+def _dependents(modules: list[ModuleView]) -> dict[str, list[str]]:
+    """For each failing function: the functions right given correct helpers that fail with it."""
+    found: dict[str, list[str]] = {}
+    for module in modules:
+        for view in module.functions:
+            for upstream in view.knock_on.upstream if view.knock_on else ():
+                found.setdefault(upstream, []).append(view.name)
+    return found
+
+
+def _causes(modules: list[ModuleView]) -> tuple[list[Cause], int]:
+    """The Start-here entries, in course order: files that failed as a whole (or have a problem),
+    timeouts and crashes, and the first function to fix with its hint; and how many more functions
+    lose points. A function right given correct helpers is no cause: the failing helper is."""
+    dependents = _dependents(modules)
+    causes: list[Cause] = []
+    first, stops, more = False, 0, 0
+    for module in modules:
+        if module.state or module.why:
+            breaks = dict.fromkeys(d for f in module.functions for d in dependents.get(f.name, ()))
+            causes.append(Cause(module.file, module.anchor, module.text, breaks=tuple(breaks)))
+        for view in [] if module.state else module.functions:
+            stopped = next((c for c, _ in view.failures if c.kind in STOPPED), None)
+            stopped = stopped if stops < STOPPED_SHOWN else None
+            if stopped or (not view.passed and not first):
+                causes.append(_function_cause(view, stopped, dependents.get(view.name, [])))
+                first, stops = first or not stopped, stops + bool(stopped)
+            elif not view.passed:
+                more += 1
+    return causes, more
+
+
+def _function_cause(view: FunctionView, stopped: CaseView | None, breaks: list[str]) -> Cause:
+    """A failing function as a Start-here entry: the call that stopped it, else its first failure
+    with a hint (else its first failure)."""
+    case = stopped or next((c for c, _ in view.failures if c.hint), view.failures[0][0])
+    text = f"{case.why} ({case.case_name})"
+    if case.upstream:
+        text += f"; it is {_wrong_anyway(case.upstream)}"
+    return Cause(view.name, view.anchor, text, case.message, case.hint, tuple(breaks))
 
 
 def _figures(plots: dict[str, Any]) -> list[dict[str, Any]]:
@@ -334,10 +554,22 @@ def _figures(plots: dict[str, Any]) -> list[dict[str, Any]]:
     return sections
 
 
+def _student_views(result: SubmissionResult, settings: Settings,
+                   plots: dict[str, Any] | None = None) -> tuple[list[FunctionView], list[ModuleView]]:
+    """The functions and the modules of a result as the student may see them."""
+    functions = _function_views(result, settings, plots or {})
+    modules = _modules(functions, result)
+    known = {m.name for m in modules}
+    modules[:0] = [ModuleView(name, [], UNUSABLE, _printable(why))
+                   for name, why in result.problems.items() if name not in known]
+    return functions, modules
+
+
 def _feedback_context(result: SubmissionResult, settings: Settings,
                       plots: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the feedback templates show, redacted and escaped-ready."""
-    functions = _function_views(result, settings, plots or {})
+    functions, modules = _student_views(result, settings, plots)
+    causes, more = _causes(modules) if result.status != "error" else ([], 0)
     output, omitted = _truncate(_printable(result.output), OUTPUT_LIMIT)
     return {
         "result": result,
@@ -347,9 +579,12 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "max_score": result.max_score,
         "percent": _percent(result.score, result.max_score),
         "functions": functions,
-        "modules": _modules(functions),
-        "passed_functions": sum(f.status == "passed" for f in functions),
-        "problems": [(f"{m}.py", _printable(why)) for m, why in result.problems.items()],
+        "modules": modules,
+        "causes": causes,
+        "more_to_fix": more,
+        "passed_functions": sum(f.passed for f in functions),
+        "to_fix": [f for m in modules if not m.state for f in m.functions if not f.passed],
+        "knock_ons": [f.knock_on for f in functions if f.knock_on],
         "notes": [_printable(n) for n in result.notes],
         "meta": [(_printable(k), _printable(v)) for k, v in result.meta.items() if str(v)],
         "output": output,
@@ -387,18 +622,28 @@ def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
     return ENV.get_template("feedback.md.j2").render(context)
 
 
-def plain_summary(result: SubmissionResult) -> str:
-    """A few lines of plain text: score, functions passed, what to fix, unusable files."""
+def plain_summary(result: SubmissionResult, settings: Settings) -> str:
+    """A few lines of plain text (summary.txt): the score, where to start, functions passed and
+    the others to fix."""
     percent = _percent(result.score, result.max_score)
     lines = [f"Submission {result.id}: {_num(result.score)}/{_num(result.max_score)} points ({percent:g}%)"]
     if result.status == "error":
         return "\n".join([*lines, f"Grading failed: {result.error}"])
-    scores = result.function_scores()
-    lost = [f"{name} ({_num(s)}/{_num(m)})" for name, (s, m) in scores.items() if s < m]
-    lines.append(f"Functions fully passed: {len(scores) - len(lost)} of {len(scores)}")
+    functions, modules = _student_views(result, settings)
+    causes, _ = _causes(modules)
+    if causes:
+        lines.append("Start here:")
+        lines += [line for number, cause in enumerate(causes, 1) for line in cause.plain(number)]
+    whole = {f.name for m in modules if m.state for f in m.functions}
+    listed = {c.subject for c in causes}
+    lost = [f"{f.name} ({_num(f.score)}/{_num(f.max_score)})" for f in functions
+            if not f.passed and f.name not in whole | listed]
+    lines.append(f"Functions fully passed: {sum(f.passed for f in functions)} of {len(functions)}")
     more = f", and {len(lost) - PLAIN_LIST} more" if len(lost) > PLAIN_LIST else ""
-    lines.append("To fix: " + ", ".join(lost[:PLAIN_LIST]) + more if lost else "Every function passes.")
-    lines += [f"Unusable file {module}.py: {why}" for module, why in result.problems.items()]
+    if lost:
+        lines.append(("Then fix: " if causes else "To fix: ") + ", ".join(lost[:PLAIN_LIST]) + more)
+    elif not causes:
+        lines.append("Every function passes.")
     return "\n".join(lines)
 
 
@@ -407,7 +652,8 @@ def plain_summary(result: SubmissionResult) -> str:
 
 @dataclass
 class Mistake:
-    """Failed cases that share a hint (or, without one, a kind of failure)."""
+    """Failed cases that share a cause: a hint (or, without one, a kind of failure), or a root
+    cause where many failures start."""
 
     text: str
     hinted: bool
@@ -418,6 +664,10 @@ class Mistake:
     @property
     def function_list(self) -> str:
         return ", ".join(f"{f} ({n})" for f, n in self.functions.most_common())
+
+    @property
+    def students(self) -> list[str]:
+        return sorted(self.submissions)
 
 
 @dataclass(frozen=True)
@@ -446,20 +696,78 @@ def _mistake_key(case: CaseResult) -> tuple[str, bool]:
     return f"{case.kind or 'failure'}: {KIND_TEXT.get(case.kind, 'the check failed')}", False
 
 
-def _mistakes(graded: list[SubmissionResult]) -> list[Mistake]:
-    """The most common mistakes, by the number of submissions that made them."""
-    groups: dict[tuple[str, bool], Mistake] = {}
+def _upstream(result: SubmissionResult) -> dict[str, list[str]]:
+    """Per function: the student's failing functions its cases ran through, in course order."""
+    found: dict[str, dict[str, None]] = {}
+    for case in result.cases:
+        if case.upstream:
+            found.setdefault(case.function, {}).update(dict.fromkeys(case.upstream))
+    return {f: list(u) for f, u in found.items()}
+
+
+def _root_cause(case: CaseResult, states: dict[str, str], upstream: dict[str, list[str]]) -> str | None:
+    """Where a failed case's failure starts when that is not a mistake of its own: its module failed
+    as a whole, its function stopped (timed out, crashed), or, with no known mistake of its own, it
+    ran through a failing function of the student's."""
+    module = _module_of(case.function)
+    if module in states:
+        return f"{module}.py {ROOT_TEXT[states[module]]}"
+    if case.kind in STOPPED:
+        return f"{case.function}: {KIND_TEXT[case.kind]}"
+    if upstream.get(case.function) and not (case.details or {}).get("hint"):
+        return f"{upstream[case.function][0]} is wrong, and functions that call it fail with it"
+    return None
+
+
+#: A module that failed as a whole, as a root cause in the class summary.
+ROOT_TEXT = {UNUSABLE: "could not be used (see the files below)",
+             NOT_STARTED: "not started (its functions still raise NotImplementedError)"}
+
+
+def _failures(graded: list[SubmissionResult]) -> tuple[list[Mistake], list[Mistake]]:
+    """The root causes (where failures start), and the most common mistakes of the failures they do
+    not explain; each by the number of submissions that have it. A case right given correct helpers
+    passed: it is no failure."""
+    groups: dict[tuple[str, bool, bool], Mistake] = {}
     for result in graded:
+        states, upstream = _module_states(result), _upstream(result)
         for case in result.cases:
             if case.passed:
                 continue
-            key = _mistake_key(case)
-            mistake = groups.setdefault(key, Mistake(*key))
+            root = _root_cause(case, states, upstream)
+            text, hinted = (root, False) if root else _mistake_key(case)
+            mistake = groups.setdefault((text, hinted, bool(root)), Mistake(text, hinted))
             mistake.cases += 1
             mistake.submissions.add(result.id)
-            mistake.functions[case.function] += 1
-    ranked = sorted(groups.values(), key=lambda m: (-len(m.submissions), -m.cases, m.text))
-    return ranked[:TOP_MISTAKES]
+            if _module_of(case.function) not in states:  # a whole file's row names no function
+                mistake.functions[case.function] += 1
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1].submissions), -kv[1].cases, kv[1].text))
+    roots = [m for (_, _, root), m in ranked if root]
+    return roots, [m for (_, _, root), m in ranked if not root][:TOP_MISTAKES]
+
+
+def _lost(result: SubmissionResult) -> str:
+    """One line for the list of all submissions: what lost points, a module that failed as a
+    whole named once."""
+    if result.status == "error":
+        return f"grading failed: {_printable(result.error)}"
+    states = _module_states(result)
+    lost = [f"{m}.py ({states[m]})" for m in states]
+    lost += [f for f, (s, top) in result.function_scores().items() if s < top and _module_of(f) not in states]
+    return f"to fix: {', '.join(lost)}" if lost else "every function passes"
+
+
+def _linker(results: list[SubmissionResult]) -> Callable[[str], Markup]:
+    """A submission's id as a link to its report, OUT/<id>/feedback.html, relative to
+    OUT/summary.html; only the id when its report could not be written."""
+    unwritten = {r.id for r in results if r.unwritten}
+
+    def link(submission: str) -> Markup:
+        if submission in unwritten:
+            return escape(submission)
+        return Markup('<a href="{}/feedback.html">{}</a>').format(quote(submission, safe=""), submission)
+
+    return link
 
 
 def _function_stats(graded: list[SubmissionResult]) -> list[FunctionStats]:
@@ -504,6 +812,7 @@ def _summary_context(results: list[SubmissionResult]) -> dict[str, Any]:
     """Everything the class summary shows."""
     graded = [r for r in results if r.status != "error"]
     percents = [_percent(r.score, r.max_score) for r in graded]
+    roots, mistakes = _failures(graded)
     return {
         "total": len(results),
         "graded": len(graded),
@@ -511,11 +820,14 @@ def _summary_context(results: list[SubmissionResult]) -> dict[str, Any]:
         "stats": _statistics(percents),
         "histogram": _histogram(percents),
         "functions": _function_stats(graded),
-        "mistakes": _mistakes(graded),
+        "causes": roots,
+        "mistakes": mistakes,
         "problems": _problems(results),
         "slowest": sorted(results, key=lambda r: (-r.execution_time, r.id))[:SLOWEST],
         "rows": sorted(results, key=lambda r: r.id),
         "percent": _percent,
+        "lost": _lost,
+        "link": _linker(results),
     }
 
 

@@ -174,7 +174,9 @@ def test_html_makes_no_external_reference():
     for text in (page, summary):
         refs = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)""", text, re.I)
         refs += re.findall(r"""url\(\s*["']?([^"')]+)""", text, re.I)
-        assert all(r.startswith(("#", "data:image/")) for r in refs), refs
+        local = [r for r in refs if text is summary and re.fullmatch(r"[\w%.-]+/feedback\.html", r)]
+        assert local or text is page, "the summary links each student's report, relative to it"
+        assert all(r.startswith(("#", "data:image/")) for r in refs if r not in local), refs
         assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", text, re.I)
         assert "<script" not in text.replace("&lt;script", "")
         assert "@import" not in text and "<link" not in text
@@ -214,7 +216,7 @@ def test_hinted_failure_shows_details_and_hint():
     raw = report.render_feedback_html(result, SETTINGS)
     page, md = text_of(raw), report.render_feedback_md(result, SETTINGS)
     assert "Likely mistake" in page and BACKWARD_HINT in page
-    assert "Failed: m=4, n_in=3, n_out=2, float64" in page
+    assert "The returned value has the wrong shape Check: m=4, n_in=3, n_out=2, float64" in page
     assert "shape (2, 3) (3, 2)" in page and "dtype floating point bool" in page
     assert ("Largest absolute error: <strong>1 at index [0, 2]</strong>; "
             "Largest relative error: <strong>inf</strong>.") in raw
@@ -228,8 +230,8 @@ def test_a_label_that_is_the_description_is_not_repeated():
     result = hinted_failure()
     result.cases[2].label = result.cases[2].checked = "grad_W has the shape of W"
     page = text_of(report.render_feedback_html(result, SETTINGS))
-    assert "Failed: grad_W has the shape of W The returned value has the wrong shape." in page
-    assert "grad_W has the shape of W: the returned value" not in page
+    assert "The returned value has the wrong shape Check: grad_W has the shape of W." in page
+    assert "grad_W has the shape of W (grad_W has the shape of W)" not in page
 
 
 def test_hidden_failure_keeps_inputs_and_values_private():
@@ -237,21 +239,33 @@ def test_hidden_failure_keeps_inputs_and_values_private():
     page = report.render_feedback_html(result, SETTINGS, {"activations.softmax": showcase_plots()[
         "activations.relu_prime"]})
     md = report.render_feedback_md(result, SETTINGS)
-    for text in (page, text_of(page), md, report.plain_summary(result)):
+    for text in (page, text_of(page), md, report.plain_summary(result, SETTINGS)):
         for secret in (str(SECRET_EXPECTED), str(SECRET_GOT), "41.5", "45.2", "(7, 3)",
                        "SECRET_TRACEBACK_LINE", "[3, 1]"):
             assert secret not in text
-    assert "Hidden check failed" in text_of(page) and HIDDEN_HINT in text_of(page)
+    assert f"Hidden check: {HIDDEN_LABEL}" in text_of(page) and HIDDEN_HINT in text_of(page)
     assert HIDDEN_LABEL in text_of(page) and "logits of +-1000" in md  # what kind of input broke it
     assert "<img" not in page, "a plot of a hidden case would show its values"
-    assert f"**✗ Hidden check failed: {HIDDEN_LABEL}**" in md and "subtract the row's maximum" in md
+    assert f"Hidden check: {HIDDEN_LABEL}" in md and "subtract the row's maximum" in md
+
+
+def test_start_here_box_of_a_hidden_failure_keeps_inputs_and_values_private():
+    """The Start-here box names the function, the kind of input and the hint; nothing else."""
+    result = hidden_failure()
+    for text in (text_of(report.render_feedback_html(result, SETTINGS)),
+                 report.render_feedback_md(result, SETTINGS), report.plain_summary(result, SETTINGS)):
+        box = text.split("Start here", 1)[1][:600]
+        assert "activations.softmax" in box and HIDDEN_HINT in box.replace("\\", "")
+        for secret in (str(SECRET_EXPECTED), str(SECRET_GOT), "41.5", "45.2", "(7, 3)",
+                       "SECRET_TRACEBACK_LINE", "[3, 1]", "largest error"):
+            assert secret not in text
 
 
 def test_hidden_failure_revealed_when_the_settings_say_so():
     result = hidden_failure()
     page = text_of(report.render_feedback_html(result, REVEALING))
     md = report.render_feedback_md(result, REVEALING)
-    assert f"Failed (hidden check): {HIDDEN_LABEL}" in page and str(SECRET_GOT) in page
+    assert f"Hidden check: {HIDDEN_LABEL}" in page and str(SECRET_GOT) in page
     assert "SECRET_TRACEBACK_LINE" in page
     assert str(SECRET_EXPECTED) in md
 
@@ -260,13 +274,15 @@ def test_import_problem():
     result = import_problem()
     page = text_of(report.render_feedback_html(result, SETTINGS))
     md = report.render_feedback_md(result, SETTINGS)
-    assert "Files that could not be used" in page
-    assert "losses.py SyntaxError: invalid syntax (losses.py, line 3)" in page
-    assert "the module could not be imported" in page
+    cause = ("could not be used, so every function in it scores 0: "
+             "SyntaxError: invalid syntax (losses.py, line 3)")
+    assert f"Start here losses.py : {cause}" in page
+    assert "found exercises in a subfolder: my\\_work/" in page.replace("_", "\\_")
     assert "found exercises in a subfolder: my\\_work/" in md
-    assert "- `losses.py`: SyntaxError: invalid syntax (losses.py, line 3)" in md
-    assert "0 / 1 points" in md and "Unusable file losses.py" in report.plain_summary(result)
-    assert md.count("1 more check failed the same way.") == 5, "one block per function, not per case"
+    assert f"1. `losses.py`: {cause}" in md
+    assert f"1. losses.py: {cause}" in report.plain_summary(result, SETTINGS)
+    assert "| `losses.py` (5 functions) | ✗ could not be used | 0 of 10 | 0 / 5 |" in md
+    assert "losses.mse" not in md and "the module could not be imported" not in md + page, "one line, not 5"
 
 
 def test_results_read_back_from_json_render_the_same():
@@ -282,7 +298,7 @@ def test_grading_error():
     md = report.render_feedback_md(result, SETTINGS)
     assert "Grading could not finish" in page and "Landlock is not available" in page
     assert "Grading could not finish" in md and "Score per function" not in md
-    assert report.plain_summary(result).splitlines() == [
+    assert report.plain_summary(result, SETTINGS).splitlines() == [
         "Submission erin: 0/0 points (0%)", "Grading failed: SandboxUnavailable: Landlock is not available"]
 
 
@@ -309,17 +325,27 @@ def test_markdown_escapes_student_text():
 
 
 def test_plain_summary():
-    lines = report.plain_summary(hinted_failure()).splitlines()
-    assert lines[0] == "Submission bob: 18/19 points (94.7%)"
-    assert lines[1] == "Functions fully passed: 17 of 19"
-    assert lines[2] == "To fix: linear.linear_backward (0.5/1), activations.relu_prime (0.5/1)"
-    assert report.plain_summary(full_marks()).splitlines()[-1] == "Every function passes."
-    assert report.plain_summary(import_problem()).splitlines()[2] == (
-        "To fix: losses.mse (0/1), losses.mse_prime (0/1), losses.cross_entropy (0/1), "
-        "losses.cross_entropy_prime (0/1), losses.softmax_cross_entropy_prime (0/1)")
+    assert report.plain_summary(hinted_failure(), SETTINGS).splitlines() == [
+        "Submission bob: 18/19 points (94.7%)",
+        "Start here:",
+        "  1. linear.linear_backward: the returned value has the wrong shape "
+        "(check: m=4, n_in=3, n_out=2, float64)",
+        "     grad_W: expected shape (2, 3), got (3, 2)",
+        f"     Likely mistake: {BACKWARD_HINT}",
+        "Functions fully passed: 17 of 19",
+        "Then fix: activations.relu_prime (0.5/1)"]
+    assert report.plain_summary(full_marks(), SETTINGS).splitlines()[1:] == [
+        "Functions fully passed: 19 of 19", "Every function passes."]
+    assert report.plain_summary(import_problem(), SETTINGS).splitlines()[1:] == [
+        "Start here:",
+        "  1. losses.py: could not be used, so every function in it scores 0: SyntaxError: invalid syntax "
+        "(losses.py, line 3)",
+        "Functions fully passed: 14 of 19"]
     nothing = full_marks()
     nothing.cases = [dataclasses.replace(c, passed=False, score=0.0) for c in nothing.cases]
-    assert report.plain_summary(nothing).splitlines()[2].endswith("activations.sigmoid (0/1), and 14 more")
+    assert report.plain_summary(nothing, SETTINGS).splitlines()[-1] == (
+        "Then fix: linear.linear_backward (0/1), activations.relu (0/1), activations.relu_prime (0/1), "
+        "activations.sigmoid (0/1), activations.sigmoid_prime (0/1), and 13 more")
 
 
 # ---------------------------------------------------------------- the class summary
@@ -335,10 +361,11 @@ def test_summary_counts():
     assert "6 submissions: 5 graded, 1 could not be graded." in words
     assert "linear.linear_backward 3 of 5 (60%)" in words
     assert "losses.mse 4 of 5 (80%)" in words
-    assert f"{BACKWARD_HINT} 2 2 linear.linear_backward (2)" in words
-    assert "wrong value that matches no known mistake 2 2 activations.relu_prime (2)" in words
-    assert "import: the module could not be imported 1 10" in words
-    assert f"{HIDDEN_HINT} 1 1" in words
+    assert f"{BACKWARD_HINT} 2 bob , bob2 2 linear.linear_backward (2)" in words
+    assert "wrong value that matches no known mistake 2 bob , bob2 2 activations.relu_prime (2)" in words
+    assert "losses.py could not be used (see the files below) 1 dave 10 every function of the file" in words
+    assert "import:" not in words, "counted where it starts, not as ten import failures"
+    assert f"{HIDDEN_HINT} 1 carol 1" in words
     assert "erin SandboxUnavailable: Landlock is not available" in words
     assert "dave losses.py SyntaxError" in words
     slowest = words.split("Slowest to grade")[1]

@@ -242,6 +242,26 @@ def test_pages_fit_a_phone(browser: Browser, make) -> None:
     page.screenshot(ARTIFACTS / f"{path.stem}-phone.png")
 
 
+#: CSS pixels of a laptop's first screen: what a student sees before scrolling.
+FIRST_SCREEN = 900
+#: JavaScript: where the first element showing the text %r ends, in CSS pixels from the top.
+BOTTOM_OF = ("(() => {{ const all = [...document.querySelectorAll('.hint, .start li')]"
+             ".filter(e => e.offsetParent !== null && e.textContent.includes({!r}));"
+             " return all.length ? all[0].getBoundingClientRect().bottom + window.scrollY : null; }})()")
+
+
+def test_one_failure_puts_its_hint_on_the_first_screen(browser: Browser, grade, make_submission) -> None:
+    """A submission with one wrong function (relu'(0) = 1): its hint is seen without scrolling."""
+    result = grade(make_submission(activations=[("return (z > 0)", "return (z >= 0)")]))
+    assert [f for f, (s, m) in result.function_scores().items() if s < m] == ["activations.relu_prime"]
+    hint = next(c.details["hint"] for c in result.cases if not c.passed and c.details.get("hint"))
+    page = browser.open(_write("feedback-one-failure.html", report.render_feedback_html(result, SETTINGS)))
+    bottom = page.evaluate(BOTTOM_OF.format(hint[:40]))
+    height = page.screenshot(ARTIFACTS / "feedback-one-failure.png")
+    print(f"one-failure feedback: page {height} px high, its hint ends at {bottom} px")
+    assert bottom is not None and bottom <= FIRST_SCREEN, f"the hint ends at {bottom} px of {height}"
+
+
 def test_the_checks_catch_requests_and_console_errors(browser: Browser) -> None:
     """The harness itself: a page that breaks the rules is caught."""
     bad = ('<!DOCTYPE html><html lang="en"><title>bad</title><img src="http://127.0.0.1:9/x.png" alt="x">'
