@@ -33,8 +33,10 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
         "visibility": settings.hidden_visibility if case.hidden else settings.public_visibility,
         "tags": [case.function],
     } for case in result.cases]
-    lines = [result.summary(), SANDBOX_NOTE, *result.notes]
-    lines += [f"{module}.py: {why}" for module, why in result.problems.items()]
+    from autograder import report  # Jinja: imported only where reports are written
+
+    # the score, where to start (the files that could not be used first), what to fix
+    lines = [report.plain_summary(result, settings), SANDBOX_NOTE, *result.notes]
     return {
         "score": result.score,
         "execution_time": result.execution_time,

@@ -53,9 +53,14 @@ class Shown:
     hint: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     traceback: str = ""
+    upstream: tuple[str, ...] = ()
 
     def text(self) -> str:
         """The case as plain text (results.json's `output`, nbgrader, the terminal)."""
+        if self.passed and self.upstream:
+            verb = "is" if len(self.upstream) == 1 else "are"
+            return (f"Passed given correct helpers: {self.checked}. With yours it fails because "
+                    f"{', '.join(self.upstream)} {verb} wrong.")
         if self.passed:
             return f"Passed: {self.checked}."
         head = f"{'Hidden check failed' if self.concealed else 'Failed'}: {self.checked} ({self.label})"
@@ -97,7 +102,7 @@ class CaseResult:
         """What the student may see of this case (see `Shown`)."""
         concealed = self.hidden and not reveal_hidden
         if self.passed:
-            return Shown(self.label, self.checked, True, concealed)
+            return Shown(self.label, self.checked, True, concealed, upstream=tuple(self.upstream))
         details = self.details or {}
         why = KIND_TEXT.get(self.kind, "the check failed")
         hint = str(details.get("hint") or "")

@@ -181,3 +181,14 @@ def test_a_missing_file_costs_only_its_own_functions(module, grade, make_submiss
     result = grade(folder)
     assert losers(result) == {f for f in FUNCTIONS if f.startswith(module + ".")}
     assert all(c.upstream[0].startswith(module + ".") for c in result.cases if c.upstream)
+
+
+def test_gradescope_says_where_to_start_and_why_a_caller_passed(grade, make_submission):
+    from autograder.outputs import gradescope_json
+
+    data = gradescope_json(grade(make_submission(**DW_TRANSPOSED)), load())
+    assert data["output"].splitlines()[1] == "Start here:"
+    assert "linear.linear_backward" in data["output"].splitlines()[2]
+    texts = [t["output"] for t in data["tests"] if t["tags"] == ["xor.gradients"]]
+    assert texts and all(t.startswith("Passed given correct helpers") for t in texts)
+    assert all("because linear.linear_backward is wrong" in t for t in texts)
