@@ -22,8 +22,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from autograder import course as courses
+from autograder import i18n
 from autograder.config import Settings
-from autograder.results import KIND_TEXT, CaseResult, SubmissionResult
+from autograder.i18n import N_, gettext
+from autograder.results import KIND_TEXT, UNKNOWN_KIND, CaseResult, SubmissionResult
 from autograder.text import printable
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -114,6 +116,14 @@ def _breakable(name: Any) -> Markup:
 STATUS_LOOK = {"passed": ("✓", "pass"), "partly passed": ("◐", "partial"), "failed": ("✗", "fail"),
                "hidden check failed": ("✗", "fail")}
 OTHER_LOOK = ("•", "fail")
+#: Each status in words, for people (the statuses themselves stay English: they are keys).
+STATUS_WORDS = {"passed": N_("passed"), "partly passed": N_("partly passed"), "failed": N_("failed"),
+                "hidden check failed": N_("hidden check failed")}
+
+
+def _status_word(status: str) -> str:
+    """A status in words, in the language in use."""
+    return gettext(STATUS_WORDS.get(status, status))
 
 
 def _icon(status: str) -> str:
@@ -128,7 +138,8 @@ def _badge(status: str) -> Markup:
     """A status as an icon and a word, coloured too. A filter, not a macro: a report has one
     per check, and a Jinja macro call costs ten times a filter's."""
     icon, css = STATUS_LOOK.get(status, OTHER_LOOK)
-    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> {escape(status)}</span>')
+    word = escape(gettext(STATUS_WORDS.get(status, status)))
+    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> {word}</span>')
 
 
 def _autoescape(name: str | None) -> bool:
@@ -144,8 +155,9 @@ ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+i18n.install(ENV)
 ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code, md_block=_md_block,
-                   badge=_badge, icon=_icon, status_class=_status_class)
+                   badge=_badge, icon=_icon, status_class=_status_class, status_word=_status_word)
 
 
 # ---------------------------------------------------------------- per-student views
@@ -244,11 +256,11 @@ def _comparison(details: dict[str, Any]) -> list[Row]:
     rows = []
     if "expected_shape" in details or "got_shape" in details or "got_type" in details:
         received = _shape(details["got_shape"]) if "got_shape" in details else details.get("got_type", "")
-        rows.append(Row("shape", _shape(details.get("expected_shape", "")), _printable(received)))
+        rows.append(Row(gettext("shape"), _shape(details.get("expected_shape", "")), _printable(received)))
     if not str(details.get("got_dtype", "float")).startswith("float"):
-        rows.append(Row("dtype", "floating point", _printable(details["got_dtype"])))
+        rows.append(Row(gettext("dtype"), gettext("floating point"), _printable(details["got_dtype"])))
     if details.get("worst_index") is not None and "expected_at_worst" in details:
-        where = f"value at index {list(details['worst_index'])}"
+        where = gettext("value at index {index}").format(index=list(details["worst_index"]))
         rows.append(Row(where, _value(details.get("expected_at_worst")), _value(details.get("got_at_worst"))))
     return rows
 
@@ -266,10 +278,10 @@ def _errors(details: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     if details.get("max_abs_error") is not None:
         where = details.get("worst_index")
-        at = f" at index {list(where)}" if where is not None else ""
-        rows.append(("largest absolute error", _value(details["max_abs_error"]) + at))
+        at = gettext(" at index {index}").format(index=list(where)) if where is not None else ""
+        rows.append((gettext("largest absolute error"), _value(details["max_abs_error"]) + at))
     if details.get("max_rel_error") is not None:
-        rows.append(("largest relative error", _value(details["max_rel_error"])))
+        rows.append((gettext("largest relative error"), _value(details["max_rel_error"])))
     return rows
 
 
@@ -341,7 +353,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
     output, omitted = _truncate(_printable(result.output), OUTPUT_LIMIT)
     return {
         "result": result,
-        "title": f"Feedback for submission {_printable(result.id)}",
+        "title": gettext("Feedback for submission {id}").format(id=_printable(result.id)),
         "error": _printable(result.error),
         "score": result.score,
         "max_score": result.max_score,
@@ -356,7 +368,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "output_omitted": omitted,
         "output_lines": output.count("\n") + bool(output and not output.endswith("\n")),
         "figures": _figures(plots or {}),
-        "course_title": courses.load().title or "exercises",
+        "course_title": gettext(courses.load().title) or gettext("exercises"),
         "hidden_revealed": settings.reveal_hidden_details,
         "has_hidden_failures": any(c.hidden and not c.passed for c in result.cases),
     }
@@ -390,15 +402,21 @@ def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
 def plain_summary(result: SubmissionResult) -> str:
     """A few lines of plain text: score, functions passed, what to fix, unusable files."""
     percent = _percent(result.score, result.max_score)
-    lines = [f"Submission {result.id}: {_num(result.score)}/{_num(result.max_score)} points ({percent:g}%)"]
+    lines = [gettext("Submission {id}: {score}/{max_score} points ({percent}%)").format(
+        id=result.id, score=_num(result.score), max_score=_num(result.max_score), percent=f"{percent:g}")]
     if result.status == "error":
-        return "\n".join([*lines, f"Grading failed: {result.error}"])
+        return "\n".join([*lines, gettext("Grading failed: {error}").format(error=result.error)])
     scores = result.function_scores()
     lost = [f"{name} ({_num(s)}/{_num(m)})" for name, (s, m) in scores.items() if s < m]
-    lines.append(f"Functions fully passed: {len(scores) - len(lost)} of {len(scores)}")
-    more = f", and {len(lost) - PLAIN_LIST} more" if len(lost) > PLAIN_LIST else ""
-    lines.append("To fix: " + ", ".join(lost[:PLAIN_LIST]) + more if lost else "Every function passes.")
-    lines += [f"Unusable file {module}.py: {why}" for module, why in result.problems.items()]
+    lines.append(gettext("Functions fully passed: {passed} of {total}").format(
+        passed=len(scores) - len(lost), total=len(scores)))
+    more = ""
+    if len(lost) > PLAIN_LIST:
+        more = gettext(", and {count} more").format(count=len(lost) - PLAIN_LIST)
+    lines.append(gettext("To fix: {functions}").format(functions=", ".join(lost[:PLAIN_LIST]) + more) if lost
+                 else gettext("Every function passes."))
+    lines += [gettext("Unusable file {file}: {why}").format(file=f"{module}.py", why=why)
+              for module, why in result.problems.items()]
     return "\n".join(lines)
 
 
@@ -442,8 +460,8 @@ def _mistake_key(case: CaseResult) -> tuple[str, bool]:
     if hint:
         return _printable(hint), True
     if case.kind == "value":
-        return "wrong value that matches no known mistake", False
-    return f"{case.kind or 'failure'}: {KIND_TEXT.get(case.kind, 'the check failed')}", False
+        return gettext("wrong value that matches no known mistake"), False
+    return f"{case.kind or 'failure'}: {gettext(KIND_TEXT.get(case.kind, UNKNOWN_KIND))}", False
 
 
 def _mistakes(graded: list[SubmissionResult]) -> list[Mistake]:
