@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.course is not None:
         os.environ[course.ENV] = str(args.course.resolve())  # for this process and those it starts
     try:
-        i18n.choose(getattr(args, "lang", None))
+        i18n.choose(getattr(args, "lang", None) or i18n.language())  # the same in the processes it starts
         course.load()  # a course that cannot be read is the user's problem, said in one line
         return int(args.run(args) or 0)
     except (UsageError, course.CourseError, i18n.LanguageError) as exc:

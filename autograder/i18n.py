@@ -194,8 +194,12 @@ def translations(name: str, course_folder: Path) -> _gettext.NullTranslations:
 
 def current() -> _gettext.NullTranslations:
     """The catalogs of the language in use, for the course in use (looked up once for each state
-    of the variables that choose them: a report asks hundreds of times)."""
-    return _current(tuple(os.environ.get(v) for v in (ENV, *LOCALE_VARIABLES, courses.ENV)))
+    of the variables that choose them: a report asks hundreds of times, and the command line
+    sets AUTOGRADER_LANG, so that the locale's variables need not be read)."""
+    key = (os.environ.get(ENV), os.environ.get(courses.ENV))
+    if key[0] not in LANGUAGES:
+        key += tuple(os.environ.get(v) for v in LOCALE_VARIABLES)
+    return _current(key)
 
 
 @lru_cache(maxsize=16)

@@ -25,6 +25,13 @@ MODULES = COURSE.names
 FUNCTIONS = COURSE.functions
 
 
+@pytest.fixture(autouse=True)
+def _in_english(monkeypatch) -> None:
+    """Every test starts in English, whatever language an earlier one chose (the command line
+    sets AUTOGRADER_LANG for the process)."""
+    monkeypatch.setenv(i18n.ENV, i18n.SOURCE)
+
+
 #: The seed of the tests' hidden inputs (a grading run draws a fresh one unless told).
 SEED = 20261122
 

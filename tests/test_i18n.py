@@ -177,7 +177,9 @@ def _code(source: str) -> str:
 @pytest.fixture(scope="module")
 def chinese_bundle(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release-zh") / "bundle"
-    assert main(["release", "--lang", ZH, str(out)]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(i18n.ENV, i18n.SOURCE)  # restored after: the command line sets it
+        assert main(["release", "--lang", ZH, str(out)]) == 0
     return out
 
 
