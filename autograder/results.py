@@ -105,7 +105,7 @@ class CaseResult:
             return Shown(self.label, self.checked, True, concealed)
         details = self.details or {}
         why = gettext(KIND_TEXT.get(self.kind, UNKNOWN_KIND))
-        hint = str(details.get("hint") or "")
+        hint = gettext(str(details.get("hint") or ""))  # a hint the course marked N_() is in the catalog
         if concealed:
             message = self.message if details.get("file_problem") else ""
             return Shown(self.label, self.checked, False, True, why, message, hint)
