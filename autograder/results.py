@@ -163,8 +163,10 @@ class SubmissionResult:
         lost = [f for f, (s, m) in self.function_scores().items() if s < m]
         head = f"{self.score:g}/{self.max_score:g}"
         if self.status == "error":
-            return f"{head}: grading failed: {self.error}"
-        return head + (f"; to fix: {', '.join(lost)}" if lost else "; every function passes")
+            return gettext("{score}: grading failed: {error}").format(score=head, error=self.error)
+        if lost:
+            return gettext("{score}; to fix: {functions}").format(score=head, functions=", ".join(lost))
+        return gettext("{score}; every function passes").format(score=head)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain data (shares lists and dicts with self: serialise, do not mutate).
