@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder import course
+from autograder import course, i18n
 from autograder.errors import UsageError
 
 COMMANDS = ("check", "grade", "release", "export", "gradescope", "prairielearn", "nbgrader", "build")
@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not shipped: the student bundle has only `check`
             raise
         module.register(sub)
+    for name in i18n.VERBS:
+        if name in sub.choices:
+            i18n.add_option(sub.choices[name])
     return parser
 
 
@@ -45,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.course is not None:
         os.environ[course.ENV] = str(args.course.resolve())  # for this process and those it starts
     try:
+        i18n.choose(getattr(args, "lang", None) or i18n.language())  # the same in the processes it starts
         course.load()  # a course that cannot be read is the user's problem, said in one line
         return int(args.run(args) or 0)
-    except (UsageError, course.CourseError) as exc:
+    except (UsageError, course.CourseError, i18n.LanguageError) as exc:
         print(f"autograder {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

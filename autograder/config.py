@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import course as courses
+from autograder.i18n import LANGUAGES, SOURCE
 
 FLOAT32 = np.dtype(np.float32)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -61,7 +62,8 @@ def schema(course: courses.Course) -> Schema:
     functions = course.functions
     return {
         "course": {"title": Field(str, default=""), "modules": Field(list),
-                   "total": Field(float, gt=0), "each_function_alone": Field(bool, default=True)},
+                   "total": Field(float, gt=0), "each_function_alone": Field(bool, default=True),
+                   "language": Field(str, choices=LANGUAGES, default=SOURCE)},
         "about": {module: Field(str) for module in course.names},
         **GRADING,
         "points": {function: Field(float, ge=0, default=REQUIRED) for function in functions},

@@ -72,6 +72,7 @@ class Course:
     root: Path
     title: str
     modules: tuple[Module, ...]
+    language: str = "en"  # what its people read unless told otherwise (autograder.i18n)
 
     @property
     def folder(self) -> Path:
@@ -169,7 +170,7 @@ def _load(folder: Path) -> Course:
     sources = _sources(folder)
     names = _order(header.get("modules"), sources, settings)
     modules = tuple(_module(name, sources[name], str(about.get(name, ""))) for name in names)
-    return Course(folder, str(header.get("title", "")), modules)
+    return Course(folder, str(header.get("title", "")), modules, str(header.get("language", "en")))
 
 
 def _sources(folder: Path) -> dict[str, Path]:

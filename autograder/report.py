@@ -24,8 +24,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from autograder import course as courses
+from autograder import i18n
 from autograder.config import Settings
-from autograder.results import KIND_TEXT, CaseResult, SubmissionResult
+from autograder.i18n import N_, gettext
+from autograder.results import KIND_TEXT, UNKNOWN_KIND, CaseResult, SubmissionResult
 from autograder.text import printable
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -118,6 +120,16 @@ STATUS_LOOK = {"passed": ("✓", "pass"), "passed given correct helpers": ("✓"
                "hidden check failed": ("✗", "fail"), "not started": ("○", "fail"),
                "could not be used": ("✗", "fail")}
 OTHER_LOOK = ("•", "fail")
+#: Each status in words, for people (the statuses themselves stay English: they are keys).
+STATUS_WORDS = {"passed": N_("passed"), "partly passed": N_("partly passed"), "failed": N_("failed"),
+                "hidden check failed": N_("hidden check failed"),
+                "passed given correct helpers": N_("passed given correct helpers"),
+                "not started": N_("not started"), "could not be used": N_("could not be used")}
+
+
+def _status_word(status: str) -> str:
+    """A status in words, in the language in use."""
+    return gettext(STATUS_WORDS.get(status, status))
 
 
 def _icon(status: str) -> str:
@@ -132,7 +144,8 @@ def _badge(status: str) -> Markup:
     """A status as an icon and a word, coloured too. A filter, not a macro: a report has one
     per check, and a Jinja macro call costs ten times a filter's."""
     icon, css = STATUS_LOOK.get(status, OTHER_LOOK)
-    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> {escape(status)}</span>')
+    word = escape(gettext(STATUS_WORDS.get(status, status)))
+    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> {word}</span>')
 
 
 def _autoescape(name: str | None) -> bool:
@@ -148,8 +161,9 @@ ENV = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+i18n.install(ENV)
 ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code, md_block=_md_block,
-                   badge=_badge, icon=_icon, status_class=_status_class)
+                   badge=_badge, icon=_icon, status_class=_status_class, status_word=_status_word)
 
 
 # ---------------------------------------------------------------- per-student views
@@ -386,11 +400,11 @@ def _comparison(details: dict[str, Any]) -> list[Row]:
     rows = []
     if "expected_shape" in details or "got_shape" in details or "got_type" in details:
         received = _shape(details["got_shape"]) if "got_shape" in details else details.get("got_type", "")
-        rows.append(Row("shape", _shape(details.get("expected_shape", "")), _printable(received)))
+        rows.append(Row(gettext("shape"), _shape(details.get("expected_shape", "")), _printable(received)))
     if not str(details.get("got_dtype", "float")).startswith("float"):
-        rows.append(Row("dtype", "floating point", _printable(details["got_dtype"])))
+        rows.append(Row(gettext("dtype"), gettext("floating point"), _printable(details["got_dtype"])))
     if details.get("worst_index") is not None and "expected_at_worst" in details:
-        where = f"value at index {list(details['worst_index'])}"
+        where = gettext("value at index {index}").format(index=list(details["worst_index"]))
         rows.append(Row(where, _value(details.get("expected_at_worst")), _value(details.get("got_at_worst"))))
     return rows
 
@@ -408,10 +422,10 @@ def _errors(details: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     if details.get("max_abs_error") is not None:
         where = details.get("worst_index")
-        at = f" at index {list(where)}" if where is not None else ""
-        rows.append(("largest absolute error", _value(details["max_abs_error"]) + at))
+        at = gettext(" at index {index}").format(index=list(where)) if where is not None else ""
+        rows.append((gettext("largest absolute error"), _value(details["max_abs_error"]) + at))
     if details.get("max_rel_error") is not None:
-        rows.append(("largest relative error", _value(details["max_rel_error"])))
+        rows.append((gettext("largest relative error"), _value(details["max_rel_error"])))
     return rows
 
 
@@ -573,7 +587,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
     output, omitted = _truncate(_printable(result.output), OUTPUT_LIMIT)
     return {
         "result": result,
-        "title": f"Feedback for submission {_printable(result.id)}",
+        "title": gettext("Feedback for submission {id}").format(id=_printable(result.id)),
         "error": _printable(result.error),
         "score": result.score,
         "max_score": result.max_score,
@@ -591,7 +605,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "output_omitted": omitted,
         "output_lines": output.count("\n") + bool(output and not output.endswith("\n")),
         "figures": _figures(plots or {}),
-        "course_title": courses.load().title or "exercises",
+        "course_title": gettext(courses.load().title) or gettext("exercises"),
         "hidden_revealed": settings.reveal_hidden_details,
         "has_hidden_failures": any(c.hidden and not c.passed for c in result.cases),
     }
@@ -626,24 +640,29 @@ def plain_summary(result: SubmissionResult, settings: Settings) -> str:
     """A few lines of plain text (summary.txt): the score, where to start, functions passed and
     the others to fix."""
     percent = _percent(result.score, result.max_score)
-    lines = [f"Submission {result.id}: {_num(result.score)}/{_num(result.max_score)} points ({percent:g}%)"]
+    lines = [gettext("Submission {id}: {score}/{max_score} points ({percent}%)").format(
+        id=result.id, score=_num(result.score), max_score=_num(result.max_score), percent=f"{percent:g}")]
     if result.status == "error":
-        return "\n".join([*lines, f"Grading failed: {result.error}"])
+        return "\n".join([*lines, gettext("Grading failed: {error}").format(error=result.error)])
     functions, modules = _student_views(result, settings)
     causes, _ = _causes(modules)
     if causes:
-        lines.append("Start here:")
+        lines.append(gettext("Start here:"))
         lines += [line for number, cause in enumerate(causes, 1) for line in cause.plain(number)]
     whole = {f.name for m in modules if m.state for f in m.functions}
     listed = {c.subject for c in causes}
     lost = [f"{f.name} ({_num(f.score)}/{_num(f.max_score)})" for f in functions
             if not f.passed and f.name not in whole | listed]
-    lines.append(f"Functions fully passed: {sum(f.passed for f in functions)} of {len(functions)}")
-    more = f", and {len(lost) - PLAIN_LIST} more" if len(lost) > PLAIN_LIST else ""
+    lines.append(gettext("Functions fully passed: {passed} of {total}").format(
+        passed=sum(f.passed for f in functions), total=len(functions)))
+    more = ""
+    if len(lost) > PLAIN_LIST:
+        more = gettext(", and {count} more").format(count=len(lost) - PLAIN_LIST)
     if lost:
-        lines.append(("Then fix: " if causes else "To fix: ") + ", ".join(lost[:PLAIN_LIST]) + more)
+        text = gettext("Then fix: {functions}") if causes else gettext("To fix: {functions}")
+        lines.append(text.format(functions=", ".join(lost[:PLAIN_LIST]) + more))
     elif not causes:
-        lines.append("Every function passes.")
+        lines.append(gettext("Every function passes."))
     return "\n".join(lines)
 
 
@@ -692,8 +711,8 @@ def _mistake_key(case: CaseResult) -> tuple[str, bool]:
     if hint:
         return _printable(hint), True
     if case.kind == "value":
-        return "wrong value that matches no known mistake", False
-    return f"{case.kind or 'failure'}: {KIND_TEXT.get(case.kind, 'the check failed')}", False
+        return gettext("wrong value that matches no known mistake"), False
+    return f"{case.kind or 'failure'}: {gettext(KIND_TEXT.get(case.kind, UNKNOWN_KIND))}", False
 
 
 def _upstream(result: SubmissionResult) -> dict[str, list[str]]:

@@ -11,25 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from autograder import course as courses
+from autograder.i18n import N_, gettext
 
 #: Failure kinds whose message is about the student's file, not about a case's inputs.
 FILE_KINDS = ("import", "missing", "not_implemented")
 
-#: Why a case failed, in words, by CaseResult.kind: the headline of a failure.
+#: Why a case failed, in words, by CaseResult.kind: the headline of a failure (English: `shown`
+#: gives it in the language in use).
 KIND_TEXT = {
-    "value": "the returned value is wrong",
-    "shape": "the returned value has the wrong shape",
-    "type": "the returned value is not what was asked for (not an array, or a wrong container)",
-    "modified": "the function modified an input in place",
-    "warning": "the function raised a warning (an overflow or a division by zero?)",
-    "timeout": "the call took too long (an endless loop, or far too much work?)",
-    "crash": "the process running your code crashed (out of memory?)",
-    "exception": "your function raised an exception",
-    "not_implemented": "not implemented yet (the stub still raises NotImplementedError)",
-    "import": "the module could not be imported",
-    "missing": "the function is missing from your module",
-    "return": "the returned value could not be sent back (not an array or a number, or far too large?)",
+    "value": N_("the returned value is wrong"),
+    "shape": N_("the returned value has the wrong shape"),
+    "type": N_("the returned value is not what was asked for (not an array, or a wrong container)"),
+    "modified": N_("the function modified an input in place"),
+    "warning": N_("the function raised a warning (an overflow or a division by zero?)"),
+    "timeout": N_("the call took too long (an endless loop, or far too much work?)"),
+    "crash": N_("the process running your code crashed (out of memory?)"),
+    "exception": N_("your function raised an exception"),
+    "not_implemented": N_("not implemented yet (the stub still raises NotImplementedError)"),
+    "import": N_("the module could not be imported"),
+    "missing": N_("the function is missing from your module"),
+    "return": N_("the returned value could not be sent back (not an array or a number, or far too large?)"),
 }
+#: Why a case of a kind KIND_TEXT does not know failed.
+UNKNOWN_KIND = N_("the check failed")
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,14 @@ class Shown:
             return (f"Passed given correct helpers: {self.checked}. With yours it fails because "
                     f"{', '.join(self.upstream)} {verb} wrong.")
         if self.passed:
-            return f"Passed: {self.checked}."
-        head = f"{'Hidden check failed' if self.concealed else 'Failed'}: {self.checked} ({self.label})"
-        lines = [f"{head}: {self.why}."]
+            return gettext("Passed: {checked}.").format(checked=self.checked)
+        head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
+                else gettext("Failed: {checked} ({label}): {why}."))
+        lines = [head.format(checked=self.checked, label=self.label, why=self.why)]
         if self.message:
             lines.append(self.message)
         if self.hint:
-            lines.append(f"Likely mistake: {self.hint}")
+            lines.append(gettext("Likely mistake: {hint}").format(hint=self.hint))
         return "\n".join(lines)
 
 
@@ -104,8 +109,8 @@ class CaseResult:
         if self.passed:
             return Shown(self.label, self.checked, True, concealed, upstream=tuple(self.upstream))
         details = self.details or {}
-        why = KIND_TEXT.get(self.kind, "the check failed")
-        hint = str(details.get("hint") or "")
+        why = gettext(KIND_TEXT.get(self.kind, UNKNOWN_KIND))
+        hint = gettext(str(details.get("hint") or ""))  # a hint the course marked N_() is in the catalog
         if concealed:
             message = self.message if details.get("file_problem") else ""
             return Shown(self.label, self.checked, False, True, why, message, hint)
@@ -163,8 +168,10 @@ class SubmissionResult:
         lost = [f for f, (s, m) in self.function_scores().items() if s < m]
         head = f"{self.score:g}/{self.max_score:g}"
         if self.status == "error":
-            return f"{head}: grading failed: {self.error}"
-        return head + (f"; to fix: {', '.join(lost)}" if lost else "; every function passes")
+            return gettext("{score}: grading failed: {error}").format(score=head, error=self.error)
+        if lost:
+            return gettext("{score}; to fix: {functions}").format(score=head, functions=", ".join(lost))
+        return gettext("{score}; every function passes").format(score=head)
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain data (shares lists and dicts with self: serialise, do not mutate).

@@ -26,6 +26,7 @@ from autograder import course as courses
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
+from autograder.i18n import gettext, language
 from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
 from autograder.sandbox.protocol import Answer, Process, StudentError
@@ -71,6 +72,11 @@ class _Collector:
             self.errors.append(str(report.longrepr)[-2000:])
 
 
+def headline(doc: str) -> str:
+    """What a case checks: the first line of its docstring (the course's catalog holds these)."""
+    return doc.strip().splitlines()[0]
+
+
 def _to_case(item: pytest.Item) -> GradedCase:
     marker = item.get_closest_marker("graded")
     if marker is None:
@@ -83,7 +89,7 @@ def _to_case(item: pytest.Item) -> GradedCase:
     if extra:
         raise CollectionError(f"{item.nodeid} uses fixtures the grader does not provide: {extra}")
     test = item.function
-    doc = (test.__doc__ or test.__name__).strip().splitlines()[0]
+    doc = gettext(headline(test.__doc__ or test.__name__))
     label = str(item.callspec.id) if hasattr(item, "callspec") else doc
 
     def run(student: Student, _test=test, _params=params) -> None:
@@ -194,11 +200,12 @@ class Suite:
 
 
 def grading_key(settings: Settings) -> str:
-    """A hash of the settings and of the grader's own files: the engine and the course's cases,
-    oracles and settings (not the reference: students never run against it)."""
-    digest = hashlib.sha256(repr(replace(settings, seed=None, warnings=())).encode())
+    """A hash of the settings, of the language and of the grader's own files: the engine and the
+    course's cases, oracles, settings and catalogs (not the reference: students never run against
+    it). A result's words are in the language it was graded in: another language grades again."""
+    digest = hashlib.sha256(f"{replace(settings, seed=None, warnings=())!r}:{language()}".encode())
     for base in (PACKAGE, courses.load().folder):
-        for path in sorted([*base.rglob("*.py"), *base.rglob("*.toml")]):
+        for path in sorted([*base.rglob("*.py"), *base.rglob("*.toml"), *base.rglob("*.po")]):
             digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from autograder import course, intake, runner
+from autograder import course, i18n, intake, runner
 from autograder.config import load
 from autograder.results import SubmissionResult
 from autograder.sandbox.session import Sandbox
 from autograder.stubs import strip_markers
+
+#: The tests read the kit's English whatever the machine's locale; test_i18n.py changes it per test.
+os.environ[i18n.ENV] = i18n.SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The kit's own course, which the tests grade: its modules and its functions ("module.name").
 COURSE = course.load(ROOT)
 MODULES = COURSE.names
 FUNCTIONS = COURSE.functions
+
+
+@pytest.fixture(autouse=True)
+def _in_english(monkeypatch) -> None:
+    """Every test starts in English, whatever language an earlier one chose (the command line
+    sets AUTOGRADER_LANG for the process)."""
+    monkeypatch.setenv(i18n.ENV, i18n.SOURCE)
 
 
 #: The seed of the tests' hidden inputs (a grading run draws a fresh one unless told).

@@ -29,7 +29,8 @@ def bundle(tmp_path_factory) -> Path:
 
 
 def _files(folder: Path) -> dict[Path, str]:
-    return {p: p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The bundle's text files (all but its compiled catalogs)."""
+    return {p: p.read_text() for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".mo"}
 
 
 def _solution_lines() -> set[str]:
@@ -69,9 +70,9 @@ def student_venv(student_copy) -> Path:
     return venv / "bin"
 
 
-def _as_student(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess:
-    """A command of the student's venv, run from `cwd` with no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+def _as_student(venv: Path, *command: str, cwd: Path, **variables: str) -> subprocess.CompletedProcess:
+    """A command of the student's venv, run from `cwd` with no PYTHONPATH (and `variables` set)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")} | variables
     env["PATH"] = f"{venv}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run([str(venv / command[0]), *command[1:]], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
@@ -101,6 +102,20 @@ def test_check_in_the_bundle_passes_the_solutions(student_venv, tmp_path):
         assert out.returncode == 0, out.stdout + out.stderr
         assert f"{PUBLIC_CHECKS}/{PUBLIC_CHECKS} public checks pass" in out.stdout
         assert out.stdout.count("PASS  ") == len(FUNCTIONS)
+
+
+def test_a_chinese_bundle_checks_in_chinese_without_babel(student_venv, tmp_path):
+    """`release --lang zh_CN`: the bundle's checks speak Chinese by default (its course.toml says
+    so; the locale here names none the kit has), from its compiled catalogs, with no Babel."""
+    out = tmp_path / "zh"
+    assert main(["release", "--lang", "zh_CN", str(out)]) == 0
+    done = _as_student(student_venv, "python", "-m", "autograder", "check", "exercises", cwd=out,
+                       AUTOGRADER_LANG="", LC_ALL="", LC_MESSAGES="", LANG="C.UTF-8")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert done.stdout.count("尚未实现") >= len(FUNCTIONS)
+    code = "import importlib.util as u; print(u.find_spec('babel'))"
+    found = _as_student(student_venv, "python", "-c", code, cwd=tmp_path)
+    assert found.stdout.strip() == "None"
 
 
 def test_notebook_checks_run_with_only_the_bundle(student_venv, tmp_path):

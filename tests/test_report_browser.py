@@ -10,8 +10,10 @@ to tests/artifacts/ for a human to look at.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
+import re
 import select
 import subprocess
 import time
@@ -29,7 +31,7 @@ from test_report import (
     showcase_result,
 )
 
-from autograder import report
+from autograder import i18n, report
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -146,6 +148,27 @@ class Page:
                 found += _problem(event.get("method", ""), event.get("params", {}))
         return found
 
+    def missing_glyphs(self) -> dict[str, list[str]]:
+        """Each character of the page's rendered text that no font Chromium drew its element with
+        has (a missing glyph: drawn as an empty box), with the fonts it used there. The fonts come
+        from Chromium itself (CSS.getPlatformFontsForNode), what they cover from their files."""
+        self.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        for domain in ("DOM", "CSS"):
+            self.browser.send(f"{domain}.enable", session=self.session)
+        root = self.browser.send("DOM.getDocument", {"depth": -1}, self.session)["root"]
+        coverage = font_coverage()
+        missing: dict[str, list[str]] = {}
+        for node, text in _text_owners(root):
+            fonts = [f["familyName"] for f in self.browser.send(
+                "CSS.getPlatformFontsForNode", {"nodeId": node}, self.session)["fonts"]]
+            if not fonts:  # not rendered (display: none)
+                continue
+            covered = set().union(*(coverage.get(family, set()) for family in fonts))
+            for char in set(re.sub(r"\s", "", text)) - {"\u00ad"}:
+                if ord(char) not in covered:
+                    missing.setdefault(char, sorted(fonts))
+        return missing
+
     def screenshot(self, path: Path) -> int:
         """Save a PNG of the whole page; returns the page height in CSS pixels."""
         size = self.browser.send("Page.getLayoutMetrics", session=self.session)["cssContentSize"]
@@ -155,6 +178,42 @@ class Page:
                                                             "captureBeyondViewport": True}, self.session)
         path.write_bytes(base64.b64decode(data["data"]))
         return height
+
+
+SKIPPED_ELEMENTS = {"HEAD", "STYLE", "SCRIPT", "TITLE"}
+
+
+def _text_owners(node: dict) -> Iterator[tuple[int, str]]:
+    """(element id, its own text) of every element of the DOM tree `node` that holds text."""
+    if node.get("nodeName") in SKIPPED_ELEMENTS:
+        return
+    children = node.get("children", [])
+    text = "".join(c.get("nodeValue", "") for c in children if c.get("nodeType") == 3)
+    if node.get("nodeType") == 1 and text.strip():
+        yield node["nodeId"], text
+    for child in children:
+        yield from _text_owners(child)
+
+
+@functools.cache
+def font_coverage() -> dict[str, set[int]]:
+    """The code points each installed font family has a glyph for (fontconfig's list, the fonts'
+    cmap tables read with fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    listed = subprocess.run(["fc-list", "--format", "%{family}\t%{file}\t%{index}\n"], capture_output=True,
+                            text=True, check=True).stdout
+    coverage: dict[str, set[int]] = {}
+    for line in listed.splitlines():
+        families, path, index = line.split("\t")
+        try:
+            with TTFont(path, fontNumber=int(index or 0), lazy=True) as font:
+                points = set(font.getBestCmap() or {})
+        except Exception:  # noqa: BLE001 - a font fontTools cannot read covers nothing here
+            continue
+        for family in families.split(","):
+            coverage.setdefault(family.strip(), set()).update(points)
+    return coverage
 
 
 def _problem(method: str, params: dict) -> list[str]:
@@ -260,6 +319,30 @@ def test_one_failure_puts_its_hint_on_the_first_screen(browser: Browser, grade, 
     height = page.screenshot(ARTIFACTS / "feedback-one-failure.png")
     print(f"one-failure feedback: page {height} px high, its hint ends at {bottom} px")
     assert bottom is not None and bottom <= FIRST_SCREEN, f"the hint ends at {bottom} px of {height}"
+
+
+def test_chinese_feedback_declares_its_language_and_misses_no_glyph(browser: Browser, monkeypatch) -> None:
+    """A zh_CN report rendered with the fonts the project's set-up installs (tools/install.sh
+    --test: fonts-wqy-microhei): every character has a glyph in a font Chromium drew it with."""
+    monkeypatch.setenv(i18n.ENV, "zh_CN")
+    for name, html in (("feedback-zh_CN.html", report.render_feedback_html(showcase_result(), SETTINGS,
+                                                                            showcase_plots())),
+                       ("summary-zh_CN.html", report.render_summary_html(
+                           [showcase_result(), hidden_failure(), grading_error()], SETTINGS))):
+        page = browser.open(_write(name, html))
+        assert page.problems() == []
+        assert page.evaluate("document.documentElement.lang") == "zh-CN"
+        assert re.search(r"[\u4e00-\u9fff]", page.evaluate("document.body.innerText"))
+        assert page.missing_glyphs() == {}, "characters drawn as empty boxes (is a CJK font installed?)"
+        page.screenshot(ARTIFACTS / name.replace(".html", ".png"))
+
+
+def test_the_glyph_check_finds_a_missing_glyph(browser: Browser) -> None:
+    """The harness itself: a character no installed font has (a Mayan numeral) is reported."""
+    page = browser.open(_write("tofu.html", '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8">'
+                                            "<title>tofu</title><p>梯度 \U0001d2e0</p></html>"))
+    missing = page.missing_glyphs()
+    assert list(missing) == ["\U0001d2e0"]
 
 
 def test_the_checks_catch_requests_and_console_errors(browser: Browser) -> None:

@@ -2,9 +2,10 @@
 # Install the kit into the Python that `python3` runs (a venv's, best): torch, the exact CPU
 # build (torch==2.13.0+cpu) from PyTorch's CPU wheel index, or from a wheel of that build pip
 # finds without an index; then the kit itself, `pip install -e .`, torch held at that build.
-#   --test             add what the test suite needs: ruff, a Jupyter kernel for the nbgrader
-#                      round trip, and Debian's chromium for the report rendering check (only
-#                      when run as root with apt-get available)
+#   --test             add what the test suite needs: ruff, fontTools, a Jupyter kernel for the
+#                      nbgrader round trip, and Debian's chromium with a CJK font (WenQuanYi Micro
+#                      Hei, for the Chinese reports) for the report rendering check (only when
+#                      run as root with apt-get available)
 #   --torch-index URL  take torch from the package index at URL (or set TORCH_INDEX_URL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,11 @@ install_cpu_torch python3 "$INDEX"
 if [[ -n $TEST ]]; then
   install_with_torch python3 -e ".[test]"
   python3 -m ipykernel install --sys-prefix --name python3 >/dev/null  # nbgrader round trip
-  if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null) \
-      || echo "install.sh: chromium could not be installed; the browser check will be skipped" >&2
+  if { [[ ! -x /usr/bin/chromium ]] || ! fc-list :lang=zh | grep -q .; } && command -v apt-get >/dev/null \
+     && [[ $(id -u) == 0 ]]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+       chromium fonts-dejavu-core fonts-wqy-microhei >/dev/null) \
+      || echo "install.sh: chromium or its fonts could not be installed; the browser check will be skipped" >&2
   fi
 else
   install_with_torch python3 -e .

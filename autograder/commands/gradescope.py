@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import platforms
+from autograder.i18n import language
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
@@ -33,6 +34,8 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Gradescope unpacks the zip into $ROOT/source and copies this script to $ROOT.
 if [[ -f "$HERE/autograder/__init__.py" ]]; then KIT="$HERE"; else KIT="$ROOT/source"; fi
+# the language of the feedback, fixed when this zip was built (autograder gradescope --lang)
+export AUTOGRADER_LANG="@LANG@"
 if [[ -z "${PYTHON:-}" ]]; then
   if [[ -x "$ROOT/venv/bin/python" ]]; then PYTHON="$ROOT/venv/bin/python"; else PYTHON=python3; fi
 fi
@@ -78,15 +81,18 @@ def build_zip(out: Path, setup: str) -> int:
     count = 0
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         _add_text(zf, "setup.sh", setup, platforms.EXECUTABLE)
-        _add_text(zf, "run_autograder", RUN_AUTOGRADER, platforms.EXECUTABLE)
+        _add_text(zf, "run_autograder", RUN_AUTOGRADER.replace("@LANG@", language()), platforms.EXECUTABLE)
         for path, name in platforms.kit_files():
             zf.write(path, name)
+            count += 1
+        for name, data in platforms.catalogs().items():
+            _add_text(zf, name, data, 0o644)
             count += 1
     tmp.replace(out)
     return count + 2
 
 
-def _add_text(zf: zipfile.ZipFile, name: str, text: str, mode: int) -> None:
+def _add_text(zf: zipfile.ZipFile, name: str, text: str | bytes, mode: int) -> None:
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
     info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions
     info.compress_type = zipfile.ZIP_DEFLATED

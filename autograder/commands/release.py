@@ -52,7 +52,8 @@ autograder = "autograder.cli:main"
 include = ["autograder*", "course*"]
 
 [tool.setuptools.package-data]
-course = ["*.toml"]
+autograder = ["locale/*/LC_MESSAGES/*.mo"]
+course = ["*.toml", "locale/*/LC_MESSAGES/*.mo"]
 """
 
 
@@ -96,13 +97,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_bundle(out: Path, course: courses.Course) -> list[Path]:
-    """Write stubs, kit, course, pyproject and README into `out`; return the files written."""
-    from autograder.stubs import make_stub
+    """Write stubs, kit, course, pyproject and README into `out`, in the language in use; return
+    the files written."""
+    from autograder.i18n import _, compiled_catalogs
+    from autograder.stubs import make_stub, translate_docstrings
 
     out.mkdir(parents=True, exist_ok=True)
-    written = [_write(out / "exercises" / f"{m}.py", make_stub((course.solutions / f"{m}.py").read_text()))
+    todo = _("{function}: not implemented yet")
+    written = [_write(out / "exercises" / f"{m}.py",
+                      translate_docstrings(make_stub((course.solutions / f"{m}.py").read_text(), todo), _))
                for m in course.names]
     written += copy_kit(out, course)
+    written += [_write_bytes(out / name, data) for name, data in compiled_catalogs(course).items()]
     name = re.sub(r"[^a-z0-9]+", "-", (course.title or "exercises").lower()).strip("-") + "-check"
     written.append(_write(out / "pyproject.toml", PYPROJECT.format(name=name, version=_version(),
                                                                    title=course.title or "the course")))
@@ -174,7 +180,7 @@ def copy_kit(out: Path, course: courses.Course) -> list[Path]:
         base = course.root if name.split(".")[0] == "course" else PACKAGE.parent
         written.append(_write(out / path.relative_to(base), path.read_text()))
     settings = course.settings_file.read_text()
-    written.append(_write(out / "course" / "course.toml", _without_seed(settings)))
+    written.append(_write(out / "course" / "course.toml", _in_language(_without_seed(settings))))
     return written
 
 
@@ -184,17 +190,29 @@ def _without_seed(toml: str) -> str:
     return re.sub(r"(?m)^#?[ \t]*seed[ \t]*=.*\n", "", toml)
 
 
+def _in_language(toml: str) -> str:
+    """The settings with [course] language set to the language in use: the bundle's checks
+    speak the language its stubs and README are written in."""
+    from autograder.i18n import language
+
+    line = f'language = "{language()}"\n'
+    toml = re.sub(r"(?m)^[ \t]*language[ \t]*=.*\n", "", toml)
+    return re.sub(r"(?m)^\[course\][ \t]*\n", lambda m: m.group(0) + line, toml, count=1)
+
+
 def render_readme(course: courses.Course) -> str:
-    """The student README: the course's introduction, then templates/student_README.md.j2."""
+    """The student README, in the language in use: the course's introduction, then
+    templates/student_README.md.j2."""
     import jinja2
 
+    from autograder import i18n
     from autograder.config import load
     from autograder.report import TEMPLATES
 
     settings = load()
     scale = settings.scale()
     modules = [
-        {"name": m.name, "about": m.about,
+        {"name": m.name, "about": i18n.gettext(m.about),
          "functions": [{"name": f.name, "params": ", ".join(f.params),
                         "points": _number(settings.points[f.tag] * scale)} for f in m.functions]}
         for m in course.modules
@@ -202,10 +220,12 @@ def render_readme(course: courses.Course) -> str:
     intro = course.folder / "student_intro.md"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    i18n.install(env)
     files = ", ".join(f"`{m}.py`" for m in course.names)
+    text = intro.read_text().strip() if intro.is_file() else f"# {i18n.gettext(course.title)}"
     return env.get_template("student_README.md.j2").render(
-        intro=intro.read_text().strip() if intro.is_file() else f"# {course.title}",
-        modules=modules, total=_number(sum(settings.points.values()) * scale), files=files)
+        intro=i18n.translate_markdown(text), modules=modules,
+        total=_number(sum(settings.points.values()) * scale), files=files)
 
 
 def _number(value: float) -> str:
@@ -222,6 +242,10 @@ def _version() -> str:
 
 
 def _write(path: Path, text: str) -> Path:
+    return _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_bytes(data)
     return path

@@ -87,6 +87,8 @@ def write_assignment(folder: Path) -> list[Path]:
 
     from autograder import course as courses
     from autograder.config import load
+    from autograder.i18n import gettext
+    from autograder.stubs import translate_docstrings
 
     course = courses.load()
     settings = load()
@@ -94,8 +96,8 @@ def write_assignment(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for module in course.modules:
-        source = (course.solutions / f"{module.name}.py").read_text()
-        notebook = build_notebook(module.name, source, points, module.about)
+        source = translate_docstrings((course.solutions / f"{module.name}.py").read_text(), gettext)
+        notebook = build_notebook(module.name, source, points, gettext(module.about))
         path = folder / notebook_name(module.name)
         nbformat.write(notebook, path)
         written.append(path)
@@ -183,23 +185,25 @@ def _cell(cell: Any, grade_id: str, *, locked: bool = False, solution: bool = Fa
 
 def intro(module: str, docstring: str, needs: list[str], functions: list[tuple[str, str]],
           points: dict[str, float], about: str = "") -> str:
-    """The read-only first cell: what the module is and how the notebook works."""
+    """The read-only first cell: what the module is and how the notebook works, in the language in use."""
+    from autograder.i18n import gettext
+
     title, _, rest = docstring.partition("\n")
     table = "\n".join(f"| `{f}` | {_number(points[f'{module}.{f}'])} |" for f, _ in functions)
     parts = [f"# `{module}`: {title.strip()}", rest.strip(), about]
     if needs:
         listed = ", ".join(f"`{notebook_name(m)}`" for m in needs)
-        parts.append(f"This notebook imports your own functions from {listed} (as last saved): "
-                     "finish and save those first.")
+        parts.append(gettext("This notebook imports your own functions from {notebooks} (as last saved): "
+                             "finish and save those first.").format(notebooks=listed))
     parts += [
-        "**How it works.** Write each function's body where it says `YOUR CODE HERE` (replace the "
-        "`raise NotImplementedError()`). The read-only cell after each function runs its public "
-        "checks: shapes, small cases you can work out by hand, worked examples. It raises an "
-        "error while one fails and says why. The grader adds hidden checks, compared with torch "
-        "autograd, and gives each function its points in proportion to the checks it passes. "
-        "Use NumPy only (torch is the grader's reference, not yours), and never modify an input "
-        "in place. Before you submit, run everything from the top: Kernel, Restart & Run All.",
-        f"| function | points |\n|---|---|\n{table}",
+        gettext("**How it works.** Write each function's body where it says `YOUR CODE HERE` (replace the "
+                "`raise NotImplementedError()`). The read-only cell after each function runs its public "
+                "checks: shapes, small cases you can work out by hand, worked examples. It raises an "
+                "error while one fails and says why. The grader adds hidden checks, compared with torch "
+                "autograd, and gives each function its points in proportion to the checks it passes. "
+                "Use NumPy only (torch is the grader's reference, not yours), and never modify an input "
+                "in place. Before you submit, run everything from the top: Kernel, Restart & Run All."),
+        f"| {gettext('function')} | {gettext('points')} |\n|---|---|\n{table}",
     ]
     return "\n\n".join(p for p in parts if p)
 

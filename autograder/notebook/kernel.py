@@ -192,19 +192,20 @@ class KernelProcess(Process):
     def ask(self, function: str, args: tuple, timeout: float) -> Answer:
         self.next_id += 1
         call = protocol.Call(self.next_id, function, tuple(args))
-        return answer_of(self.respond(call, timeout), self.next_id)
+        return answer_of(self.respond(call, timeout), self.next_id, function)
 
     def output(self, phase: str = "visible") -> str:
         return ""
 
 
-def answer_of(message: Any, call_id: int) -> Answer:
-    """The Answer in a response message to call `call_id`; StudentError if it holds none."""
+def answer_of(message: Any, call_id: int, function: str = "") -> Answer:
+    """The Answer in a response message to call `call_id` (of `function`); StudentError if it holds
+    none."""
     response = protocol.decode(message)
     if not isinstance(response, (protocol.Returned, protocol.Raised)) or response.id != call_id:
         raise StudentError("crash", "the notebook's kernel answered out of turn")
     if isinstance(response, protocol.Raised):
-        raise StudentError.of(response.failure)
+        raise StudentError.of(response.failure, function)
     return Answer(response.value, response.modified, response.warnings)
 
 

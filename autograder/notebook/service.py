@@ -57,7 +57,7 @@ class RemoteProcess(Process):
             raise StudentError("crash", f"the notebook's kernel stopped answering during {function}",
                                str(exc)) from None
         try:
-            return answer_of(message, self.next_id)
+            return answer_of(message, self.next_id, function)
         except protocol.ProtocolError as exc:
             raise StudentError("crash", f"the notebook's kernel sent a malformed answer ({exc})") from None
 

@@ -7,6 +7,7 @@ with the same `setup.sh`, made here from `setup.sh.in` with the install steps of
 torch is the exact CPU build from PyTorch's CPU wheel index everywhere. Beside
 the scripts, both carry the kit: the `autograder` package with its hidden cases
 templates/, and the course (course/ and the stubs of exercises/); never the solutions.
+The catalogs go compiled (`catalogs`), not as .po files: the image has no Babel.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ PACKAGE = HERE.parent
 DEPENDENCIES = ("numpy", "jinja2", "pytest", "matplotlib", "rich", "hypothesis")
 EXECUTABLE = 0o755
 SKIPPED_FOLDERS = {"__pycache__", ".pytest_cache"}
+#: The catalogs' sources, which go compiled instead (see `catalogs`).
+SKIPPED_SUFFIXES = {".pyc", ".po", ".pot", ".mo"}
 #: A URL that can stand inside a double-quoted shell word: no quotes, `$`, backslash or braces.
 PLAIN_URL = re.compile(r"(https?|file)://[^\s\"'`$\\{}]+")
 
@@ -61,7 +64,8 @@ def _pinned(name: str) -> str:
 
 def kit_files() -> list[tuple[Path, str]]:
     """(path, name in the image) of the package, templates/, the course's folder (its oracle and
-    cases) and its stubs (which name the exercise functions: never solutions/), caches left out."""
+    cases) and its stubs (which name the exercise functions: never solutions/), caches and
+    catalogs left out (`catalogs` gives those)."""
     from autograder import course as courses
     from autograder.report import TEMPLATES
 
@@ -69,9 +73,18 @@ def kit_files() -> list[tuple[Path, str]]:
     found = []
     for top in (PACKAGE, TEMPLATES, course.folder, course.exercises):
         for path in sorted(top.rglob("*")):
-            if path.is_file() and path.suffix != ".pyc" and not SKIPPED_FOLDERS & set(path.parts):
+            skipped = path.suffix in SKIPPED_SUFFIXES or SKIPPED_FOLDERS & set(path.parts)
+            if path.is_file() and not skipped:
                 found.append((path, f"{top.name}/{path.relative_to(top).as_posix()}"))
     return found
+
+
+def catalogs() -> dict[str, bytes]:
+    """{name in the image: bytes} of every language's compiled catalogs."""
+    from autograder import course as courses
+    from autograder.i18n import compiled_catalogs
+
+    return compiled_catalogs(courses.load())
 
 
 def write_folder(out: Path, scripts: dict[str, tuple[str, int]]) -> int:
@@ -89,8 +102,12 @@ def write_folder(out: Path, scripts: dict[str, tuple[str, int]]) -> int:
     for path, name in kit:
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, tmp / name)
+    compiled = catalogs()
+    for name, data in compiled.items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / name).write_bytes(data)
     tmp.replace(out)
-    return len(scripts) + len(kit)
+    return len(scripts) + len(kit) + len(compiled)
 
 
 def add_torch_index_option(parser: argparse.ArgumentParser) -> None:

@@ -313,8 +313,16 @@ class StudentError(Exception):
         self.trusted = trusted
 
     @classmethod
-    def of(cls, failure: Failure) -> StudentError:
-        return cls(failure.kind, failure.message, failure.detail)
+    def of(cls, failure: Failure, function: str = "") -> StudentError:
+        """The error of a call of `function` that gave no value. A stub's NotImplementedError is
+        worded here, in the grader's process and the language in use, not by the child."""
+        message = failure.message
+        if failure.kind == "not_implemented" and function:
+            from autograder.i18n import gettext
+
+            message = gettext("{function} is not implemented yet (it raises NotImplementedError)").format(
+                function=function)
+        return cls(failure.kind, message, failure.detail)
 
 
 class Process(ABC):

@@ -669,7 +669,7 @@ class StudentProcess(Process):
         self.pending.pop(0)
         message = self._await(call, timeout, counted)
         if isinstance(message, Raised):
-            raise StudentError.of(message.failure)
+            raise StudentError.of(message.failure, call.function)
         seen = call.changed(self.arena)
         said = tuple(message.modified) + (False,) * (len(seen) - len(message.modified))
         # the child's own report can only add changes (a dict whose key was rebound): it costs
