@@ -15,6 +15,7 @@ hint when the output matches a known mistake).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,6 +32,22 @@ graded_marker = pytest.mark.graded
 def graded(function: str, *, weight: float = 1.0, hidden: bool = True) -> pytest.MarkDecorator:
     """Mark a test as grading `function` ("module.name"), with its share of the points."""
     return graded_marker(function=function, weight=weight, hidden=hidden)
+
+
+def public(function: str, *, weight: float = 1.0) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a test as a public case of `function` (shipped to students, run by `autograder
+    check`) in which every call of the submission must leave its inputs unchanged and raise
+    no warning: what grading checks where it looks, checked here on every call, so that a
+    public case passes nothing that grading docks for those reasons."""
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(test)
+        def strict_test(student: Student, **params: Any) -> None:
+            test(student.strictly(), **params)
+
+        return graded(function, weight=weight, hidden=False)(strict_test)
+
+    return decorate
 
 
 _SEED = [0]  # the grading run's seed, set by the collector before the cases are imported
@@ -89,12 +106,14 @@ class Student:
     an `Answer`.
 
     After each call, `modified` says which arguments the call changed in place (seen by the
-    grader in its shared memory) and `warnings` lists the warnings it raised.
+    grader in its shared memory) and `warnings` lists the warnings it raised. A `strict`
+    student fails a call that did either (see `public`).
     """
 
-    def __init__(self, run: Callable[[str, tuple], Any], settings: Settings) -> None:
+    def __init__(self, run: Callable[[str, tuple], Any], settings: Settings, *, strict: bool = False) -> None:
         self._run = run
         self.settings = settings
+        self.strict = strict
         self.modified: list[bool] = []
         self.warnings: list[str] = []
 
@@ -102,7 +121,14 @@ class Student:
         answer = self._run(function, args)
         self.modified = list(answer.modified)
         self.warnings = list(answer.warnings)
+        if self.strict:
+            check_unchanged(self, _parameters(function, len(args)))
+            check_no_warnings(self)
         return answer.value
+
+    def strictly(self) -> Student:
+        """The same submission, seen through a strict student."""
+        return Student(self._run, self.settings, strict=True)
 
     def __getattr__(self, module: str) -> _Module:
         if module.startswith("_"):
@@ -238,6 +264,14 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
         f"tolerance rtol={tol.rtol:g}, atol={tol.atol:g})",
         arrays=(expected, got), hint=hint, **base, **summary,
     )
+
+
+def _parameters(function: str, count: int) -> tuple[str, ...]:
+    """The names of `function`'s first `count` parameters (positions, if it is not the course's)."""
+    try:
+        return courses.load().function(function).params[:count]
+    except KeyError:
+        return tuple(f"argument {i + 1}" for i in range(count))
 
 
 def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
