@@ -38,12 +38,15 @@ def public(function: str, *, weight: float = 1.0) -> Callable[[Callable[..., Non
     """Mark a test as a public case of `function` (shipped to students, run by `autograder
     check`) in which every call of the submission must leave its inputs unchanged and raise
     no warning: what grading checks where it looks, checked here on every call, so that a
-    public case passes nothing that grading docks for those reasons."""
+    public case passes nothing that grading docks for those reasons. A modified input fails
+    at once; a warning once the case's own checks pass (a wrong value says more)."""
 
     def decorate(test: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(test)
         def strict_test(student: Student, **params: Any) -> None:
-            test(student.strictly(), **params)
+            strict = student.strictly()
+            test(strict, **params)
+            _fail_on_warnings(strict.raised, "a call")
 
         return graded(function, weight=weight, hidden=False)(strict_test)
 
@@ -107,7 +110,8 @@ class Student:
 
     After each call, `modified` says which arguments the call changed in place (seen by the
     grader in its shared memory) and `warnings` lists the warnings it raised. A `strict`
-    student fails a call that did either (see `public`).
+    student fails a call that modified an input, and keeps in `raised` the warnings of every
+    call (see `public`).
     """
 
     def __init__(self, run: Callable[[str, tuple], Any], settings: Settings, *, strict: bool = False) -> None:
@@ -116,6 +120,7 @@ class Student:
         self.strict = strict
         self.modified: list[bool] = []
         self.warnings: list[str] = []
+        self.raised: list[str] = []
 
     def call(self, function: str, *args: Any) -> Any:
         answer = self._run(function, args)
@@ -123,7 +128,7 @@ class Student:
         self.warnings = list(answer.warnings)
         if self.strict:
             check_unchanged(self, _parameters(function, len(args)))
-            check_no_warnings(self)
+            self.raised += self.warnings
         return answer.value
 
     def strictly(self) -> Student:
@@ -286,9 +291,14 @@ def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
 
 def check_no_warnings(student: Student) -> None:
     """Fail if the last call raised warnings (overflow in exp, division by zero, ...)."""
-    if student.warnings:
+    _fail_on_warnings(student.warnings, "the call")
+
+
+def _fail_on_warnings(warnings: list[str], who: str) -> None:
+    """Fail if `warnings` (those of `who`, "the call" or "a call") is not empty."""
+    if warnings:
         raise CaseFailure(
-            f"the call raised a warning: {student.warnings[0]}", kind="warning",
+            f"{who} raised a warning: {warnings[0]}", kind="warning",
             hint="a warning means an intermediate overflowed or divided by zero: "
                  "use a numerically stable form",
         )
