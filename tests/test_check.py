@@ -240,11 +240,13 @@ def test_only_names_a_module_or_function_linear_both(capsys):
     assert code == 0 and verdicts(out) == {"linear.linear": "PASS"}
 
 
-def test_only_with_a_misspelled_function_is_a_one_line_error(capsys):
-    code, out, err = run_check(capsys, ROOT / "solutions", "--only", "rleu")
+@pytest.mark.parametrize("only, named", [("rleu", "xor.train"), ("activations", "activations.softmax")])
+def test_only_with_a_misspelled_function_is_a_one_line_error(capsys, only, named):
+    """A name that is no function (a typo, a module's name) says so in one line naming the choices."""
+    code, out, err = run_check(capsys, ROOT / "solutions", "--only", only)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "rleu" in err and "activations.relu" in err and "xor.train" in err
+    assert f"--only {only}" in err and "activations.relu" in err and named in err
 
 
 # --------------------------------------------------------------------------- a terminal

@@ -103,7 +103,8 @@ def _failure(case: CaseResult, style: Style, safe: Callable[[Any], str]) -> list
         lines += hinted
     if case.details.get("detail") and case.kind in ("import", "exception"):
         for line in safe(case.details["detail"]).splitlines()[-6:]:
-            lines += style.wrap(line, DEEPER, DEEPER + "  ")
+            indent = DEEPER + line[:len(line) - len(line.lstrip())]
+            lines += style.wrap(line.strip(), indent, indent + "    ")
     return lines
 
 
@@ -119,6 +120,9 @@ def chosen_function(name: str, functions: tuple[str, ...]) -> str:
         return matches[0]
     if matches:
         raise UsageError(f"--only {name}: several functions have that name: {', '.join(matches)}")
+    inside = [f for f in functions if f.partition(".")[0] == name]
+    if inside:
+        raise UsageError(f"--only {name}: that is a module; give one of its functions: {', '.join(inside)}")
     close = difflib.get_close_matches(name, [*functions, *(f.partition(".")[2] for f in functions)], n=1)
     guess = f" (did you mean {close[0]}?)" if close else ""
     raise UsageError(f"--only {name}: no exercise function has that name{guess}; the functions are "
