@@ -16,6 +16,9 @@ ARTICLE_SOFTMAX = [[0.2894, 0.3907, 0.3199], [0.2397, 0.4368, 0.3236]]
 #: 1000 added to the second row have the same softmax, and overflow unless each row is shifted by its
 #: own maximum.
 SHIFTED_Z = ARTICLE_Z + np.array([[0.0], [1000.0]])
+GLOBAL_SHIFT = ("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
+                "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
+                "z.max(axis=-1, keepdims=True)")
 
 
 @public("activations.relu")
@@ -72,7 +75,8 @@ def test_softmax_article(student):
     got = student.activations.softmax(ARTICLE_Z)
     check_array(got, ARTICLE_SOFTMAX, what="softmax", tol=ARTICLE, mistakes=mistakes)
     got = student.activations.softmax(SHIFTED_Z)
-    check_array(got, ARTICLE_SOFTMAX, what="softmax of Z + [[0], [1000]]", tol=ARTICLE)
+    shifted = {GLOBAL_SHIFT: [[np.nan, np.nan, np.nan], [0.23969448, 0.43675182, 0.3235537]]}
+    check_array(got, ARTICLE_SOFTMAX, what="softmax of Z + [[0], [1000]]", tol=ARTICLE, mistakes=shifted)
 
 
 @public("activations.softmax_prime")
@@ -83,5 +87,7 @@ def test_softmax_prime_two_classes(student):
         "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k":
             [[[0.25, 0.0], [0.0, 0.25]]],
         "the Jacobian's sign is flipped: J = diag(s) - s s^T": [[[-0.25, 0.25], [0.25, -0.25]]],
+        "the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself":
+            [[[0.0, 0.0], [0.0, 0.0]]],
     }
     check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what="Jacobian", tol=EXACT, mistakes=mistakes)

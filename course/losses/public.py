@@ -8,6 +8,7 @@ the softmax and cross-entropy is also taken of large logits.
 import numpy as np
 
 from autograder.casekit import check_array, public
+from course.activations.public import GLOBAL_SHIFT, SHIFTED_Z
 from course.articles import (
     ARTICLE,
     ARTICLE_CROSS_ENTROPY,
@@ -24,6 +25,12 @@ Y_HAT = np.array([[1.0, 3.0], [5.0, 7.0]])
 Y = np.array([[0.0, 1.0], [2.0, 3.0]])
 #: d CE / d z of the article's example: (softmax(Z) - onehot(y)) / m.
 ARTICLE_GRAD_Z = np.array([[0.14471656, 0.19534692, -0.34006347], [-0.38015117, 0.21837591, 0.16177526]])
+HALVED = ("the loss was halved: mse is the plain mean of (y_hat - y)**2 (torch.nn.MSELoss), without the "
+          "1/2 some texts put in front")
+PICKED_BLOCK = ("p[:, y] picks every row's probability of every row's label (an m x m block, right only "
+                "when m = 1): pick p[np.arange(m), y], one entry per row")
+WRT_LOGITS = ("p - onehot(y) is the gradient with respect to the logits z (softmax_cross_entropy_prime); "
+              "with respect to p it is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere")
 
 
 @public("losses.mse")
@@ -33,11 +40,12 @@ def test_mse_article(student):
     7.5 = (1 + 4 + 9 + 16) / 4: the mean over every element.
     """
     got = student.losses.mse(np.array([[Y_HAT_00]]), np.array([[0.0]]))
-    check_array(got, LOSS_00, what="mse", tol=ARTICLE)
+    check_array(got, LOSS_00, what="mse", tol=ARTICLE, mistakes={HALVED: LOSS_00 / 2})
     mistakes = {
         "a sum was used instead of a mean: divide by the number of elements": 30.0,
         "the mean was taken over rows only: average over every element": 15.0,
         "the square is missing: mean of (y_hat - y)**2": 2.5,
+        HALVED: 3.75,
     }
     got = student.losses.mse(Y_HAT, Y)
     check_array(got, 7.5, what="mse of the 2x2 example", tol=EXACT, mistakes=mistakes)
@@ -67,6 +75,8 @@ def test_cross_entropy_article(student):
         "a sum was used instead of a mean over the rows": 2.56820791,
         "the minus sign is missing: L = -mean(log p[i, y[i]])": -1.28410395,
         "every class was counted, not only the true one: pick p[i, y[i]]": 3.35233012,
+        PICKED_BLOCK: 1.23410975,
+        PICKED_BLOCK + " (and divide by m)": 2.46821951,
     }
     got = student.losses.cross_entropy(ARTICLE_P, ARTICLE_Y)
     check_array(got, ARTICLE_CROSS_ENTROPY, what="cross-entropy", tol=ARTICLE, mistakes=mistakes)
@@ -81,6 +91,8 @@ def test_cross_entropy_prime_small(student):
         "the gradient is m times too large: the mean's 1/m was forgotten": expected * 2,
         "m was divided twice": expected / 2,
         "the sign is flipped: d(-log p)/dp = -1/p": -expected,
+        WRT_LOGITS: [[-0.25, 0.25], [0.125, -0.125]],
+        WRT_LOGITS + " (and the 1/m is missing)": [[-0.5, 0.5], [0.25, -0.25]],
     }
     got = student.losses.cross_entropy_prime(p, np.array([0, 1]))
     check_array(got, expected, what="dL/dp", tol=EXACT, mistakes=mistakes)
@@ -99,5 +111,6 @@ def test_softmax_cross_entropy_prime_article(student):
     }
     got = student.losses.softmax_cross_entropy_prime(ARTICLE_Z, ARTICLE_Y)
     check_array(got, ARTICLE_GRAD_Z, what="dL/dz", tol=ARTICLE, mistakes=mistakes)
-    got = student.losses.softmax_cross_entropy_prime(ARTICLE_Z + np.array([[0.0], [1000.0]]), ARTICLE_Y)
-    check_array(got, ARTICLE_GRAD_Z, what="dL/dz of Z + [[0], [1000]]", tol=ARTICLE)
+    got = student.losses.softmax_cross_entropy_prime(SHIFTED_Z, ARTICLE_Y)
+    shifted = {GLOBAL_SHIFT: [[np.nan, np.nan, np.nan], [-0.38015276, 0.21837591, 0.16177685]]}
+    check_array(got, ARTICLE_GRAD_Z, what="dL/dz of Z + [[0], [1000]]", tol=ARTICLE, mistakes=shifted)

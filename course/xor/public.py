@@ -26,11 +26,13 @@ from course.articles import (
 KEYS = ("W1", "b1", "W2", "b2")
 TWICE = "sigma' was applied twice: multiply by sigmoid'(z) once per layer"
 ON_ACTIVATION = "sigma' was applied to the activation a = sigmoid(z): use sigmoid'(z), or a * (1 - a)"
+SKIPPED = "sigma' is missing: multiply by sigmoid'(z) where the gradient passes a sigmoid"
 HIDDEN_LAYER, OUTPUT_LAYER = " (hidden layer)", " (output layer)"
-#: What b1, W2 and b2's gradients are at the article's [0, 0] when sigma' is misused in both layers,
-#: the hidden one or the output one: the grader's fingerprints of those mistakes (course/xor/hidden.py)
-#: on this input, kept as numbers (rounded to 12 decimals) so that no backprop ships to students;
-#: tests/test_check.py works them again. dW1 is 0 at [0, 0] whatever the mistake.
+#: What b1, W2 and b2's gradients are at the article's [0, 0] when sigma' is misused (applied twice,
+#: to the activation, or left out) in both layers, the hidden one or the output one: the grader's
+#: fingerprints of those mistakes (course/xor/hidden.py) on this input, kept as numbers (rounded to
+#: 12 decimals) so that no backprop ships to students; tests/test_check.py works them again. dW1 is
+#: 0 at [0, 0] whatever the mistake.
 SIGMA_PRIME_AT_00 = {
     "b1": {
         TWICE: [-0.001668952082, -0.00073308695, 0.001222229765],
@@ -39,6 +41,9 @@ SIGMA_PRIME_AT_00 = {
         ON_ACTIVATION: [-0.026211350343, -0.012932085908, 0.020912853164],
         ON_ACTIVATION + HIDDEN_LAYER: [-0.026474365987, -0.013061851863, 0.021122701472],
         ON_ACTIVATION + OUTPUT_LAYER: [-0.027842527912, -0.012681768105, 0.02085360696],
+        SKIPPED: [-0.473855369148, -0.223808446355, 0.362979299436],
+        SKIPPED + HIDDEN_LAYER: [-0.114732448478, -0.054189722671, 0.087886529271],
+        SKIPPED + OUTPUT_LAYER: [-0.116146032956, -0.052902418234, 0.08699151632],
     },
     "W2": {
         TWICE: [[0.027482535214, 0.018481253588, 0.019206716549]],
@@ -47,6 +52,9 @@ SIGMA_PRIME_AT_00 = {
         ON_ACTIVATION: [[0.11237770642, 0.075570935279, 0.078537396089]],
         ON_ACTIVATION + HIDDEN_LAYER: [[0.11350535129, 0.076329245626, 0.079325473143]],
         ON_ACTIVATION + OUTPUT_LAYER: [[0.11237770642, 0.075570935279, 0.078537396089]],
+        SKIPPED: [[0.468787346992, 0.315246674701, 0.327621364817]],
+        SKIPPED + HIDDEN_LAYER: [[0.11350535129, 0.076329245626, 0.079325473143]],
+        SKIPPED + OUTPUT_LAYER: [[0.468787346992, 0.315246674701, 0.327621364817]],
     },
     "b2": {
         TWICE: [0.04822018171],
@@ -55,6 +63,9 @@ SIGMA_PRIME_AT_00 = {
         ON_ACTIVATION: [0.197175165301],
         ON_ACTIVATION + HIDDEN_LAYER: [0.199153703312],
         ON_ACTIVATION + OUTPUT_LAYER: [0.197175165301],
+        SKIPPED: [0.822522772346],
+        SKIPPED + HIDDEN_LAYER: [0.199153703312],
+        SKIPPED + OUTPUT_LAYER: [0.822522772346],
     },
 }
 
@@ -74,7 +85,8 @@ def check_params(student, got, expected, mistakes, tol=None):
 def test_forward_article(student):
     """the article's network on [0, 0] with its initial weights gives y_hat = 0.41126"""
     got = student.xor.forward(XOR_00[0], SEED_PARAMS)
-    check_array(got, [[Y_HAT_00]], what="y_hat", tol=ARTICLE)
+    mistakes = {"the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))": [[-0.35875332]]}
+    check_array(got, [[Y_HAT_00]], what="y_hat", tol=ARTICLE, mistakes=mistakes)
 
 
 def _gradient_mistakes(expected, m, sigma_prime):
