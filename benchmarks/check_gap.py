@@ -7,9 +7,11 @@ does. A mistake is in the gap when every public case of the function it is plant
 passes, yet grading takes points from the submission. The aim is an empty gap, but for
 mistakes only a hidden edge case can show.
 
-    python benchmarks/check_gap.py [--seed N]
+    python benchmarks/check_gap.py [--seed N] [--mutants]
 
-Prints the counts, then each mistake with what check and grading said of it.
+Prints the counts, then each mistake with what check and grading said of it. With
+--mutants, the single-point mutants of benchmarks/mutation.py are measured too (a wider,
+blinder net: a mutant that changes nothing a test can see is in neither count).
 """
 
 from __future__ import annotations
@@ -58,24 +60,41 @@ def losers(result) -> list[str]:
     return [f for f, (score, most) in result.function_scores().items() if score < most - 1e-9]
 
 
-def measure(seed: int) -> list[Verdict]:
-    """Check and grade every planted mistake of the course; one verdict each, in course order."""
+Mistake = tuple[str, str, str, str]
+"""(name, function it is in, module, that module's source with the mistake)."""
+
+
+def planted_mistakes(course: courses.Course) -> list[Mistake]:
+    """Every mistake the course plants, made alone in the reference."""
+    base = reference(course)
+    return [(name, m.function, m.module, m.apply(base[m.module])) for name, m in planted(course).items()]
+
+
+def mutants() -> list[Mistake]:
+    """The single-point mutants of benchmarks/mutation.py."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import mutation
+
+    return [(m.key, m.tag, m.module, m.source) for m in mutation.all_mutants()]
+
+
+def measure(mistakes: list[Mistake], seed: int) -> list[Verdict]:
+    """Check and grade each mistake made alone in the reference; one verdict each."""
     course, settings = courses.load(), load()
     public = runner.Suite.prepare(("public",), settings, seed=0)  # what `autograder check` runs
     full = runner.Suite.prepare(("public", "hidden"), settings, seed=seed)
     base = reference(course)
     verdicts = []
     with Sandbox() as sandbox:
-        for name, mistake in planted(course).items():
-            sources = {**base, mistake.module: mistake.apply(base[mistake.module])}
-            submission = Submission(name, sources=sources)
+        for name, function, module, source in mistakes:
+            submission = Submission(name, sources={**base, module: source})
             checked = runner.grade_submission(submission, public, sandbox, settings)
             graded = runner.grade_submission(submission, full, sandbox, settings)
             for result in (checked, graded):
                 if result.status == "error":
                     raise RuntimeError(f"{name}: could not be graded: {result.error}")
-            failed = [c.label for c in checked.cases if c.function == mistake.function and not c.passed]
-            verdicts.append(Verdict(name, mistake.function, failed, losers(graded)))
+            failed = [c.label for c in checked.cases if c.function == function and not c.passed]
+            verdicts.append(Verdict(name, function, failed, losers(graded)))
     return verdicts
 
 
@@ -87,19 +106,25 @@ def describe(verdict: Verdict) -> str:
     return f"{marker}{verdict.function:<36} {verdict.name!r}: {check}; grading docks {lost}"
 
 
+def report(what: str, verdicts: list[Verdict], every: bool) -> None:
+    """The counts; then every verdict (`every`) or those in the gap only."""
+    gap = [v for v in verdicts if v.in_gap]
+    caught = sum(bool(v.check_failed) for v in verdicts)
+    print(f"{len(verdicts)} {what}: check fails {caught}, {len(gap)} pass check and still lose points "
+          "in grading")
+    for verdict in verdicts if every else gap:
+        print(describe(verdict))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="the hidden inputs' seed (default 0)")
+    parser.add_argument("--mutants", action="store_true", help="also measure the single-point mutants")
     args = parser.parse_args(argv)
-    verdicts = measure(args.seed)
-    gap = [v for v in verdicts if v.in_gap]
-    caught = sum(bool(v.check_failed) for v in verdicts)
-    print(f"{len(verdicts)} planted mistakes: check fails {caught}, "
-          f"{len(gap)} pass check and still lose points in grading")
-    for verdict in verdicts:
-        print(describe(verdict))
-    if gap:
-        print("in the gap: " + ", ".join(v.name for v in gap))
+    report("planted mistakes", measure(planted_mistakes(courses.load()), args.seed), every=True)
+    if args.mutants:
+        print()
+        report("single-point mutants", measure(mutants(), args.seed), every=False)
     return 0
 
 

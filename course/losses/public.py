@@ -8,7 +8,7 @@ the softmax and cross-entropy is also taken of large logits.
 import numpy as np
 
 from autograder.casekit import check_array, public
-from course.activations.public import GLOBAL_SHIFT, SHIFTED_Z
+from course.activations.public import GLOBAL_SHIFT, SHIFTED_Z, WIDE_Z
 from course.articles import (
     ARTICLE,
     ARTICLE_CROSS_ENTROPY,
@@ -84,15 +84,15 @@ def test_cross_entropy_article(student):
 
 @public("losses.cross_entropy_prime")
 def test_cross_entropy_prime_small(student):
-    """d CE / dp is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere"""
-    p = np.array([[0.5, 0.5], [0.25, 0.75]])
-    expected = np.array([[-1.0, 0.0], [0.0, -2 / 3]])
+    """d CE / dp is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere: here m = 2, K = 3"""
+    p = np.array([[0.25, 0.5, 0.25], [0.2, 0.4, 0.4]])
+    expected = np.array([[-2.0, 0.0, 0.0], [0.0, -1.25, 0.0]])
     mistakes = {
         "the gradient is m times too large: the mean's 1/m was forgotten": expected * 2,
         "m was divided twice": expected / 2,
         "the sign is flipped: d(-log p)/dp = -1/p": -expected,
-        WRT_LOGITS: [[-0.25, 0.25], [0.125, -0.125]],
-        WRT_LOGITS + " (and the 1/m is missing)": [[-0.5, 0.5], [0.25, -0.25]],
+        WRT_LOGITS: [[-0.375, 0.25, 0.125], [0.1, -0.3, 0.2]],
+        WRT_LOGITS + " (and the 1/m is missing)": [[-0.75, 0.5, 0.25], [0.2, -0.6, 0.4]],
     }
     got = student.losses.cross_entropy_prime(p, np.array([0, 1]))
     check_array(got, expected, what="dL/dp", tol=EXACT, mistakes=mistakes)
@@ -100,9 +100,10 @@ def test_cross_entropy_prime_small(student):
 
 @public("losses.softmax_cross_entropy_prime")
 def test_softmax_cross_entropy_prime_article(student):
-    """(softmax(Z) - onehot(y)) / m on the article's example, also with 1000 added to its second row
+    """(softmax(Z) - onehot(y)) / m on the article's Z, also with 1000 added to a row, and on [[0, 0, 1000]]
 
-    Adding a number to a row leaves its softmax, and so the gradient, unchanged.
+    Adding a number to a row leaves its softmax, and so the gradient, unchanged. The softmax of
+    [[0, 0, 1000]] is [[0, 0, 1]]: with y = [0], the gradient is [[-1, 0, 1]].
     """
     mistakes = {
         "the gradient is m times too large: the mean's 1/m was forgotten": ARTICLE_GRAD_Z * 2,
@@ -114,3 +115,5 @@ def test_softmax_cross_entropy_prime_article(student):
     got = student.losses.softmax_cross_entropy_prime(SHIFTED_Z, ARTICLE_Y)
     shifted = {GLOBAL_SHIFT: [[np.nan, np.nan, np.nan], [-0.38015276, 0.21837591, 0.16177685]]}
     check_array(got, ARTICLE_GRAD_Z, what="dL/dz of Z + [[0], [1000]]", tol=ARTICLE, mistakes=shifted)
+    got = student.losses.softmax_cross_entropy_prime(WIDE_Z, np.array([0]))
+    check_array(got, [[-1.0, 0.0, 1.0]], what="dL/dz of [[0, 0, 1000]], y = [0]", tol=EXACT)

@@ -112,11 +112,11 @@ def test_gradients_article(student):
 
 @public("xor.sgd_step")
 def test_sgd_step_small(student):
-    """one step with lr = 0.5 and gradients of ones subtracts 0.5 everywhere"""
-    grads = {k: np.ones_like(v) for k, v in SEED_PARAMS.items()}
+    """one step with lr = 0.5 and gradients of 2 subtracts 1 everywhere"""
+    grads = {k: np.full_like(v, 2.0) for k, v in SEED_PARAMS.items()}
     got = student.xor.sgd_step(SEED_PARAMS, grads, 0.5)
-    uphill = {k: {"the step went uphill: param - lr * grad": v + 0.5} for k, v in SEED_PARAMS.items()}
-    check_params(student, got, {k: v - 0.5 for k, v in SEED_PARAMS.items()}, uphill, tol=EXACT)
+    uphill = {k: {"the step went uphill: param - lr * grad": v + 1.0} for k, v in SEED_PARAMS.items()}
+    check_params(student, got, {k: v - 1.0 for k, v in SEED_PARAMS.items()}, uphill, tol=EXACT)
 
 
 def _train(student, epochs, lr):
