@@ -15,6 +15,7 @@ hint when the output matches a known mistake).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -31,6 +32,25 @@ graded_marker = pytest.mark.graded
 def graded(function: str, *, weight: float = 1.0, hidden: bool = True) -> pytest.MarkDecorator:
     """Mark a test as grading `function` ("module.name"), with its share of the points."""
     return graded_marker(function=function, weight=weight, hidden=hidden)
+
+
+def public(function: str, *, weight: float = 1.0) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a test as a public case of `function` (shipped to students, run by `autograder
+    check`) in which every call of the submission must leave its inputs unchanged and raise
+    no warning: what grading checks where it looks, checked here on every call, so that a
+    public case passes nothing that grading docks for those reasons. A modified input fails
+    at once; a warning once the case's own checks pass (a wrong value says more)."""
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(test)
+        def strict_test(student: Student, **params: Any) -> None:
+            strict = student.strictly()
+            test(strict, **params)
+            _fail_on_warnings(strict.raised, "a call")
+
+        return graded(function, weight=weight, hidden=False)(strict_test)
+
+    return decorate
 
 
 _SEED = [0]  # the grading run's seed, set by the collector before the cases are imported
@@ -89,20 +109,31 @@ class Student:
     an `Answer`.
 
     After each call, `modified` says which arguments the call changed in place (seen by the
-    grader in its shared memory) and `warnings` lists the warnings it raised.
+    grader in its shared memory) and `warnings` lists the warnings it raised. A `strict`
+    student fails a call that modified an input, and keeps in `raised` the warnings of every
+    call (see `public`).
     """
 
-    def __init__(self, run: Callable[[str, tuple], Any], settings: Settings) -> None:
+    def __init__(self, run: Callable[[str, tuple], Any], settings: Settings, *, strict: bool = False) -> None:
         self._run = run
         self.settings = settings
+        self.strict = strict
         self.modified: list[bool] = []
         self.warnings: list[str] = []
+        self.raised: list[str] = []
 
     def call(self, function: str, *args: Any) -> Any:
         answer = self._run(function, args)
         self.modified = list(answer.modified)
         self.warnings = list(answer.warnings)
+        if self.strict:
+            check_unchanged(self, _parameters(function, len(args)))
+            self.raised += self.warnings
         return answer.value
+
+    def strictly(self) -> Student:
+        """The same submission, seen through a strict student."""
+        return Student(self._run, self.settings, strict=True)
 
     def __getattr__(self, module: str) -> _Module:
         if module.startswith("_"):
@@ -240,6 +271,14 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
     )
 
 
+def _parameters(function: str, count: int) -> tuple[str, ...]:
+    """The names of `function`'s first `count` parameters (positions, if it is not the course's)."""
+    try:
+        return courses.load().function(function).params[:count]
+    except KeyError:
+        return tuple(f"argument {i + 1}" for i in range(count))
+
+
 def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
     """Fail if the last call modified any of its arguments in place."""
     changed = [n for n, flag in zip(names, student.modified, strict=False) if flag]
@@ -252,9 +291,14 @@ def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
 
 def check_no_warnings(student: Student) -> None:
     """Fail if the last call raised warnings (overflow in exp, division by zero, ...)."""
-    if student.warnings:
+    _fail_on_warnings(student.warnings, "the call")
+
+
+def _fail_on_warnings(warnings: list[str], who: str) -> None:
+    """Fail if `warnings` (those of `who`, "the call" or "a call") is not empty."""
+    if warnings:
         raise CaseFailure(
-            f"the call raised a warning: {student.warnings[0]}", kind="warning",
+            f"{who} raised a warning: {warnings[0]}", kind="warning",
             hint="a warning means an intermediate overflowed or divided by zero: "
                  "use a numerically stable form",
         )

@@ -107,13 +107,13 @@ def backward(x, W, b, grad_z):
 PUBLIC = {
     "activations": '''
 
-@graded("activations.tanh", hidden=False)
+@public("activations.tanh")
 def test_tanh_small(student):
     """tanh(0) = 0 and tanh(+-1000) = +-1"""
     check_array(student.activations.tanh(np.array([0.0, 1000.0, -1000.0])), [0.0, 1.0, -1.0], tol=EXACT)
 
 
-@graded("activations.tanh_prime", hidden=False)
+@public("activations.tanh_prime")
 def test_tanh_prime_small(student):
     """tanh'(0) = 1"""
     check_array(student.activations.tanh_prime(np.array([0.0])), [1.0], tol=EXACT)
@@ -122,18 +122,18 @@ def test_tanh_prime_small(student):
 
 import numpy as np
 
-from autograder.casekit import check_array, graded
+from autograder.casekit import check_array, public
 from course.articles import EXACT
 
 
-@graded("layernorm.forward", hidden=False)
+@public("layernorm.forward")
 def test_forward_identity(student):
     """with W = I and b = 0, the rows come out normalised: [-1, 1] stays (almost) [-1, 1]"""
     got = student.layernorm.forward(np.array([[-1.0, 1.0]]), np.eye(2), np.zeros(2))
     check_array(got, [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)]], tol=EXACT)
 
 
-@graded("layernorm.backward", hidden=False)
+@public("layernorm.backward")
 def test_backward_shape(student):
     """dL/dx has the shape of x, and a constant grad_z gives 0"""
     x, W, b = np.array([[1.0, 2.0, 4.0]]), np.ones((1, 3)), np.zeros(1)

@@ -1,12 +1,35 @@
-"""`autograder check [FOLDER]`: run the public cases on a student's working copy."""
+"""`autograder check [FOLDER]`: run the public cases on a student's working copy.
+
+The public cases go through the same pipeline as grading (`runner.grade_submission`),
+so a function passes check only if it passes them there too. On a terminal the
+verdicts are in colour (not when NO_COLOR is set or TERM is dumb, nor when the output
+is a file or a pipe), and the explanations are wrapped to the terminal's width.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+import shutil
 import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from autograder.results import CaseResult, SubmissionResult
 
 PASS, FAIL = "PASS", "FAIL"
+HINT = "likely mistake: "
+#: ANSI styles: bold green, bold red, yellow, bold.
+GREEN, RED, YELLOW, BOLD = "1;32", "1;31", "33", "1"
+#: Lines never wrap narrower than this, whatever the terminal says.
+MIN_WIDTH = 40
+#: Indents of a failure's explanation, of its continuation lines and of a traceback.
+INDENT, MORE, DEEPER = " " * 6, " " * 8, " " * 8
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,27 +38,99 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the public tests on FOLDER (default: exercises/) and say what to fix.",
     )
     parser.add_argument("folder", nargs="?", type=Path, default=Path("exercises"), metavar="FOLDER")
+    parser.add_argument("--only", metavar="FUNCTION",
+                        help="check one function only: module.function, or the function's name")
     parser.set_defaults(run=run)
 
 
-def report_lines(result) -> list[str]:
+@dataclass(frozen=True)
+class Style:
+    """How the report is drawn: in colour or not, and the width its lines wrap to."""
+
+    colour: bool = False
+    width: int = 80
+
+    @classmethod
+    def of(cls, stream: TextIO) -> Style:
+        """Colour when `stream` is a terminal and the user has not turned colour off (NO_COLOR,
+        see no-color.org, or TERM=dumb); the terminal's width (COLUMNS, else the terminal's, else 80)."""
+        colour = (_is_terminal(stream) and not os.environ.get("NO_COLOR")
+                  and os.environ.get("TERM", "") != "dumb")
+        return cls(colour, max(MIN_WIDTH, shutil.get_terminal_size().columns))
+
+    def paint(self, text: str, style: str) -> str:
+        """`text` in the ANSI `style` when in colour."""
+        return f"\x1b[{style}m{text}\x1b[0m" if self.colour else text
+
+    def wrap(self, text: str, first: str, rest: str = MORE) -> list[str]:
+        """`text` wrapped to the width, its first line indented by `first`, the others by `rest`."""
+        return textwrap.wrap(text, self.width, initial_indent=first, subsequent_indent=rest,
+                             break_on_hyphens=False, drop_whitespace=True) or [first.rstrip()]
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
+
+
+def report_lines(result: SubmissionResult, style: Style = Style()) -> list[str]:
     """Function by function: what passes, and for a failure the case, the message and the hint."""
+    from autograder.text import for_terminal
+
+    groups = result.by_function()
+    pad = max(map(len, groups), default=0)
     lines = []
-    for function, cases in result.by_function().items():
+    for function, cases in groups.items():
         failed = [c for c in cases if not c.passed]
-        status = PASS if not failed else FAIL
-        lines.append(f"{status}  {function:<38} {len(cases) - len(failed)}/{len(cases)} checks")
+        status = style.paint(FAIL, RED) if failed else style.paint(PASS, GREEN)
+        lines.append(f"{status}  {function:<{pad}}  {len(cases) - len(failed)}/{len(cases)} checks")
         for case in failed[:2]:
-            lines.append(f"      {case.checked}")
-            lines += [f"      {line}" for line in case.message.splitlines()[:6]]
-            if case.details.get("hint"):
-                lines.append(f"      likely mistake: {case.details['hint']}")
-            if case.details.get("detail") and case.kind in ("import", "exception"):
-                lines += [f"        {line}" for line in str(case.details["detail"]).splitlines()[-6:]]
+            lines += _failure(case, style, for_terminal)
     return lines
 
 
+def _failure(case: CaseResult, style: Style, safe: Callable[[Any], str]) -> list[str]:
+    """The lines explaining one failed case: what it checks, what went wrong, the likely mistake."""
+    lines = style.wrap(safe(case.checked), INDENT)
+    for line in safe(case.message).splitlines()[:6]:
+        lines += style.wrap(line, INDENT)
+    hint = case.details.get("hint")
+    if hint:
+        hinted = style.wrap(HINT + safe(hint), INDENT)
+        hinted[0] = hinted[0].replace(HINT, style.paint(HINT, YELLOW), 1)
+        lines += hinted
+    if case.details.get("detail") and case.kind in ("import", "exception"):
+        for line in safe(case.details["detail"]).splitlines()[-6:]:
+            indent = DEEPER + line[:len(line) - len(line.lstrip())]
+            lines += style.wrap(line.strip(), indent, indent + "    ")
+    return lines
+
+
+def chosen_function(name: str, functions: tuple[str, ...]) -> str:
+    """The exercise function `name` stands for ("module.function" or a function's own name);
+    UsageError naming the choices when it stands for none, or for several."""
+    from autograder.cli import UsageError
+
+    if name in functions:
+        return name
+    matches = [f for f in functions if f.partition(".")[2] == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UsageError(f"--only {name}: several functions have that name: {', '.join(matches)}")
+    inside = [f for f in functions if f.partition(".")[0] == name]
+    if inside:
+        raise UsageError(f"--only {name}: that is a module; give one of its functions: {', '.join(inside)}")
+    close = difflib.get_close_matches(name, [*functions, *(f.partition(".")[2] for f in functions)], n=1)
+    guess = f" (did you mean {close[0]}?)" if close else ""
+    raise UsageError(f"--only {name}: no exercise function has that name{guess}; the functions are "
+                     f"{', '.join(functions)}")
+
+
 def run(args: argparse.Namespace) -> int:
+    from autograder import course as courses
     from autograder import runner
     from autograder.cli import UsageError
     from autograder.config import ConfigError, load
@@ -43,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from autograder.sandbox.session import Policy, Sandbox
     from autograder.text import for_terminal
 
+    only = chosen_function(args.only, courses.load().functions) if args.only else None
     if not args.folder.is_dir():
         raise UsageError(f"{args.folder} is not a folder (give the folder holding your exercise files)")
     try:
@@ -51,16 +147,21 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, IntakeError) as exc:
         raise UsageError(str(exc)) from None
     suite = runner.Suite.prepare(("public",), settings, seed=0)
+    suite = suite.of(only) if only else suite
     with Sandbox(Policy()) as sandbox:
         result = runner.grade_submission(submission, suite, sandbox, settings)
     if result.status == "error" or not result.cases:
         raise UsageError(f"could not run the checks: {result.error or 'no public checks were found'}")
+    style = Style.of(sys.stdout)
     for module, why in submission.problems.items():
-        print(for_terminal(f"{module}.py: {why}"))
-    print("\n".join(for_terminal(line) for line in report_lines(result)))
+        if only is None or only.partition(".")[0] == module:
+            print("\n".join(style.wrap(for_terminal(f"{module}.py: {why}"), "", "  ")))
+    print("\n".join(report_lines(result, style)))
     passed = sum(c.passed for c in result.cases)
-    print(f"\n{passed}/{len(result.cases)} public checks pass. These are the public checks only: "
-          "the grader runs more cases, compared with torch.")
+    summary = style.wrap(f"{passed}/{len(result.cases)} public checks pass. These are the public checks "
+                         "only: the grader runs more cases, compared with torch.", "", "")
+    summary[0] = style.paint(summary[0], BOLD)
+    print("\n" + "\n".join(summary))
     if result.output.strip():
         print("\nYour code printed:\n" + for_terminal(result.output[-2000:]), file=sys.stderr)
     return 0 if passed == len(result.cases) else 1

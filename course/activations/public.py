@@ -1,51 +1,106 @@
-"""Public cases of activations.py: small values worked by hand, the article's softmax."""
+"""Public cases of activations.py: small values worked by hand, the article's softmax.
+
+Every call must leave its input unchanged and raise no warning (`public`), so the values at
++-1000 and the softmax of shifted logits also check that nothing overflows.
+"""
 
 import numpy as np
 
-from autograder.casekit import check_array, graded
+from autograder.casekit import check_array, public
 from course.articles import ARTICLE, ARTICLE_Z, EXACT
 
+#: Each side of 0, and far out where exp overflows unless the stable form is used.
+Z = np.array([0.0, 0.5, -0.5, 1000.0, -1000.0])
+#: softmax(ARTICLE_Z), as the article prints it.
+ARTICLE_SOFTMAX = [[0.2894, 0.3907, 0.3199], [0.2397, 0.4368, 0.3236]]
+#: A softmax row is unchanged when a number is added to the whole row: the article's logits with
+#: 1000 added to the second row have the same softmax, and overflow unless each row is shifted by its
+#: own maximum.
+SHIFTED_Z = ARTICLE_Z + np.array([[0.0], [1000.0]])
+#: One logit far above the others: its softmax is [[0, 0, 1]] (e^-1000 is 0 in float64); a shift by
+#: anything but the row's maximum overflows.
+WIDE_Z = np.array([[0.0, 0.0, 1000.0]])
+GLOBAL_SHIFT = ("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
+                "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
+                "z.max(axis=-1, keepdims=True)")
 
-@graded("activations.relu", hidden=False)
+
+@public("activations.relu")
 def test_relu_small(student):
     """relu([-2, 0, 3]) = [0, 0, 3]"""
     check_array(student.activations.relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0], what="relu", tol=EXACT)
 
 
-@graded("activations.relu_prime", hidden=False)
+@public("activations.relu_prime")
 def test_relu_prime_small(student):
-    """relu'([-2, 0, 3]) = [0, 0, 1]: 0 at the kink, as torch"""
+    """relu'([-2, 0, 0.5, 3]) = [0, 0, 1, 1]: 0 at the kink, as torch"""
     check_array(
-        student.activations.relu_prime(np.array([-2.0, 0.0, 3.0])),
-        [0.0, 0.0, 1.0],
+        student.activations.relu_prime(np.array([-2.0, 0.0, 0.5, 3.0])),
+        [0.0, 0.0, 1.0, 1.0],
         what="relu'",
         tol=EXACT,
-        mistakes={"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": [0.0, 1.0, 1.0]},
+        mistakes={"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": [0.0, 1.0, 1.0, 1.0]},
     )
 
 
-@graded("activations.sigmoid", hidden=False)
+@public("activations.sigmoid")
 def test_sigmoid_small(student):
-    """sigmoid(0) = 0.5 and sigmoid(+-1000) is finite"""
-    got = student.activations.sigmoid(np.array([0.0, 1000.0, -1000.0]))
-    check_array(got, [0.5, 1.0, 0.0], what="sigmoid", tol=EXACT)
+    """sigmoid(0) = 0.5, sigmoid(+-0.5) = 0.62246 and 0.37754, sigmoid(+-1000) = 1 and 0 with no warning"""
+    got = student.activations.sigmoid(Z)
+    check_array(got, [0.5, 0.6224593312018546, 0.3775406687981454, 1.0, 0.0], what="sigmoid", tol=EXACT)
 
 
-@graded("activations.sigmoid_prime", hidden=False)
+@public("activations.sigmoid_prime")
 def test_sigmoid_prime_small(student):
-    """sigmoid'(0) = 0.25"""
-    check_array(student.activations.sigmoid_prime(np.array([0.0])), [0.25], what="sigmoid'", tol=EXACT)
+    """sigmoid'(0) = 0.25, sigmoid'(+-0.5) = 0.23500, and sigmoid'(+-1000) = 0 with no warning"""
+    check_array(
+        student.activations.sigmoid_prime(Z),
+        [0.25, 0.2350037122015945, 0.2350037122015945, 0.0, 0.0],
+        what="sigmoid'",
+        tol=EXACT,
+        mistakes={  # what the mistakes give at Z
+            "sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
+            "not sigma'(sigmoid(z))":
+                [0.2350037122015945, 0.22726609175218423, 0.24129887788965604, 0.19661193324148185, 0.25],
+            "sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)":
+                [0.0, 0.25, -0.75, -999000.0, -1001000.0],
+            "the sigmoid itself was returned, not its derivative":
+                [0.5, 0.6224593312018546, 0.3775406687981454, 1.0, 0.0],
+        },
+    )
 
 
-@graded("activations.softmax", hidden=False)
+@public("activations.softmax")
 def test_softmax_article(student):
-    """softmax of the article's Z gives [[0.29, 0.39, 0.32], [0.24, 0.44, 0.32]]"""
+    """softmax of the article's Z, also with 1000 added to a row, and of [[0, 0, 1000]] (it is [[0, 0, 1]])
+
+    The article's Z gives [[0.29, 0.39, 0.32], [0.24, 0.44, 0.32]]; adding a number to a row changes
+    nothing in its softmax.
+    """
+    mistakes = {
+        "softmax was normalised over the wrong axis: sum over each row (axis=-1)":
+            [[0.450166, 0.37754067, 0.40131234], [0.549834, 0.62245933, 0.59868766]],
+        "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)":
+            [[0.11694956, 0.1578654, 0.12924926], [0.14284252, 0.26027604, 0.19281723]],
+    }
     got = student.activations.softmax(ARTICLE_Z)
-    check_array(got, [[0.2894, 0.3907, 0.3199], [0.2397, 0.4368, 0.3236]], what="softmax", tol=ARTICLE)
+    check_array(got, ARTICLE_SOFTMAX, what="softmax", tol=ARTICLE, mistakes=mistakes)
+    got = student.activations.softmax(SHIFTED_Z)
+    shifted = {GLOBAL_SHIFT: [[np.nan, np.nan, np.nan], [0.23969448, 0.43675182, 0.3235537]]}
+    check_array(got, ARTICLE_SOFTMAX, what="softmax of Z + [[0], [1000]]", tol=ARTICLE, mistakes=shifted)
+    got = student.activations.softmax(WIDE_Z)
+    check_array(got, [[0.0, 0.0, 1.0]], what="softmax([[0, 0, 1000]])", tol=EXACT)
 
 
-@graded("activations.softmax_prime", hidden=False)
+@public("activations.softmax_prime")
 def test_softmax_prime_two_classes(student):
     """the Jacobian of softmax([0, 0]) is [[0.25, -0.25], [-0.25, 0.25]], shape (1, 2, 2)"""
     got = student.activations.softmax_prime(np.array([[0.0, 0.0]]))
-    check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what="Jacobian", tol=EXACT)
+    mistakes = {
+        "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k":
+            [[[0.25, 0.0], [0.0, 0.25]]],
+        "the Jacobian's sign is flipped: J = diag(s) - s s^T": [[[-0.25, 0.25], [0.25, -0.25]]],
+        "the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself":
+            [[[0.0, 0.0], [0.0, 0.0]]],
+    }
+    check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what="Jacobian", tol=EXACT, mistakes=mistakes)

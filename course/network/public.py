@@ -1,24 +1,45 @@
-"""Public cases of network.py: the article's classifier on its logits (1.2841)."""
+"""Public cases of network.py: the article's classifier on its logits (1.2841) and its gradients.
+
+Every call must leave its inputs unchanged and raise no warning (`public`).
+"""
 
 import numpy as np
 
-from autograder.casekit import CaseFailure, check_array, graded, shape_of
-from course.articles import ARTICLE, ARTICLE_CROSS_ENTROPY, ARTICLE_Y, ARTICLE_Z
+from autograder.casekit import CaseFailure, check_array, public
+from course.articles import (
+    ARTICLE,
+    ARTICLE_CROSS_ENTROPY,
+    ARTICLE_Y,
+    ARTICLE_Z,
+    CLASSIFIER_GRAD_B,
+    CLASSIFIER_GRAD_W,
+)
 
 
-@graded("network.classifier_loss", hidden=False)
+@public("network.classifier_loss")
 def test_classifier_loss_article(student):
     """with W = I and b = 0 the classifier's loss on the article's Z is 1.2841"""
     got = student.network.classifier_loss(ARTICLE_Z, ARTICLE_Y, np.eye(3), np.zeros(3))
     check_array(got, ARTICLE_CROSS_ENTROPY, what="loss", tol=ARTICLE)
 
 
-@graded("network.classifier_gradients", hidden=False)
-def test_classifier_gradients_shapes(student):
-    """classifier_gradients returns (grad_W, grad_b) shaped like W and b"""
+@public("network.classifier_gradients")
+def test_classifier_gradients_article(student):
+    """with W = I and b = 0, the gradients (dL/dW, dL/db) of the article's example, as torch's"""
     got = student.network.classifier_gradients(ARTICLE_Z, ARTICLE_Y, np.eye(3), np.zeros(3))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CaseFailure("expected a tuple (grad_W, grad_b)")
-    check_array(got[1], [-0.23543461, 0.41372283, -0.17828822], what="grad_b", tol=ARTICLE)
-    if shape_of(got[0]) != (3, 3):
-        raise CaseFailure(f"grad_W: expected shape (3, 3), got {shape_of(got[0])}")
+        raise CaseFailure("expected a tuple (grad_W, grad_b)", kind="type")
+    m = len(ARTICLE_Y)
+    hints = {
+        "grad_W": (CLASSIFIER_GRAD_W, {
+            "dL/dW is m times too large: the mean's 1/m was forgotten": CLASSIFIER_GRAD_W * m,
+            "m was divided twice in dL/dW": CLASSIFIER_GRAD_W / m,
+            "dL/dW is transposed: shape (K, n_in) like W": CLASSIFIER_GRAD_W.T,
+        }),
+        "grad_b": (CLASSIFIER_GRAD_B, {
+            "dL/db is m times too large: the mean's 1/m was forgotten": CLASSIFIER_GRAD_B * m,
+            "m was divided twice in dL/db": CLASSIFIER_GRAD_B / m,
+        }),
+    }
+    for (what, (expected, mistakes)), value in zip(hints.items(), got, strict=True):
+        check_array(value, expected, what=what, settings=student.settings, mistakes=mistakes)
