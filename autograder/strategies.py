@@ -128,12 +128,13 @@ def logit_kinds(bound: float = 50.0, labelled: bool = False) -> dict[str, st.Sea
 @st.composite
 def large_logits(draw_: st.DrawFn, bound: float = 1000.0) -> tuple[np.ndarray]:
     """(z,): float64 (m >= 2, K) logits up to `bound` (at least 800) in rows far apart: one row
-    reaches beyond exp's range and another lies over 750 below it, so that exp overflows without
-    a shift, and a row underflows to all zeros when shifted by the maximum of the whole array."""
+    reaches beyond exp's range and every logit of another lies over 760 below it, so that exp
+    overflows without a shift, and that row underflows to all zeros (exp(-746) is 0) when
+    shifted by the maximum of the whole array."""
     m, k = draw_(st.integers(2, 5)), draw_(SIDE)
     spread = draw_(arrays(F64, (m, k), 10.0))
     top = draw_(st.floats(EXP_LIMIT + 20, bound - 10))
-    low = draw_(st.floats(10 - bound, top - 760))
+    low = draw_(st.floats(10 - bound, top - 780))
     rest = [draw_(st.floats(10 - bound, bound - 10)) for _ in range(m - 2)]
     offsets = np.array(draw_(st.permutations([top, low, *rest])))
     return (spread + offsets[:, None],)
