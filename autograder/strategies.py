@@ -31,7 +31,9 @@ from hypothesis.extra import numpy as hnp
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 DTYPES = st.sampled_from([F64, F32])
-SIDE = st.integers(1, 5)
+#: A side of a drawn array, 2 to 5: a side of 1 is a kind of its own ("a batch of one", "K = 1"),
+#: where a mistake such as a transpose or a missing 1/m can give the right answer by chance.
+SIDE = st.integers(2, 5)
 #: exp overflows float64 above this: logits beyond it need a shift before exp.
 EXP_LIMIT = float(np.log(np.finfo(np.float64).max))
 
@@ -42,7 +44,7 @@ def dtypes(dtype: np.dtype | None = None) -> st.SearchStrategy:
 
 
 def sides(fixed: int | None = None) -> st.SearchStrategy:
-    """`fixed`, or a side from 1 to 5 when None."""
+    """`fixed`, or a side from 2 to 5 (SIDE) when None."""
     return SIDE if fixed is None else st.just(fixed)
 
 
@@ -72,16 +74,22 @@ def floats(dtype: np.dtype, bound: float, least: float = 0.0) -> st.SearchStrate
 
 
 def arrays(dtype: np.dtype, shape: tuple[int, ...], bound: float, least: float = 0.0) -> st.SearchStrategy:
-    return hnp.arrays(dtype, shape, elements=floats(dtype, bound, least))
+    """Arrays whose elements are each drawn (no fill value repeated over most of the array, which
+    would make W symmetric or a gradient constant by chance), after hypothesis's simplest one."""
+    return hnp.arrays(dtype, shape, elements=floats(dtype, bound, least), fill=st.nothing())
 
 
 @st.composite
 def elementwise(draw_: st.DrawFn, bound: float, dtype: np.dtype | None = None, dims: int | None = None,
                 least: float = 0.0) -> tuple[np.ndarray]:
-    """(z,): a 1-D or 2-D array (`dims` of them if given) for an elementwise function."""
+    """(z,): a 1-D or 2-D array (`dims` of them if given) for an elementwise function, whose first
+    element is negative (at most -1): every draw has a negative value, which a function that
+    branches on the sign must meet."""
     dtype = draw_(dtypes(dtype))
-    shape = draw_(hnp.array_shapes(min_dims=dims or 1, max_dims=dims or 2, min_side=1, max_side=5))
-    return (draw_(arrays(dtype, shape, bound, least)),)
+    shape = draw_(hnp.array_shapes(min_dims=dims or 1, max_dims=dims or 2, min_side=2, max_side=5))
+    z = draw_(arrays(dtype, shape, bound, least))
+    z.flat[0] = -max(abs(z.flat[0]), min(1.0, bound))
+    return (z,)
 
 
 def elementwise_kinds(bound: float) -> dict[str, st.SearchStrategy]:
@@ -109,9 +117,17 @@ def labelled_logits(draw_: st.DrawFn, bound: float = 50.0, dtype: np.dtype | Non
                     m: int | None = None, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(z, y): (m, K) logits and m integer labels."""
     (z,) = draw_(logits(bound, dtype, m, k))
-    rows, classes = z.shape
-    labels = st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows)
-    return z, np.array(draw_(labels), dtype=np.int64)
+    return z, draw_(labels(*z.shape))
+
+
+@st.composite
+def labels(draw_: st.DrawFn, rows: int, classes: int) -> np.ndarray:
+    """`rows` int64 labels in [0, classes), not all the same where rows and classes allow (with
+    one label for every row, picking p[:, y] instead of p[i, y[i]] makes no difference)."""
+    drawn = draw_(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows))
+    if rows > 1 and classes > 1 and len(set(drawn)) == 1:
+        drawn[-1] = (drawn[0] + 1) % classes
+    return np.array(drawn, dtype=np.int64)
 
 
 def logit_kinds(bound: float = 50.0, labelled: bool = False) -> dict[str, st.SearchStrategy]:
@@ -131,7 +147,7 @@ def large_logits(draw_: st.DrawFn, bound: float = 1000.0) -> tuple[np.ndarray]:
     reaches beyond exp's range and every logit of another lies over 760 below it, so that exp
     overflows without a shift, and that row underflows to all zeros (exp(-746) is 0) when
     shifted by the maximum of the whole array."""
-    m, k = draw_(st.integers(2, 5)), draw_(SIDE)
+    m, k = draw_(SIDE), draw_(SIDE)
     spread = draw_(arrays(F64, (m, k), 10.0))
     top = draw_(st.floats(EXP_LIMIT + 20, bound - 10))
     low = draw_(st.floats(10 - bound, top - 780))
@@ -154,6 +170,6 @@ def pair_kinds(bound: float = 10.0) -> dict[str, st.SearchStrategy]:
     return {
         "one output per row": pairs(bound, F64, columns=(1, 1)),
         "several outputs per row": pairs(bound, F64, columns=(2, 3)),
-        "a batch of one": pairs(bound, F64, m=1),
-        "float32": pairs(bound, F32),
+        "a batch of one": pairs(bound, F64, m=1, columns=(2, 3)),
+        "float32": pairs(bound, F32, columns=(2, 3)),
     }

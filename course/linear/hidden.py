@@ -115,10 +115,10 @@ def test_linear_backward(student, case):
 
 @hs.composite
 def layer(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None = None,
-          n_out: int | None = None) -> tuple[np.ndarray, ...]:
-    """(x, W, b, grad_z) of a linear layer: m, n_in, n_out in 1..5 (`m` and `n_out` if given)."""
+          n_in: int | None = None, n_out: int | None = None) -> tuple[np.ndarray, ...]:
+    """(x, W, b, grad_z) of a linear layer: m, n_in, n_out in 2..5 unless given."""
     dtype = draw(st.dtypes(dtype))
-    m, n_in, n_out = draw(st.sides(m)), draw(st.SIDE), draw(st.sides(n_out))
+    m, n_in, n_out = draw(st.sides(m)), draw(st.sides(n_in)), draw(st.sides(n_out))
     shapes = ((m, n_in), (n_out, n_in), (n_out,), (m, n_out))
     return tuple(draw(st.arrays(dtype, shape, bound)) for shape in shapes)
 
@@ -127,6 +127,7 @@ def layer(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None
 LAYERS = {
     "float64": layer(dtype=st.F64),
     "a batch of one": layer(dtype=st.F64, m=1),
+    "one input feature, n_in = 1": layer(dtype=st.F64, n_in=1),
     "one output, n_out = 1": layer(dtype=st.F64, n_out=1),
     "float32": layer(dtype=st.F32),
 }

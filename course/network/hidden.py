@@ -97,9 +97,8 @@ def test_classifier_gradients(student, case):
 def classifier(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None = None,
                k: int | None = None) -> tuple[np.ndarray, ...]:
     """(x, y, W, b) of the linear-softmax classifier (`m` rows and `k` classes if given)."""
-    x, W, b, _ = draw(layer(bound, dtype, m, k))
-    labels = hs.lists(hs.integers(0, W.shape[0] - 1), min_size=len(x), max_size=len(x))
-    return x, np.array(draw(labels), dtype=np.int64), W, b
+    x, W, b, _ = draw(layer(bound, dtype, m, n_out=k))
+    return x, draw(st.labels(len(x), W.shape[0])), W, b
 
 
 CLASSIFIERS = {

@@ -219,8 +219,8 @@ def batch(draw, rows: tuple[int, int] = (1, 5)) -> tuple[np.ndarray, np.ndarray,
 
 @hs.composite
 def sgd(draw) -> tuple[dict, dict, float]:
-    """(params, grads, lr)."""
-    return draw(params()), draw(params()), draw(hs.floats(0.0, 5.0))
+    """(params, grads, lr), lr > 0 (a step that moves the parameters)."""
+    return draw(params()), draw(params()), draw(hs.floats(0.001, 5.0))
 
 
 def _gradients_numeric(X, y, params):
