@@ -74,8 +74,9 @@ def floats(dtype: np.dtype, bound: float, least: float = 0.0) -> st.SearchStrate
 
 
 def arrays(dtype: np.dtype, shape: tuple[int, ...], bound: float, least: float = 0.0) -> st.SearchStrategy:
-    """Arrays whose elements are each drawn (no fill value repeated over most of the array, which
-    would make W symmetric or a gradient constant by chance), after hypothesis's simplest one."""
+    """Arrays whose elements are each drawn: no fill value repeated over most of the array, which
+    would make W symmetric or a gradient constant by chance (hypothesis's first, simplest
+    example is still all zeros)."""
     return hnp.arrays(dtype, shape, elements=floats(dtype, bound, least), fill=st.nothing())
 
 
@@ -166,7 +167,7 @@ def pairs(draw_: st.DrawFn, bound: float = 10.0, dtype: np.dtype | None = None, 
 
 
 def pair_kinds(bound: float = 10.0) -> dict[str, st.SearchStrategy]:
-    """Pairs by kind: one output per row, several, a batch of one, float32."""
+    """Pairs by kind: one output per row, several, and with several a batch of one and float32."""
     return {
         "one output per row": pairs(bound, F64, columns=(1, 1)),
         "several outputs per row": pairs(bound, F64, columns=(2, 3)),
