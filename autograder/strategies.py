@@ -20,7 +20,9 @@ tolerance.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
@@ -59,8 +61,31 @@ def draw(strategy: st.SearchStrategy, count: int, seed: int, name: str) -> list[
     def record(example: Any) -> None:
         found.append(example)
 
-    record()
+    with _no_local_constants():
+        record()
     return found[:count]
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Draw without the numbers hypothesis (6.131 on) finds in the source of the local modules
+    loaded so far and mixes into its draws: with them, a seed draws other inputs in a process
+    that has imported more code (a second run, a notebook's kernel), and `--seed` would not
+    repeat a run. Where this hypothesis has no such constants, nothing changes."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:
+        providers = None
+    if providers is None or not hasattr(providers, "_get_local_constants"):
+        yield
+        return
+    saved = providers._get_local_constants, providers.CONSTANTS_CACHE
+    providers._get_local_constants, providers.CONSTANTS_CACHE = Constants, {}
+    try:
+        yield
+    finally:
+        providers._get_local_constants, providers.CONSTANTS_CACHE = saved
 
 
 def floats(dtype: np.dtype, bound: float, least: float = 0.0) -> st.SearchStrategy:
