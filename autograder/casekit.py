@@ -200,20 +200,36 @@ def close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
         return bool(np.all(diff <= tol.atol + tol.rtol * np.abs(expected)))
 
 
+def reproduces(got: np.ndarray, wrong: np.ndarray, tol: Tolerance) -> bool:
+    """Whether `got` is a known mistake's output `wrong`: the same shape, NaN and infinities
+    exactly where `wrong` has them, close elsewhere. An output with no finite value reproduces
+    nothing: all NaN does not tell one mistake from another."""
+    finite = np.isfinite(wrong)
+    if wrong.shape != got.shape or not finite.any():
+        return False
+    got = got.astype(np.complex128 if got.dtype.kind == "c" else np.float64)
+    if not np.array_equal(np.where(finite, 0, wrong), np.where(finite, 0, got), equal_nan=True):
+        return False
+    return close(got[finite], wrong[finite], tol)
+
+
 def matching_mistake(got: np.ndarray, mistakes: Mapping[str, Any], tol: Tolerance,
                      expected: np.ndarray | None = None) -> str | None:
-    """The hint of the first known mistake whose output `got` reproduces, if any.
+    """The hint of the known mistake whose output `got` reproduces, if any; the hints of all of
+    them, joined by "; or: ", where these inputs give several the same output (dividing by the
+    rows or by nothing, in a batch of one).
 
     A mistake whose output equals `expected` on these inputs (m / m with m = 1, a
     transpose of a symmetric array) cannot be told from a right answer: it never fires.
     """
+    found = []
     for hint, wrong in mistakes.items():
         wrong = np.asarray(wrong, dtype=np.float64)
         if expected is not None and close(wrong, expected, tol):
             continue
-        if wrong.shape == got.shape and close(got, wrong, tol):
-            return hint
-    return None
+        if reproduces(got, wrong, tol) and hint not in found:
+            found.append(hint)
+    return "; or: ".join(found) or None
 
 
 def error_summary(got: np.ndarray, expected: np.ndarray) -> dict[str, Any]:
@@ -261,7 +277,8 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
     summary = error_summary(got, expected)
     hint = matching_mistake(got, mistakes or {}, tol, expected)
     if hint is None and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
-        hint = "the result contains inf or NaN where the true value is finite: an overflow?"
+        hint = ("the result contains inf or NaN where the true value is finite: did an exp overflow, "
+                "a 0/0 follow an underflow, or a log get a number <= 0?")
     index = summary["worst_index"]
     raise CaseFailure(
         f"{what}: largest error {summary['max_abs_error']:.3g} at index {list(index)} "

@@ -1,18 +1,21 @@
 """Property cases: an exercise function against torch on inputs drawn by hypothesis, once per run.
 
-A course declares, per function, a `Family`: the strategy its inputs are drawn from,
-the oracle, and for a derivative a second, independent oracle (finite differences
-of torch's forward functions, `autograder.finite_diff`) that must agree with
-autograd, input by input, before any submission is graded with them; a
-disagreement stops the collection. `graded_properties(families)` makes the one
-graded case per function that checks COUNT drawn inputs plus the family's edges.
-The inputs are drawn at collection, seeded from the run's seed, so every
-submission of a run gets the same ones.
+A course declares, per function, a `Family`: the kinds of input it is checked on, each
+with the strategy that draws it (float64, float32, a batch of one, large logits...), its
+named edge inputs, the oracle, for a derivative a second, independent oracle (finite
+differences of torch's forward functions, `autograder.finite_diff`) that must agree with
+autograd, input by input, before any submission is graded with them (a disagreement stops
+the collection), and the outputs of its known mistakes. `graded_properties(families)` makes
+one graded case per kind that checks COUNT drawn inputs of that kind, and one per edge
+input; a family's cases share one case's weight. A case's label names the kind of input,
+never a drawn value (hidden labels are shown to students), and a failure carries the hint
+of the known mistake it matches. The inputs are drawn at collection, seeded from the run's
+seed, so every submission of a run gets the same ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,24 +26,29 @@ from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, Student, check_unchanged, current_seed, graded
 
-COUNT = 5  # drawn inputs per function: each is one call of the student's function per submission
+COUNT = 2  # drawn inputs per kind (the first is hypothesis's simplest): a call each per submission
 
 
 @dataclass
 class Family:
-    """What one property case checks: a function, its inputs, its oracles.
+    """What the property cases of one function check: its inputs by kind, its oracles, its mistakes.
 
-    `strategy` draws the arguments; `take` picks the ones the function is given when a
-    strategy draws more (shared with a sibling), by index."""
+    `kinds` maps a kind of input, in words that name no value (students see them), to the
+    strategy that draws it; `edges` maps a named edge input to its arguments. `take` picks
+    the arguments the function is given when a strategy draws more (shared with a sibling),
+    by index. `mistakes(*arguments)` gives the outputs of known mistakes on the arguments
+    the function is given: {hint: output}, or {output name: {hint: output}} for a tuple or
+    dict."""
 
     function: str
-    strategy: Any
+    kinds: Mapping[str, Any]
     expected: Callable[..., Any]
     names: tuple[str, ...]
     numeric: Callable[..., Any] | None = None  # finite differences, for derivatives
     outputs: tuple[str, ...] = ()              # names of a tuple's items
-    edges: list[tuple] = field(default_factory=list)
+    edges: Mapping[str, tuple] = field(default_factory=dict)
     take: tuple[int, ...] | None = None
+    mistakes: Callable[..., Mapping[str, Any]] | None = None
 
 
 def _dtype(args: tuple) -> np.dtype:
@@ -63,17 +71,29 @@ def _passed(family: Family, args: tuple) -> tuple[tuple, tuple[str, ...]]:
     return tuple(args[i] for i in family.take), tuple(family.names[i] for i in family.take)
 
 
-def cases(family: Family) -> list[Case]:
-    """The family's inputs with their expected values, finite differences checked first."""
-    drawn = st.draw(family.strategy, COUNT, current_seed(), family.function)
+def _case(family: Family, args: tuple, label: str) -> Case:
+    """One input of the family with its expected value (finite differences checked first) and the
+    outputs of its known mistakes."""
+    expected = family.expected(*args)
+    if family.numeric is not None:
+        fd.agree(expected, family.numeric(*args), f"{family.function}, {label}")
+    passed, names = _passed(family, args)
+    with np.errstate(all="ignore"):  # a mistake's output may overflow: that is what it looks like
+        mistakes = family.mistakes(*passed) if family.mistakes is not None else {}
+    return Case(f"{label} ({describe(passed, names)})", passed, expected, dtype=_dtype(passed), names=names,
+                mistakes=mistakes)
+
+
+def groups(family: Family) -> list[tuple[str, list[Case]]]:
+    """The family's graded groups of inputs, each with its label: COUNT drawn inputs of each
+    kind, then each edge input alone."""
     made = []
-    for i, args in enumerate(drawn + family.edges):
-        expected = family.expected(*args)
-        if family.numeric is not None:
-            fd.agree(expected, family.numeric(*args), f"{family.function}, input {i}")
-        passed, names = _passed(family, args)
-        label = f"input {i + 1} of {len(drawn) + len(family.edges)} ({describe(passed, names)})"
-        made.append(Case(label, passed, expected, dtype=_dtype(passed), names=names))
+    for kind, strategy in family.kinds.items():
+        drawn = st.draw(strategy, COUNT, current_seed(), f"{family.function}: {kind}")
+        made.append((f"drawn inputs, {kind}",
+                     [_case(family, args, f"input {i + 1} of {len(drawn)}") for i, args in enumerate(drawn)]))
+    for name, args in family.edges.items():
+        made.append((f"edge input, {name}", [_case(family, args, "the edge input")]))
     return made
 
 
@@ -85,13 +105,14 @@ def _check(student: Student, case: Case, got: Any, outputs: tuple[str, ...]) -> 
             raise CaseFailure(f"expected a dict with keys {sorted(expected)}, got {type(got).__name__}",
                               kind="type")
         for key in expected:
-            case.check(student, got[key], expected=expected[key], what=key)
+            case.check(student, got[key], expected=expected[key], what=key,
+                       mistakes=case.mistakes.get(key, {}))
     elif isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             raise CaseFailure(f"expected a tuple ({', '.join(outputs)}), got {type(got).__name__}",
                               kind="type")
         for what, value, want in zip(outputs, got, expected, strict=True):
-            case.check(student, value, expected=want, what=what)
+            case.check(student, value, expected=want, what=what, mistakes=case.mistakes.get(what, {}))
     else:
         case.check(student, got)
 
@@ -110,14 +131,18 @@ def _run(student: Student, family: Family, drawn: list[Case]) -> None:
 
 
 def graded_properties(families: Sequence[Family]) -> Callable[..., None]:
-    """The graded case, one per family, that checks the family's drawn inputs; assign it to a
-    `test_...` name in a course's hidden.py for pytest to collect."""
-    params = [pytest.param(f, cases(f), marks=graded(f.function), id=f"drawn inputs ({f.function})")
-              for f in families]
+    """The graded cases of `families`, one per kind of input and one per edge input, labelled
+    "drawn inputs, <kind> (<function>)" or "edge input, <name> (<function>)"; assign the result
+    to a `test_...` name in a course's hidden.py for pytest to collect."""
+    params = []
+    for family in families:
+        made = groups(family)
+        params += [pytest.param(family, drawn, marks=graded(family.function, weight=1 / len(made)),
+                                id=f"{label} ({family.function})") for label, drawn in made]
 
     @pytest.mark.parametrize("family, drawn", params)
     def test_property(student: Student, family: Family, drawn: list[Case]) -> None:
-        """agrees with torch on inputs drawn by hypothesis (shapes from 1x1, both dtypes, edge values)"""
+        """agrees with torch on inputs of the kind named, drawn by hypothesis, or on the edge input named"""
         _run(student, family, drawn)
 
     return test_property

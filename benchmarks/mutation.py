@@ -8,9 +8,15 @@ A mutant is caught when it loses points anywhere; the survivors are printed
 with their diff line and checked against benchmarks/equivalent_mutants.md,
 which must explain each of them.
 
-    python benchmarks/mutation.py [--limit N] [--only FUNCTION] [--jobs N] [--list]
+A mutant is hinted when a failed case of the function it mutates carries a hint (a known
+mistake's fingerprint matched). `--planted` grades the course's planted typical mistakes
+(course/<module>/mistakes.py) instead and says which get a hint, and whether it holds the
+words the mistake expects.
 
-Exit status 1 when a survivor is not explained in equivalent_mutants.md.
+    python benchmarks/mutation.py [--limit N] [--only FUNCTION] [--jobs N] [--list] [--planted]
+
+Exit status 1 when a survivor is not explained in equivalent_mutants.md, or (with
+--planted) when a planted mistake's expected hint does not fire.
 """
 
 from __future__ import annotations
@@ -316,7 +322,7 @@ class Grader:
         from autograder.sandbox.session import Sandbox
 
         self.settings = load()
-        self.suite = runner.Suite.prepare([runner.HIDDEN, runner.PUBLIC], self.settings)
+        self.suite = runner.Suite.prepare(("public", "hidden"), self.settings)
         self.reference = {m: (SOLUTIONS / f"{m}.py").read_text() for m in MODULES}
         self.sandboxes: queue.Queue = queue.Queue()
         for _ in range(jobs):
@@ -353,6 +359,12 @@ def losers(result) -> list[str]:
     return [f for f, (score, most) in result.function_scores().items() if score < most - 1e-9]
 
 
+def hints(result, function: str) -> list[str]:
+    """The hints on the failed cases of `function`, in case order."""
+    return [c.details["hint"] for c in result.cases
+            if c.function == function and not c.passed and c.details.get("hint")]
+
+
 def explained(path: Path = EQUIVALENT) -> str:
     """The text of equivalent_mutants.md ("" if missing): a survivor is explained if its key is in it."""
     return path.read_text() if path.exists() else ""
@@ -365,11 +377,51 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the mutants without grading them")
     parser.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 4),
                         help="sandboxes grading in parallel (default: cores, at most 4)")
+    parser.add_argument("--planted", action="store_true",
+                        help="grade the course's planted typical mistakes: which get a hint?")
     return parser.parse_args(argv)
+
+
+def planted_mistakes() -> dict:
+    """The course's planted typical mistakes by name (autograder.mistakes.Planted)."""
+    from autograder import build, course
+
+    return build.planted(course.load())
+
+
+def grade_planted(grader: Grader, name: str, mistake) -> tuple[list[str], list[str]]:
+    """The functions the planted mistake `name` costs, and the hints its own function gets."""
+    from autograder.stubs import strip_markers
+
+    source = mistake.apply(strip_markers(grader.reference[mistake.module]))
+    result = grader.grade({mistake.module: source}, name)
+    return losers(result), hints(result, mistake.function)
+
+
+def main_planted(jobs: int) -> int:
+    """Grade every planted mistake; print what each costs and its hint; 1 if an expected hint
+    is missing."""
+    mistakes = planted_mistakes()
+    with Grader(jobs) as grader, ThreadPoolExecutor(jobs) as pool:
+        graded = list(pool.map(lambda item: grade_planted(grader, *item), mistakes.items()))
+    hinted = expected = missing = 0
+    for (name, mistake), (lost, found) in zip(mistakes.items(), graded, strict=True):
+        hinted += bool(found)
+        named = mistake.hint is not None and any(mistake.hint in h for h in found)
+        expected += named
+        missing += mistake.hint is not None and not named
+        costs = ", ".join(lost) or "nothing"
+        print(f"[{'hint' if found else 'NO HINT'}] {name} ({mistake.function}; costs {costs})"
+              + (f": {found[0]}" if found else ""))
+    print(f"planted mistakes with a hint in their function: {hinted}/{len(mistakes)}"
+          f" ({expected} with the expected words; {missing} expected hints missing)")
+    return 1 if missing else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.planted:
+        return main_planted(args.jobs)
     mutants = [m for m in all_mutants() if args.only in (None, m.tag)]
     mutants = spread(mutants, args.limit)
     if args.list:
@@ -379,11 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with Grader(args.jobs) as grader:
         collected = time.monotonic()
-        print(f"collected {len(grader.cases)} cases in {collected - started:.1f} s", flush=True)
+        print(f"collected {len(grader.suite.cases)} cases in {collected - started:.1f} s", flush=True)
         with ThreadPoolExecutor(args.jobs) as pool:
-            lost = list(pool.map(lambda m: losers(grader.grade_mutant(m)), mutants))
+            results = list(pool.map(grader.grade_mutant, mutants))
+    lost = [losers(result) for result in results]
     survivors = [m for m, where in zip(mutants, lost, strict=True) if not where]
     elsewhere = sum(bool(where) and m.tag not in where for m, where in zip(mutants, lost, strict=True))
+    own = [(m, r) for m, r, where in zip(mutants, results, lost, strict=True) if m.tag in where]
+    hinted = sum(bool(hints(r, m.tag)) for m, r in own)
+    print(f"hinted: {hinted} of the {len(own)} mutants caught in their own function get a hint there")
     return _report(mutants, survivors, elsewhere, time.monotonic() - collected)
 
 

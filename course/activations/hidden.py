@@ -8,6 +8,7 @@ from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, graded, rng
 from autograder.properties import Family, graded_properties
 from course.activations import oracle
+from course.activations.mistakes import GLOBAL_SHIFT, global_shift_softmax
 
 R = rng("activations")
 
@@ -100,7 +101,9 @@ def test_sigmoid_prime(student, case):
 def test_sigmoid_prime_extremes(student):
     """sigmoid' at +-1000: finite (0), no warning"""
     got = student.activations.sigmoid_prime(EXTREME)
-    Case("z = +-1000", (EXTREME,), oracle.sigmoid_prime(EXTREME)).check(student, got)
+    with np.errstate(all="ignore"):
+        mistakes = _sigmoid_prime_mistakes(EXTREME)
+    Case("z = +-1000", (EXTREME,), oracle.sigmoid_prime(EXTREME), mistakes=mistakes).check(student, got)
     check_no_warnings(student)
 
 
@@ -116,19 +119,22 @@ def _softmax_inputs():
 
 def _softmax_mistakes(z):
     z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max())
-    return {
-        "softmax was normalised over the wrong axis: sum over each row (axis=-1)": e
-        / e.sum(axis=0, keepdims=True),
-        "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)": e
-        / e.sum(),
-        **_missing_keepdims(z),
-    }
+    with np.errstate(all="ignore"):
+        e = np.exp(z - z.max())
+        return {
+            "softmax was normalised over the wrong axis: sum over each row (axis=-1)": e
+            / e.sum(axis=0, keepdims=True),
+            "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)": e
+            / e.sum(),
+            GLOBAL_SHIFT: global_shift_softmax(z),
+            **_missing_keepdims(z),
+        }
 
 
 def _missing_keepdims(z):
-    """Where m == K a reduction without keepdims=True broadcasts along the wrong axis."""
-    if z.shape[0] != z.shape[-1]:
+    """Where m == K or K == 1 a row reduction without keepdims=True broadcasts along the wrong
+    axis (an (m, K) array against an (m,) one); elsewhere it raises, or (m = 1) is right."""
+    if z.shape[0] != z.shape[-1] and z.shape[-1] != 1:
         return {}
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     shifted = np.exp(z - z.max(axis=-1))
@@ -162,7 +168,9 @@ def test_softmax(student, case):
 
 @graded("activations.softmax")
 @pytest.mark.parametrize(
-    "case", [Case(label, (z,), oracle.softmax(z)) for label, z in SOFTMAX_EXTREME], ids=str
+    "case",
+    [Case(label, (z,), oracle.softmax(z), mistakes=_softmax_mistakes(z)) for label, z in SOFTMAX_EXTREME],
+    ids=str,
 )
 def test_softmax_stable(student, case):
     """softmax of huge logits: finite, rows sum to 1, no overflow warning"""
@@ -171,16 +179,20 @@ def test_softmax_stable(student, case):
     check_no_warnings(student)
 
 
+def _jacobian(s):
+    """diag(s) - s s^T for each row of s: the softmax Jacobian when s = softmax(z)."""
+    return s[:, :, None] * np.eye(s.shape[-1]) - s[:, :, None] * s[:, None, :]
+
+
 def _jacobian_mistakes(z):
     s = oracle.softmax(z)
-    eye = np.eye(s.shape[-1])
     return {
         "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k": s[:, :, None]
-        * eye
+        * np.eye(s.shape[-1])
         * (1 - s[:, :, None]),
-        "the Jacobian's sign is flipped: J = diag(s) - s s^T": -(
-            s[:, :, None] * eye - s[:, :, None] * s[:, None, :]
-        ),
+        "the Jacobian's sign is flipped: J = diag(s) - s s^T": -_jacobian(s),
+        "the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself":
+        _jacobian(np.asarray(z, dtype=np.float64)),
     }
 
 
@@ -206,14 +218,19 @@ def _relu_prime_numeric(z):
 
 
 TIES = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, -1.0]])
+NEAR_ZERO = np.array([0.0, -0.0, 1e-300, -1e-300])
 test_properties = graded_properties([
-    Family("activations.relu", st.elementwise(1e6), oracle.relu, ("z",)),
-    Family("activations.relu_prime", st.elementwise(1e3), oracle.relu_prime, ("z",),
-           numeric=_relu_prime_numeric, edges=[(np.array([0.0, -0.0, 1e-300, -1e-300]),)]),
-    Family("activations.sigmoid", st.elementwise(800.0), oracle.sigmoid, ("z",)),
-    Family("activations.sigmoid_prime", st.elementwise(800.0), oracle.sigmoid_prime, ("z",),
-           numeric=lambda z: fd.elementwise(oracle.sigmoid, z), edges=[(np.zeros((2, 2)),)]),
-    Family("activations.softmax", st.logits(1000.0), oracle.softmax, ("z",)),
-    Family("activations.softmax_prime", st.logits(), oracle.softmax_prime, ("z",),
-           numeric=lambda z: fd.row_jacobians(oracle.softmax, z), edges=[(TIES,)]),
+    Family("activations.relu", st.elementwise_kinds(1e6), oracle.relu, ("z",)),
+    Family("activations.relu_prime", st.elementwise_kinds(1e3), oracle.relu_prime, ("z",),
+           numeric=_relu_prime_numeric, edges={"exact zeros and tiny values": (NEAR_ZERO,)},
+           mistakes=_relu_prime_mistakes),
+    Family("activations.sigmoid", st.elementwise_kinds(800.0), oracle.sigmoid, ("z",)),
+    Family("activations.sigmoid_prime", st.elementwise_kinds(800.0), oracle.sigmoid_prime, ("z",),
+           numeric=lambda z: fd.elementwise(oracle.sigmoid, z), edges={"all zeros": (np.zeros((2, 2)),)},
+           mistakes=_sigmoid_prime_mistakes),
+    Family("activations.softmax", {**st.logit_kinds(50.0), "large logits": st.large_logits(1000.0)},
+           oracle.softmax, ("z",), mistakes=_softmax_mistakes),
+    Family("activations.softmax_prime", st.logit_kinds(), oracle.softmax_prime, ("z",),
+           numeric=lambda z: fd.row_jacobians(oracle.softmax, z), edges={"tied logits": (TIES,)},
+           mistakes=_jacobian_mistakes),
 ])

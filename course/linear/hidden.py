@@ -33,26 +33,21 @@ def _layers():
         yield label, x.astype(dtype), W.astype(dtype), b.astype(dtype), dtype
 
 
+def _forward_mistakes(x, W, b):
+    mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
+    if x.shape[1] == W.shape[0]:
+        mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
+    if _times(x, W.T) is not None:
+        mistakes[ELEMENTWISE + "z = x @ W.T + b"] = _times(x, W.T) + b
+    return mistakes
+
+
 def _forward_cases():
-    cases = []
-    for label, x, W, b, dtype in _layers():
-        n_in, n_out = x.shape[1], W.shape[0]
-        mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
-        if n_in == n_out:
-            mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
-        if _times(x, W.T) is not None:
-            mistakes[ELEMENTWISE + "z = x @ W.T + b"] = _times(x, W.T) + b
-        cases.append(
-            Case(
-                label,
-                (x, W, b),
-                oracle.linear(x, W, b),
-                dtype=dtype,
-                mistakes=mistakes,
-                names=("x", "W", "b"),
-            )
-        )
-    return cases
+    return [
+        Case(label, (x, W, b), oracle.linear(x, W, b), dtype=dtype, mistakes=_forward_mistakes(x, W, b),
+             names=("x", "W", "b"))
+        for label, x, W, b, dtype in _layers()
+    ]
 
 
 def _backward_cases():
@@ -79,9 +74,10 @@ def test_linear(student, case):
 
 
 def _backward_mistakes(x, W, grad_z, expected):
+    """Per output, the outputs of its known mistakes (those the shapes allow)."""
     grad_x, grad_W, grad_b = expected
     m = x.shape[0]
-    return {
+    mistakes = {
         "grad_x": {
             "grad_x must be grad_z @ W (shape of x)": grad_z @ W.T if W.shape[0] == W.shape[1] else None,
             ELEMENTWISE + "grad_x = grad_z @ W": _times(grad_z, W),
@@ -97,6 +93,7 @@ def _backward_mistakes(x, W, grad_z, expected):
             "dL/db was summed over the wrong axis: sum grad_z over the examples (axis 0)": grad_z.sum(axis=1),
         },
     }
+    return {name: {k: v for k, v in hints.items() if v is not None} for name, hints in mistakes.items()}
 
 
 @graded("linear.linear_backward", weight=1)
@@ -113,17 +110,27 @@ def test_linear_backward(student, case):
     x, W, _, grad_z = case.args
     mistakes = _backward_mistakes(x, W, grad_z, case.expected)
     for name, value, expected in zip(("grad_x", "grad_W", "grad_b"), got, case.expected, strict=True):
-        hints = {k: v for k, v in mistakes[name].items() if v is not None}
-        case.check(student, value, expected=expected, what=name, mistakes=hints)
+        case.check(student, value, expected=expected, what=name, mistakes=mistakes[name])
 
 
 @hs.composite
-def layer(draw, bound: float = 2.0) -> tuple[np.ndarray, ...]:
-    """(x, W, b, grad_z) of a linear layer: m, n_in, n_out in 1..5."""
-    dtype = draw(st.DTYPES)
-    m, n_in, n_out = draw(st.SIDE), draw(st.SIDE), draw(st.SIDE)
+def layer(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None = None,
+          n_in: int | None = None, n_out: int | None = None) -> tuple[np.ndarray, ...]:
+    """(x, W, b, grad_z) of a linear layer: m, n_in, n_out in 2..5 unless given."""
+    dtype = draw(st.dtypes(dtype))
+    m, n_in, n_out = draw(st.sides(m)), draw(st.sides(n_in)), draw(st.sides(n_out))
     shapes = ((m, n_in), (n_out, n_in), (n_out,), (m, n_out))
     return tuple(draw(st.arrays(dtype, shape, bound)) for shape in shapes)
+
+
+#: Linear layers by kind of input (network.py's classifier draws its own from `layer`).
+LAYERS = {
+    "float64": layer(dtype=st.F64),
+    "a batch of one": layer(dtype=st.F64, m=1),
+    "one input feature, n_in = 1": layer(dtype=st.F64, n_in=1),
+    "one output, n_out = 1": layer(dtype=st.F64, n_out=1),
+    "float32": layer(dtype=st.F32),
+}
 
 
 def _backward_numeric(x, W, b, grad_z):
@@ -133,10 +140,16 @@ def _backward_numeric(x, W, b, grad_z):
     return fd.gradients(loss, (x, W, b), (0, 1, 2))
 
 
+def _drawn_backward_mistakes(x, W, b, grad_z):
+    return _backward_mistakes(x, W, grad_z, oracle.linear_backward(x, W, b, grad_z))
+
+
+ZEROS = (np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(2), np.ones((2, 2)))
 test_properties = graded_properties([
-    Family("linear.linear", layer(), lambda x, W, b, g: oracle.linear(x, W, b), ("x", "W", "b", "grad_z"),
-           take=(0, 1, 2)),
-    Family("linear.linear_backward", layer(), oracle.linear_backward, ("x", "W", "b", "grad_z"),
+    Family("linear.linear", LAYERS, lambda x, W, b, g: oracle.linear(x, W, b), ("x", "W", "b", "grad_z"),
+           take=(0, 1, 2), mistakes=_forward_mistakes),
+    Family("linear.linear_backward", LAYERS, oracle.linear_backward, ("x", "W", "b", "grad_z"),
            numeric=_backward_numeric, outputs=("grad_x", "grad_W", "grad_b"),
-           edges=[(np.zeros((2, 3)), np.zeros((2, 3)), np.zeros(2), np.ones((2, 2)))]),
+           edges={"zero inputs and weights": ZEROS},
+           mistakes=_drawn_backward_mistakes),
 ])

@@ -9,6 +9,7 @@ from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
 from autograder.properties import Family, graded_properties
 from course.activations import oracle as activations
+from course.activations.mistakes import GLOBAL_SHIFT, global_shift_softmax
 from course.losses import oracle
 
 R = rng("losses")
@@ -29,6 +30,8 @@ def _mse_mistakes(y_hat, y):
         "a sum was used instead of a mean: divide by the number of elements": (diff**2).sum(),
         "the mean was taken over rows only: average over every element": (diff**2).sum() / len(diff),
         "the square is missing: mean of (y_hat - y)**2": diff.mean(),
+        "the loss was halved: mse is the plain mean of (y_hat - y)**2 (torch.nn.MSELoss), without the "
+        "1/2 some texts put in front": (diff**2).mean() / 2,
     }
 
 
@@ -96,21 +99,37 @@ def _probabilities(z):
     return activations.softmax(z)
 
 
+PICKED_BLOCK = ("p[:, y] picks every row's probability of every row's label (an m x m block, right only "
+                "when m = 1): pick p[np.arange(m), y], one entry per row")
+
+
 def _ce_mistakes(p, y):
     picked = p[np.arange(len(y)), y]
+    block = -np.log(p[:, y])
     return {
         "a sum was used instead of a mean over the rows": -np.log(picked).sum(),
         "the minus sign is missing: L = -mean(log p[i, y[i]])": np.log(picked).mean(),
         "every class was counted, not only the true one: pick p[i, y[i]]": -np.log(p).mean(axis=0).sum(),
+        PICKED_BLOCK: block.mean(),
+        PICKED_BLOCK + " (and divide by m)": block.sum() / len(y),
     }
+
+
+WRT_LOGITS = ("p - onehot(y) is the gradient with respect to the logits z (softmax_cross_entropy_prime); "
+              "with respect to p it is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere")
 
 
 def _ce_prime_mistakes(p, y):
     grad = oracle.cross_entropy_prime(p, y)
+    m = len(y)
+    wrt_logits = np.array(p, dtype=np.float64)
+    wrt_logits[np.arange(m), y] -= 1
     return {
-        "the gradient is m times too large: the mean's 1/m was forgotten": grad * len(y),
-        "m was divided twice": grad / len(y),
+        "the gradient is m times too large: the mean's 1/m was forgotten": grad * m,
+        "m was divided twice": grad / m,
         "the sign is flipped: d(-log p)/dp = -1/p": -grad,
+        WRT_LOGITS: wrt_logits / m,
+        WRT_LOGITS + " (and the 1/m is missing)": wrt_logits,
     }
 
 
@@ -141,10 +160,14 @@ def test_cross_entropy_prime(student, case):
 
 def _sce_mistakes(z, y):
     grad = oracle.softmax_cross_entropy_prime(z, y)
+    m = len(y)
+    shifted = global_shift_softmax(np.asarray(z, dtype=np.float64))
+    shifted[np.arange(m), y] -= 1
     return {
-        "the gradient is m times too large: the mean's 1/m was forgotten": grad * len(y),
-        "m was divided twice": grad / len(y),
+        "the gradient is m times too large: the mean's 1/m was forgotten": grad * m,
+        "m was divided twice": grad / m,
         "the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m": -grad,
+        GLOBAL_SHIFT: shifted / m,
     }
 
 
@@ -181,9 +204,9 @@ def test_softmax_cross_entropy_prime(student, case):
 
 
 @hs.composite
-def probabilities(draw) -> tuple[np.ndarray, np.ndarray]:
-    """(p, y): rows of softmax(z) for z in [-20, 20] (so p >= e^-40), and labels."""
-    z, y = draw(st.labelled_logits(20.0))
+def probabilities(draw, logits) -> tuple[np.ndarray, np.ndarray]:
+    """(p, y): rows of softmax(z) for z drawn by `logits` (labelled), and the labels."""
+    z, y = draw(logits)
     return activations.softmax(z).astype(z.dtype), y
 
 
@@ -192,17 +215,22 @@ def _softmax_ce(z, y):
     return oracle.cross_entropy(activations.softmax(z), y)
 
 
+# logits in [-20, 20], so p >= e^-40
+PROBABILITIES = {kind: probabilities(logits) for kind, logits in st.logit_kinds(20.0, labelled=True).items()}
 TIES = np.array([[0.0, 0.0, 0.0], [2.0, 2.0, -1.0]])
 test_properties = graded_properties([
-    Family("losses.mse", st.pairs(), oracle.mse, ("y_hat", "y")),
-    Family("losses.mse_prime", st.pairs(), oracle.mse_prime, ("y_hat", "y"),
+    Family("losses.mse", st.pair_kinds(), oracle.mse, ("y_hat", "y"), mistakes=_mse_mistakes),
+    Family("losses.mse_prime", st.pair_kinds(), oracle.mse_prime, ("y_hat", "y"),
            numeric=lambda a, b: fd.gradient(lambda v: oracle.mse(v, b), a),
-           edges=[(np.ones((2, 2)), np.ones((2, 2)))]),
-    Family("losses.cross_entropy", probabilities(), oracle.cross_entropy, ("p", "y")),
-    Family("losses.cross_entropy_prime", probabilities(), oracle.cross_entropy_prime, ("p", "y"),
+           edges={"predictions equal to targets": (np.ones((2, 2)), np.ones((2, 2)))},
+           mistakes=_mse_prime_mistakes),
+    Family("losses.cross_entropy", PROBABILITIES, oracle.cross_entropy, ("p", "y"), mistakes=_ce_mistakes),
+    Family("losses.cross_entropy_prime", PROBABILITIES, oracle.cross_entropy_prime, ("p", "y"),
            numeric=lambda p, y: fd.gradient(lambda v: oracle.cross_entropy(v, y), p, scale=0.0),
-           edges=[(np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([0, 1]))]),
-    Family("losses.softmax_cross_entropy_prime", st.labelled_logits(), oracle.softmax_cross_entropy_prime,
-           ("z", "y"), numeric=lambda z, y: fd.gradient(lambda v: _softmax_ce(v, y), z),
-           edges=[(TIES, np.array([1, 2]))]),
+           edges={"probabilities of 1": (np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([0, 1]))},
+           mistakes=_ce_prime_mistakes),
+    Family("losses.softmax_cross_entropy_prime", st.logit_kinds(labelled=True),
+           oracle.softmax_cross_entropy_prime, ("z", "y"),
+           numeric=lambda z, y: fd.gradient(lambda v: _softmax_ce(v, y), z),
+           edges={"tied logits": (TIES, np.array([1, 2]))}, mistakes=_sce_mistakes),
 ])

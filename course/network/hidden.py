@@ -5,6 +5,7 @@ import pytest
 from hypothesis import strategies as hs
 
 from autograder import finite_diff as fd
+from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
 from autograder.properties import Family, graded_properties
 from course.linear.hidden import layer
@@ -32,11 +33,20 @@ def _inputs():
 INPUTS = _inputs()
 
 
+def _loss_mistakes(x, y, W, b):
+    """The loss without its softmax: finite only where every true class's logit is positive."""
+    z = np.asarray(x, dtype=np.float64) @ np.asarray(W, dtype=np.float64).T + b
+    with np.errstate(all="ignore"):
+        return {"the softmax is missing: cross_entropy takes probabilities, softmax(linear(x, W, b))":
+                -np.log(z[np.arange(len(y)), y]).mean()}
+
+
 @graded("network.classifier_loss")
 @pytest.mark.parametrize(
     "case",
     [
-        Case(label, (x, y, W, b), oracle.classifier_loss(x, y, W, b), dtype=dt, names=NAMES)
+        Case(label, (x, y, W, b), oracle.classifier_loss(x, y, W, b), dtype=dt, names=NAMES,
+             mistakes=_loss_mistakes(x, y, W, b))
         for label, x, y, W, b, dt in INPUTS
     ],
     ids=str,
@@ -47,19 +57,20 @@ def test_classifier_loss(student, case):
 
 
 def _gradient_mistakes(x, expected):
+    """Per output (grad_W, grad_b), the outputs of its known mistakes."""
     grad_W, grad_b = expected
     m = x.shape[0]
-    return (
-        {
+    return {
+        "grad_W": {
             "dL/dW is m times too large: the mean's 1/m was forgotten": grad_W * m,
             "m was divided twice in dL/dW": grad_W / m,
             "dL/dW is transposed: shape (K, n_in) like W": grad_W.T,
         },
-        {
+        "grad_b": {
             "dL/db is m times too large: the mean's 1/m was forgotten": grad_b * m,
             "m was divided twice in dL/db": grad_b / m,
         },
-    )
+    }
 
 
 @graded("network.classifier_gradients")
@@ -78,21 +89,29 @@ def test_classifier_gradients(student, case):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise CaseFailure(f"expected a tuple (grad_W, grad_b), got {type(got).__name__}", kind="type")
     hints = _gradient_mistakes(case.args[0], case.expected)
-    for what, value, expected, mistakes in zip(("grad_W", "grad_b"), got, case.expected, hints, strict=True):
-        case.check(student, value, expected=expected, what=what, mistakes=mistakes)
+    for what, value, expected in zip(("grad_W", "grad_b"), got, case.expected, strict=True):
+        case.check(student, value, expected=expected, what=what, mistakes=hints[what])
 
 
 @hs.composite
-def classifier(draw, bound: float = 2.0) -> tuple[np.ndarray, ...]:
-    """(x, y, W, b) of the linear-softmax classifier."""
-    x, W, b, _ = draw(layer(bound))
-    labels = hs.lists(hs.integers(0, W.shape[0] - 1), min_size=len(x), max_size=len(x))
-    return x, np.array(draw(labels), dtype=np.int64), W, b
+def classifier(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None = None,
+               k: int | None = None) -> tuple[np.ndarray, ...]:
+    """(x, y, W, b) of the linear-softmax classifier (`m` rows and `k` classes if given)."""
+    x, W, b, _ = draw(layer(bound, dtype, m, n_out=k))
+    return x, draw(st.labels(len(x), W.shape[0])), W, b
 
 
+CLASSIFIERS = {
+    "float64": classifier(dtype=st.F64),
+    "a batch of one": classifier(dtype=st.F64, m=1),
+    "one class, K = 1": classifier(dtype=st.F64, k=1),
+    "float32": classifier(dtype=st.F32),
+}
 test_properties = graded_properties([
-    Family("network.classifier_loss", classifier(), oracle.classifier_loss, ("x", "y", "W", "b")),
-    Family("network.classifier_gradients", classifier(), oracle.classifier_gradients, ("x", "y", "W", "b"),
+    Family("network.classifier_loss", CLASSIFIERS, oracle.classifier_loss, ("x", "y", "W", "b"),
+           mistakes=_loss_mistakes),
+    Family("network.classifier_gradients", CLASSIFIERS, oracle.classifier_gradients, ("x", "y", "W", "b"),
            numeric=lambda x, y, W, b: fd.gradients(oracle.classifier_loss, (x, y, W, b), (2, 3)),
-           outputs=("grad_W", "grad_b")),
+           outputs=("grad_W", "grad_b"),
+           mistakes=lambda x, y, W, b: _gradient_mistakes(x, oracle.classifier_gradients(x, y, W, b))),
 ])

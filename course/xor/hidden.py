@@ -52,19 +52,28 @@ def check_params(student, case, got, expected, mistakes=None):
         )
 
 
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _forward_mistakes(X, params):
+    hidden = _sigmoid(X @ params["W1"].T + params["b1"])
+    return {"the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))":
+            hidden @ params["W2"].T + params["b2"]}
+
+
 @graded("xor.forward")
 @pytest.mark.parametrize(
-    "case", [Case(label, (X, p), oracle.forward(X, p)) for label, X, _, p in INPUTS], ids=str
+    "case",
+    [Case(label, (X, params), oracle.forward(X, params), mistakes=_forward_mistakes(X, params))
+     for label, X, _, params in INPUTS],
+    ids=str,
 )
 def test_forward(student, case):
     """predictions of the 2-3-1 sigmoid network against the torch module"""
     got = student.xor.forward(*case.args)
     check_unchanged(student, ("X", "params"))
     case.check(student, got)
-
-
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
 
 
 def _buggy_gradients(X, y, params, bug, layers):
@@ -75,6 +84,8 @@ def _buggy_gradients(X, y, params, bug, layers):
             return _sigmoid(z) * (1 - _sigmoid(z))
         if bug == "twice":
             return (_sigmoid(z) * (1 - _sigmoid(z))) ** 2
+        if bug == "skipped":
+            return np.ones_like(z)
         return _sigmoid(a) * (1 - _sigmoid(a))
 
     z1 = X @ params["W1"].T + params["b1"]
@@ -89,6 +100,7 @@ SIGMA_PRIME_BUGS = {
     "twice": "sigma' was applied twice: multiply by sigmoid'(z) once per layer",
     "activation": "sigma' was applied to the activation a = sigmoid(z): use sigmoid'(z), "
                   "or a * (1 - a)",
+    "skipped": "sigma' is missing: multiply by sigmoid'(z) where the gradient passes a sigmoid",
 }
 LAYERS = {(1, 2): "", (1,): " (hidden layer)", (2,): " (output layer)"}
 
@@ -127,6 +139,10 @@ def test_gradients(student, case):
     check_params(student, case, got, case.expected, _gradient_mistakes(*case.args, case.expected))
 
 
+def _sgd_mistakes(params, grads, lr):
+    return {k: {"the step went uphill: param - lr * grad": params[k] + lr * grads[k]} for k in KEYS}
+
+
 def _sgd_case(label, params, lr):
     grads = {k: R.normal(size=v.shape) for k, v in params.items()}
     return Case(label, (params, grads, lr), oracle.sgd_step(params, grads, lr))
@@ -145,9 +161,7 @@ def test_sgd_step(student, case):
     """param - lr * grad against torch.optim.sgd.sgd (what SGD.step runs); inputs left unchanged"""
     got = student.xor.sgd_step(*case.args)
     check_unchanged(student, ("params", "grads", "lr"))
-    params, grads, lr = case.args
-    mistakes = {k: {"the step went uphill: param - lr * grad": params[k] + lr * grads[k]} for k in KEYS}
-    check_params(student, case, got, case.expected, mistakes)
+    check_params(student, case, got, case.expected, _sgd_mistakes(*case.args))
 
 
 def _train_case(label, params, lr, epochs):
@@ -195,9 +209,9 @@ def params(draw, bound: float = 3.0) -> dict[str, np.ndarray]:
 
 
 @hs.composite
-def batch(draw) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(X, y, params): m inputs of the 2-3-1 network, targets in [0, 1]."""
-    m = draw(st.SIDE)
+def batch(draw, rows: tuple[int, int] = (1, 5)) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(X, y, params): m inputs of the 2-3-1 network, m in `rows`, targets in [0, 1]."""
+    m = draw(hs.integers(*rows))
     X = draw(st.arrays(np.dtype(np.float64), (m, 2), 2.0))
     y = draw(hnp.arrays(np.float64, (m, 1), elements=hs.floats(0, 1)))
     return X, y, draw(params())
@@ -205,8 +219,8 @@ def batch(draw) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
 
 @hs.composite
 def sgd(draw) -> tuple[dict, dict, float]:
-    """(params, grads, lr)."""
-    return draw(params()), draw(params()), draw(hs.floats(0.0, 5.0))
+    """(params, grads, lr), lr > 0 (a step that moves the parameters)."""
+    return draw(params()), draw(params()), draw(hs.floats(0.001, 5.0))
 
 
 def _gradients_numeric(X, y, params):
@@ -216,8 +230,12 @@ def _gradients_numeric(X, y, params):
     return {key: fd.gradient(loss(key), value) for key, value in params.items()}
 
 
+BATCHES = {"several inputs": batch((2, 5)), "a batch of one": batch((1, 1))}
 test_properties = graded_properties([
-    Family("xor.forward", batch(), lambda X, y, p: oracle.forward(X, p), ("X", "y", "params"), take=(0, 2)),
-    Family("xor.gradients", batch(), oracle.gradients, ("X", "y", "params"), numeric=_gradients_numeric),
-    Family("xor.sgd_step", sgd(), oracle.sgd_step, ("params", "grads", "lr")),
+    Family("xor.forward", BATCHES, lambda X, y, p: oracle.forward(X, p), ("X", "y", "params"), take=(0, 2),
+           mistakes=_forward_mistakes),
+    Family("xor.gradients", BATCHES, oracle.gradients, ("X", "y", "params"), numeric=_gradients_numeric,
+           mistakes=lambda X, y, p: _gradient_mistakes(X, y, p, oracle.gradients(X, y, p))),
+    Family("xor.sgd_step", {"random parameters, gradients and rate": sgd()}, oracle.sgd_step,
+           ("params", "grads", "lr"), mistakes=_sgd_mistakes),
 ])

@@ -2,13 +2,24 @@
 
 from autograder.mistakes import Planted
 
+OUTPUT_LAYER = "grad_z2 = mse_prime(sigmoid(z2), y) * sigmoid_prime(z2)"
+HIDDEN_LAYER = "grad_z1 = grad_a1 * sigmoid_prime(z1)"
+
 PLANTED = {
     "forward without the output sigmoid": Planted(
         "xor.forward",
         (('return sigmoid(linear(hidden, params["W2"], params["b2"]))',
-          'return linear(hidden, params["W2"], params["b2"])'),)),
+          'return linear(hidden, params["W2"], params["b2"])'),), "output sigmoid is missing"),
     "backprop skips the hidden sigmoid'": Planted(
-        "xor.gradients", (("grad_z1 = grad_a1 * sigmoid_prime(z1)", "grad_z1 = grad_a1"),)),
+        "xor.gradients", ((HIDDEN_LAYER, "grad_z1 = grad_a1"),), "sigma' is missing"),
+    "sigma' applied twice": Planted(
+        "xor.gradients",
+        ((OUTPUT_LAYER, f"{OUTPUT_LAYER} * sigmoid_prime(z2)"),
+         (HIDDEN_LAYER, f"{HIDDEN_LAYER} * sigmoid_prime(z1)")),
+        "applied twice"),
+    "sigma' on the activation": Planted(
+        "xor.gradients", ((HIDDEN_LAYER, "grad_z1 = grad_a1 * sigmoid_prime(a1)"),),
+        "applied to the activation"),
     "sgd_step updates in place": Planted(
         "xor.sgd_step",
         (("return {key: params[key] - lr * grads[key] for key in params}",
