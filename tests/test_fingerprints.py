@@ -39,10 +39,11 @@ def failed(result: SubmissionResult, function: str) -> list[CaseResult]:
 
 @pytest.mark.parametrize("name", sorted(n for n, m in PLANTED.items() if m.hint))
 def test_planted_mistake_gets_its_hint(name, tmp_path, grade):
-    """The mistake costs its function, and every hidden case the function answers wrongly names it."""
+    """The mistake costs its function and only it (a caller that is right given a right helper
+    keeps its points), and every hidden case the function answers wrongly names it."""
     mistake = PLANTED[name]
     result = grade(with_mistake(tmp_path, name))
-    assert mistake.function in losers(result)
+    assert losers(result) == {mistake.function}
     answered = [c for c in failed(result, mistake.function) if c.hidden and c.kind in ANSWERED]
     assert answered
     hints = [(c.label, c.details.get("hint") or "") for c in answered]

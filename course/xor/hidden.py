@@ -45,7 +45,7 @@ def check_params(student, case, got, expected, mistakes=None):
     """`got` must be a dict with the four keys, each close to `expected`."""
     if not isinstance(got, dict) or set(got) != set(KEYS):
         keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-        raise CaseFailure(f"expected a dict with keys {list(KEYS)}, got {keys}")
+        raise CaseFailure(f"expected a dict with keys {list(KEYS)}, got {keys}", kind="type")
     for key in KEYS:
         case.check(
             student, got[key], expected=expected[key], what=key, mistakes=(mistakes or {}).get(key, {})
@@ -182,7 +182,7 @@ TRAIN_CASES = [
 
 def _unpack_train(got):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CaseFailure(f"expected a tuple (params, losses), got {type(got).__name__}")
+        raise CaseFailure(f"expected a tuple (params, losses), got {type(got).__name__}", kind="type")
     params, losses = got
     if isinstance(losses, list):
         losses = as_float_array(losses, "losses")
