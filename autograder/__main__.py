@@ -1,7 +1,5 @@
 """`python -m autograder ...`: the same as the `autograder` command."""
 
-import sys
+from autograder.cli import run
 
-from autograder.cli import main
-
-sys.exit(main())
+run()

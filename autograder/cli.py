@@ -59,5 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The `autograder` command: `main`, then exit. With torch loaded (grading), the interpreter's
+    own teardown of it takes about 0.4 s and does nothing a finished command needs: every file
+    is written and closed, the workers are joined, so the process ends at once."""
+    code = main()
+    if "torch" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -46,7 +46,7 @@ requires-python = ">=3.11"
 dependencies = ["numpy>=1.24", "pytest>=7.4"]
 
 [project.scripts]
-autograder = "autograder.cli:main"
+autograder = "autograder.cli:run"
 
 [tool.setuptools.packages.find]
 include = ["autograder*", "course*"]
