@@ -203,6 +203,9 @@ def test_no_escape_attempt_succeeded(either: tuple[Run, list[Hostile]]) -> None:
         assert "ESCAPED" not in output and "LEAKED" not in output, (case.name, output[:2000])
     assert "DENIED tcp: PermissionError" in run.full("socket_loopback")["output"]
     assert "DENIED unix: PermissionError" in run.full("socket_loopback")["output"]
+    # re-runs with the grader's answers happened, and the grader refused what it had to
+    if any(case.name == "helper_abuse" for case in cases):
+        assert "DENIED huge helper input: ValueError" in run.full("helper_abuse")["private_output"]
 
 
 def test_the_graders_secrets_never_reach_student_code(either: tuple[Run, list[Hostile]]) -> None:

@@ -423,6 +423,28 @@ def sigmoid(z):
     return 10 ** 4500
 '''}, lost={"activations.sigmoid": ("return", r"an int too large to send")}),
     # its users (sigmoid_prime, xor.*) are right given a right sigmoid: they keep their points
+    Hostile("helper_abuse", "breaks sigmoid to be re-run, then asks the grader's answers to its helpers for "
+            "huge inputs, for a function that is not a helper, and from a thread", append={"activations": '''
+def sigmoid(z):
+    return z * 0.5  # wrong: its users are re-run with sigmoid answered by the grader
+''', "xor": '''
+def forward(X, params):
+    import threading
+    if not sigmoid.__code__.co_filename.endswith("child.py"):  # its own sigmoid: not a re-run
+        return _honest_forward(X, params)
+    for attempt in (lambda: sigmoid(np.zeros((3000, 3000))),     # far larger than the case's inputs
+                    lambda: sigmoid(np.zeros((1, 5000)))):
+        try:
+            attempt()
+            print("ESCAPED a helper answer for a huge input", flush=True)
+        except Exception as exc:
+            print("DENIED huge helper input:", type(exc).__name__, flush=True)
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(sigmoid(np.zeros(3))))
+    worker.start()
+    worker.join()
+    return _honest_forward(X, params)
+'''}, lost={"activations.sigmoid": ("value", r"largest error")}),
     Hostile("huge_losses", "xor.train returns 62 million int8 losses", append={"xor": '''
 def train(X, y, params, lr, epochs):
     return params, np.zeros(62_000_000, dtype=np.int8)
