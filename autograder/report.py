@@ -270,8 +270,8 @@ class CaseView:
             text = ngettext("{count} more hidden check failed the same way.",
                             "{count} more hidden checks failed the same way.", more)
         else:
-            text = ngettext("{count} more check failed the same way.", "{count} more checks failed the same way.",
-                            more)
+            text = ngettext("{count} more check failed the same way.",
+                            "{count} more checks failed the same way.", more)
         return text.format(count=more)
 
     @property
@@ -294,8 +294,8 @@ class KnockOn:
 
     @property
     def sentence(self) -> str:
-        return gettext("{function} is right given correct helpers; with yours it fails because {cause}").format(
-            function=self.function, cause=_wrong(self.upstream))
+        text = gettext("{function} is right given correct helpers; with yours it fails because {cause}")
+        return text.format(function=self.function, cause=_wrong(self.upstream))
 
 
 @dataclass(frozen=True)

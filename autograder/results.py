@@ -79,11 +79,11 @@ class Shown:
     def text(self) -> str:
         """The case as plain text (results.json's `output`, nbgrader, the terminal)."""
         if self.passed and self.upstream:
-            return ngettext("Passed given correct helpers: {checked}. With yours it fails because {functions} "
-                            "is wrong.",
-                            "Passed given correct helpers: {checked}. With yours it fails because {functions} "
-                            "are wrong.", len(self.upstream)).format(
-                checked=self.checked, functions=gettext(", ").join(self.upstream))
+            text = ngettext("Passed given correct helpers: {checked}. With yours it fails because "
+                            "{functions} is wrong.",
+                            "Passed given correct helpers: {checked}. With yours it fails because "
+                            "{functions} are wrong.", len(self.upstream))
+            return text.format(checked=self.checked, functions=gettext(", ").join(self.upstream))
         if self.passed:
             return gettext("Passed: {checked}.").format(checked=self.checked)
         head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
