@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import course as courses
+from autograder.text import N_  # noqa: F401 - marks text for extraction; defined where the child can import it
 
 PACKAGE = Path(__file__).resolve().parent
 #: The languages the kit speaks: English (the source) first.
@@ -53,11 +54,6 @@ VERBS = ("check", "grade", "release", "export", "gradescope", "nbgrader")
 
 class LanguageError(ValueError):
     """A language the kit does not have (one line)."""
-
-
-def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
-    """`message`, marked for extraction: translated later, where it is shown."""
-    return message
 
 
 def known(name: str | None) -> str | None:

@@ -238,11 +238,11 @@ class Calls:
         module = function.partition(".")[0]
         why = self.process.unusable(module)
         if why is not None:
-            raise StudentError("import", f"{module}.py is unusable: {why}", trusted=True)
+            text = gettext("{module}.py is unusable: {why}")
+            raise StudentError("import", text.format(module=module, why=why), trusted=True)
         if self.deadline - time.monotonic() <= 0:
-            raise StudentError(
-                "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
-            )
+            text = gettext("skipped: the submission used up its {seconds} s")
+            raise StudentError("timeout", text.format(seconds=f"{self.settings.submission_timeout:g}"))
 
     def given(self, function: str, args: tuple, helpers: tuple[str, ...],
               reference: Callable[[str, tuple, dict], Any]) -> Answer:
@@ -279,7 +279,7 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
         if exc.trusted:
             result.details["file_problem"] = True
     except AssertionError as exc:  # a case's own `assert`: a check that failed, not a fault
-        result.kind, result.message = "value", str(exc) or "a check of the returned value failed"
+        result.kind, result.message = "value", str(exc) or gettext("a check of the returned value failed")
     except SandboxUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in the case or the grader, not the student's

@@ -25,6 +25,12 @@ _TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u
                        r"\ud800-\udfff]")
 
 
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+    """`message`, marked for extraction into the catalogs: translated later, where it is shown
+    (`autograder.i18n`). Here, not there, so that the sandboxed child can mark its texts too."""
+    return message
+
+
 def printable(text: Any) -> str:
     """`text` as a string without control characters (which HTML and terminals mangle) or
     lone surrogates (a name that was not UTF-8, which no UTF-8 file can hold)."""

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from autograder.i18n import gettext
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Process, StudentError
 
@@ -185,8 +186,9 @@ class KernelProcess(Process):
             args = wire.decode_frame(wire.encode(tuple(call.args)))  # as the wire delivers them
             response = child.call(self, call.id, call.function, args)
         if expired:
+            text = gettext("{function} did not return within {seconds} s (an endless loop?)")
             return protocol.raised(call.id, protocol.Failure(
-                "timeout", f"{call.function} did not return within {timeout:g} s (an endless loop?)"))
+                "timeout", text.format(function=call.function, seconds=f"{timeout:g}")))
         return wire.decode_frame(child.encode_response(call.function, call.id, response))
 
     def ask(self, function: str, args: tuple, timeout: float) -> Answer:
