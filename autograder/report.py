@@ -170,6 +170,10 @@ ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code
 
 # ---------------------------------------------------------------- per-student views
 
+#: The names of a submission's details (its meta keys: intake's, Gradescope's), for extraction; each is
+#: shown in the language in use.
+META_KEYS = (N_("lms"), N_("name"), N_("user_id"), N_("anonymous_id"), N_("attachment_id"), N_("late"),
+             N_("participant_id"))
 #: The status of a module that failed as a whole: none of its functions is started, or its file
 #: could not be used. Such a module is one line of a report, not a section per function.
 NOT_STARTED, UNUSABLE = "not started", "could not be used"
@@ -626,7 +630,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "to_fix": [f for m in modules if not m.state for f in m.functions if not f.passed],
         "knock_ons": [f.knock_on for f in functions if f.knock_on],
         "notes": [_printable(n) for n in result.notes],
-        "meta": [(_printable(k), _printable(v)) for k, v in result.meta.items() if str(v)],
+        "meta": [(gettext(_printable(k)), _printable(v)) for k, v in result.meta.items() if str(v)],
         "output": output,
         "output_omitted": omitted,
         "output_lines": output.count("\n") + bool(output and not output.endswith("\n")),
