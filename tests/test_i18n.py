@@ -64,6 +64,23 @@ def test_the_catalog_checks_catch_what_they_look_for():
     assert catalogs.term_problems("`gradients(X, y)` and linear_backward", "代码", terms) == []
 
 
+def test_what_is_left_to_mark_is_listed(tmp_path):
+    """tools/i18n.sh lists the string literals people would read that no N_() or _() marks: not the
+    marked ones, docstrings, code, a planted mistake's edits, or single words."""
+    source = tmp_path / "hidden.py"
+    source.write_text('''"""Module docstring with several words."""
+from autograder.i18n import N_, gettext
+LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b"]
+HINT = f"d{key} is m times too large"
+PLANTED = Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")
+def test(student):
+    """the gradient of the loss"""
+    raise ValueError(gettext("expected a tuple"))
+''')
+    found = sorted(catalogs.left_to_mark(source))
+    assert found == [(3, "batch of one, K=4"), (4, "d{} is m times too large")]
+
+
 def test_the_glossary_has_the_articles_terms():
     terms = {english: chinese for english, chinese, _ in catalogs.glossary()}
     assert {"gradient": "梯度", "Jacobian": "雅可比矩阵", "cross-entropy": "交叉熵",
@@ -266,12 +283,12 @@ def test_a_report_in_chinese_has_the_same_numbers(monkeypatch):
 
     result = showcase_result()
     numbers = re.compile(r"\d+(?:\.\d+)?")
-    english = numbers.findall(report.render_feedback_md(result, SETTINGS))
+    english = sorted(numbers.findall(report.render_feedback_md(result, SETTINGS)))  # in Chinese's order
     monkeypatch.setenv(i18n.ENV, ZH)
     page = report.render_feedback_html(result, SETTINGS)
     assert '<html lang="zh-CN">' in page and "各函数得分" in page and "Score per function" not in page
-    assert report.plain_summary(result).startswith(f"提交 {result.id}：")
-    assert numbers.findall(report.render_feedback_md(result, SETTINGS)) == english
+    assert report.plain_summary(result, SETTINGS).startswith(f"提交 {result.id}：")
+    assert sorted(numbers.findall(report.render_feedback_md(result, SETTINGS))) == english
 
 
 def test_the_gradescope_zip_carries_compiled_catalogs_and_its_language(tmp_path):
