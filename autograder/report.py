@@ -648,6 +648,7 @@ def warm() -> None:
         ENV.get_template(name)
 
 
+@i18n.pinned()
 def render_feedback_html(result: SubmissionResult, settings: Settings,
                          plots: dict[str, str] | None = None) -> str:
     """The student's self-contained feedback.html (inline CSS, plots as data: URIs).
@@ -659,6 +660,7 @@ def render_feedback_html(result: SubmissionResult, settings: Settings,
     return ENV.get_template("feedback.html.j2").render(_feedback_context(result, settings, plots))
 
 
+@i18n.pinned()
 def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
     """The student's feedback as Markdown, for Gradescope's `md` output and LMS comments."""
     context = _feedback_context(result, settings)
@@ -666,6 +668,7 @@ def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
     return ENV.get_template("feedback.md.j2").render(context)
 
 
+@i18n.pinned()
 def plain_summary(result: SubmissionResult, settings: Settings) -> str:
     """A few lines of plain text (summary.txt): the score, where to start, functions passed and
     the others to fix."""
@@ -884,6 +887,7 @@ def _summary_context(results: list[SubmissionResult]) -> dict[str, Any]:
     }
 
 
+@i18n.pinned()
 def render_summary_html(results: list[SubmissionResult], settings: Settings) -> str:
     """The instructor's class summary: distribution, pass rates, common mistakes, errors, slowest."""
     context = _summary_context(results)
