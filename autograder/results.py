@@ -86,8 +86,12 @@ class Shown:
             return text.format(checked=self.checked, functions=gettext(", ").join(self.upstream))
         if self.passed:
             return gettext("Passed: {checked}.").format(checked=self.checked)
-        head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
-                else gettext("Failed: {checked} ({label}): {why}."))
+        if self.label == self.checked:  # a case with no inputs to name is labelled by what it checks
+            head = (gettext("Hidden check failed: {checked}: {why}.") if self.concealed
+                    else gettext("Failed: {checked}: {why}."))
+        else:
+            head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
+                    else gettext("Failed: {checked} ({label}): {why}."))
         lines = [head.format(checked=self.checked, label=self.label, why=self.why)]
         if self.message:
             lines.append(self.message)

@@ -460,3 +460,16 @@ def test_a_chinese_report_has_no_english_of_its_own(chinese):
                for word in re.findall(r"[A-Za-z]{2,}", code.sub(" ", text.replace("\\", "")))}
     left = sorted(english - KEPT_WORDS - ids)
     assert not left, " ".join(left)
+
+
+def test_a_check_named_by_what_it_checks_says_it_once(chinese):
+    """A public case without inputs of its own is labelled by what it checks: its plain text (results.json,
+    nbgrader) says that once, in either language."""
+    from autograder.results import CaseResult
+
+    checked = "relu([-2, 0, 3]) = [0, 0, 3]"
+    case = CaseResult("activations.relu", checked, checked, 0.0, 1.0, False, False, kind="value")
+    assert case.student_text().splitlines()[0] == f"未通过：{checked}：返回值错误。"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(i18n.ENV, i18n.SOURCE)
+        assert case.student_text() == f"Failed: {checked}: the returned value is wrong."
