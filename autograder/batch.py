@@ -28,6 +28,7 @@ from pathlib import Path
 from autograder import callplan, figures, outputs, report, runner
 from autograder import course as courses
 from autograder.config import Settings
+from autograder.i18n import gettext
 from autograder.intake import Submission
 from autograder.results import SubmissionResult, sync_to_disk
 from autograder.sandbox import namespaces
@@ -110,8 +111,8 @@ def _grade_one(submission: Submission) -> SubmissionResult:
         plots = figures.report_plots(record, courses.load()) if state.plots else {}
     except Exception as exc:  # noqa: BLE001 - a grader bug must cost this submission only
         traceback.print_exc(file=sys.stderr)
-        result = not_graded(submission, f"internal error of the grader: {type(exc).__name__}: {exc}",
-                            state.suite)
+        why = gettext("internal error of the grader: {error}").format(error=f"{type(exc).__name__}: {exc}")
+        result = not_graded(submission, why, state.suite)
         plots = {}
     return write(state.out, result, state.settings, plots)
 
@@ -122,8 +123,9 @@ def write(out: Path, result: SubmissionResult, settings: Settings,
     try:
         outputs.write_submission(out, result, settings, plots)
     except OSError as exc:
-        return replace(result, status="error", error=f"could not write {out / result.id}: "
-                                                     f"{exc.strerror or exc}", unwritten=True)
+        text = gettext("could not write {folder}: {why}")
+        why = text.format(folder=out / result.id, why=exc.strerror or exc)
+        return replace(result, status="error", error=why, unwritten=True)
     return result
 
 
@@ -220,7 +222,9 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
                     if attempts[submission.id] < ATTEMPTS:
                         retry.append(submission)
                         continue
-                    why = f"the grading worker died {ATTEMPTS} times on this submission (out of memory?)"
+                    text = gettext("the grading worker died {count} times on this submission "
+                                   "(out of memory?)")
+                    why = text.format(count=ATTEMPTS)
                     result = write(out, not_graded(submission, why, suite), settings)
                 results.append(result)
                 on_result(result)
@@ -257,7 +261,8 @@ class Progress:
         elif time.monotonic() - self.last_line > 5 or self.done == self.total:
             self.last_line = time.monotonic()
             eta = (self.total - self.done) / rate if rate else 0.0
-            print(f"graded {self.done}/{self.total} ({rate:.1f}/s, about {eta:.0f} s left)",
+            text = gettext("graded {done}/{total} ({rate}/s, about {left} s left)")
+            print(text.format(done=self.done, total=self.total, rate=f"{rate:.1f}", left=f"{eta:.0f}"),
                   file=self.stream, flush=True)
 
     def close(self) -> None:

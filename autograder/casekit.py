@@ -25,6 +25,7 @@ import pytest
 
 from autograder import course as courses
 from autograder.config import Settings, Tolerance
+from autograder.i18n import N_, gettext, ngettext
 
 graded_marker = pytest.mark.graded
 
@@ -46,7 +47,7 @@ def public(function: str, *, weight: float = 1.0) -> Callable[[Callable[..., Non
         def strict_test(student: Student, **params: Any) -> None:
             strict = student.strictly()
             test(strict, **params)
-            _fail_on_warnings(strict.raised, "a call")
+            _fail_on_warnings(strict.raised, gettext("a call raised a warning: {warning}"))
 
         return graded(function, weight=weight, hidden=False)(strict_test)
 
@@ -165,7 +166,8 @@ def as_float_array(got: Any, what: str) -> np.ndarray:
     except (TypeError, ValueError, OverflowError):
         array = None
     if array is None or isinstance(got, bool):
-        raise CaseFailure(f"{what}: expected numbers, got {_describe(got)}", kind="type")
+        text = gettext("{what}: expected numbers, got {got}")
+        raise CaseFailure(text.format(what=what, got=_describe(got)), kind="type")
     return array
 
 
@@ -177,18 +179,21 @@ def as_array(got: Any, what: str, expected: np.ndarray) -> np.ndarray:
         return np.asarray(got)
     if isinstance(got, (int, float)) and not isinstance(got, bool) and expected.ndim == 0:
         return np.asarray(got, dtype=np.float64)
+    text = gettext("{what}: expected an array of shape {shape}, got {got}")
     raise CaseFailure(
-        f"{what}: expected an array of shape {tuple(expected.shape)}, got {_describe(got)}", kind="type",
+        text.format(what=what, shape=tuple(expected.shape), got=_describe(got)), kind="type",
         expected_shape=tuple(expected.shape), got_type=_describe(got),
     )
 
 
 def _describe(value: Any) -> str:
+    """What a value that is not an array is, in words."""
     if value is None:
-        return "None (is a return statement missing?)"
+        return gettext("None (is a return statement missing?)")
     if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"a {type(value).__name__}"
+        return ngettext("a {type} of {count} item", "a {type} of {count} items", len(value)).format(
+            type=type(value).__name__, count=len(value))
+    return gettext("a {type}").format(type=type(value).__name__)
 
 
 def close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
@@ -248,14 +253,16 @@ def error_summary(got: np.ndarray, expected: np.ndarray) -> dict[str, Any]:
     }
 
 
-def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance | None = None,
+def check_array(got: Any, expected: Any, *, what: str | None = None, tol: Tolerance | None = None,
                 settings: Settings | None = None, dtype: Any = None,
                 mistakes: Mapping[str, Any] | None = None) -> np.ndarray:
     """Fail unless `got` matches `expected` in shape and values (within the tolerance).
 
+    `what` names the value in the failure's message (default: "output", in the language in use).
     `tol` defaults to the settings' tolerance for `dtype` (the inputs' dtype).
     `mistakes` maps a hint to the output a known mistake would give.
     """
+    what = what or gettext("output")
     expected = np.asarray(expected, dtype=np.float64)
     if tol is None:
         if settings is None:
@@ -267,11 +274,13 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
     base = {"expected_shape": tuple(expected.shape), "got_shape": tuple(got.shape),
             "got_dtype": str(got.dtype), "what": what}
     if got.dtype.kind not in "biufc":
-        raise CaseFailure(f"{what}: dtype {got.dtype} is not numeric", kind="type", **base)
+        text = gettext("{what}: dtype {dtype} is not numeric")
+        raise CaseFailure(text.format(what=what, dtype=got.dtype), kind="type", **base)
     if got.shape != expected.shape:
         hint = matching_mistake(got, mistakes or {}, tol, expected)
+        text = gettext("{what}: expected shape {expected}, got {got}")
         raise CaseFailure(
-            f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}", kind="shape",
+            text.format(what=what, expected=tuple(expected.shape), got=tuple(got.shape)), kind="shape",
             hint=hint, **base,
         )
     summary = error_summary(got, expected)
@@ -280,10 +289,12 @@ def check_array(got: Any, expected: Any, *, what: str = "output", tol: Tolerance
         hint = ("the result contains inf or NaN where the true value is finite: did an exp overflow, "
                 "a 0/0 follow an underflow, or a log get a number <= 0?")
     index = summary["worst_index"]
+    text = gettext("{what}: largest error {error} at index {index} (expected {expected}, got {got}; "
+                   "tolerance {tolerance})")
     raise CaseFailure(
-        f"{what}: largest error {summary['max_abs_error']:.3g} at index {list(index)} "
-        f"(expected {summary['expected_at_worst']:.6g}, got {summary['got_at_worst']:.6g}; "
-        f"tolerance rtol={tol.rtol:g}, atol={tol.atol:g})",
+        text.format(what=what, error=f"{summary['max_abs_error']:.3g}", index=list(index),
+                    expected=f"{summary['expected_at_worst']:.6g}", got=f"{summary['got_at_worst']:.6g}",
+                    tolerance=f"rtol={tol.rtol:g}, atol={tol.atol:g}"),
         arrays=(expected, got), hint=hint, **base, **summary,
     )
 
@@ -293,7 +304,7 @@ def _parameters(function: str, count: int) -> tuple[str, ...]:
     try:
         return courses.load().function(function).params[:count]
     except KeyError:
-        return tuple(f"argument {i + 1}" for i in range(count))
+        return tuple(gettext("argument {number}").format(number=i + 1) for i in range(count))
 
 
 def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
@@ -301,23 +312,25 @@ def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
     changed = [n for n, flag in zip(names, student.modified, strict=False) if flag]
     if changed:
         raise CaseFailure(
-            f"the call modified its input {', '.join(changed)} in place", kind="modified",
-            hint="an input was modified in place: work on a copy (x = x.copy()) or build new arrays",
+            gettext("the call modified its input {inputs} in place").format(inputs=", ".join(changed)),
+            kind="modified",
+            hint=N_("an input was modified in place: work on a copy (x = x.copy()) or build new arrays"),
         )
 
 
 def check_no_warnings(student: Student) -> None:
     """Fail if the last call raised warnings (overflow in exp, division by zero, ...)."""
-    _fail_on_warnings(student.warnings, "the call")
+    _fail_on_warnings(student.warnings, gettext("the call raised a warning: {warning}"))
 
 
-def _fail_on_warnings(warnings: list[str], who: str) -> None:
-    """Fail if `warnings` (those of `who`, "the call" or "a call") is not empty."""
+def _fail_on_warnings(warnings: list[str], text: str) -> None:
+    """Fail if `warnings` is not empty, with `text` ("the call raised a warning: {warning}", or "a call
+    ...") about the first."""
     if warnings:
         raise CaseFailure(
-            f"{who} raised a warning: {warnings[0]}", kind="warning",
-            hint="a warning means an intermediate overflowed or divided by zero: "
-                 "use a numerically stable form",
+            text.format(warning=warnings[0]), kind="warning",
+            hint=N_("a warning means an intermediate overflowed or divided by zero: "
+                    "use a numerically stable form"),
         )
 
 
@@ -347,7 +360,7 @@ class Case:
         check_unchanged(student, self.names or courses.load().function(function).params)
         return self.check(student, got)
 
-    def check(self, student: Student, got: Any, *, expected: Any = None, what: str = "output",
+    def check(self, student: Student, got: Any, *, expected: Any = None, what: str | None = None,
               mistakes: Mapping[str, Any] | None = None) -> np.ndarray:
         """check_array with this case's tolerance, expectation and known mistakes."""
         return check_array(

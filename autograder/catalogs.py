@@ -13,8 +13,11 @@ Two catalogs, each with its Babel mapping file (which files, read how):
 those into every language's .po; `check` lists what stops a language from being complete:
 a template older than the code, a message without a translation or marked fuzzy, a
 translation whose placeholders, code spans or formulas' braces differ from its source's, and
-a term translated otherwise than docs/glossary.md says. Nothing here runs in the grader or in
-the student bundle; `autograder.i18n` reads the catalogs.
+a term translated otherwise than docs/glossary.md says. Both also list, apart and without
+counting them as problems, the string literals that read as words for people but are not
+marked for translation yet, in the course's Python files and in the engine's files named in
+PENDING (`left_to_mark`): what a pass of marking has left. Nothing here runs in the grader or
+in the student bundle; `autograder.i18n` reads the catalogs.
 """
 
 from __future__ import annotations
@@ -168,6 +171,72 @@ def update(spec: Spec) -> list[Path]:
     return written
 
 
+# ---------------------------------------------------------------- what is left to mark
+
+#: Engine files with texts people read that are not all marked yet: those the hints branch rewrites
+#: (properties' labels, casekit's fallback hint); `left_to_mark` lists them beside the course's files.
+PENDING = ("autograder/casekit.py", "autograder/properties.py", "autograder/mistakes.py")
+#: Calls whose string arguments are not text to translate: the marks themselves, and a planted
+#: mistake's edits (code) and hint words (which the tests look for in the English hint).
+_SKIPPED_CALLS = {"_", "gettext", "ngettext", "N_", "Planted"}
+
+
+def prose(text: str) -> bool:
+    """Whether a string literal reads as words for people: two words or more outside code, and not
+    a line of Python."""
+    if len(re.findall(r"[A-Za-z]{2,}", _CODE.sub(" ", text))) < 2:
+        return False
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return True
+    return False
+
+
+def _skipped(tree: ast.AST) -> set[int]:
+    """The ids of the string nodes `left_to_mark` does not look at: docstrings, the arguments of
+    _SKIPPED_CALLS, and the parts of f-strings (looked at whole)."""
+    skipped = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            skipped.add(id(body[0].value))
+        name = getattr(getattr(node, "func", None), "id", getattr(getattr(node, "func", None), "attr", ""))
+        inside = (isinstance(node, ast.Call) and name in _SKIPPED_CALLS) or isinstance(node, ast.JoinedStr)
+        if inside:
+            skipped.update(id(n) for n in ast.walk(node) if n is not node)
+    return skipped
+
+
+def left_to_mark(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, text) of each string literal of the Python file `path` that reads as words for people
+    (`prose`) and is not marked for translation; an f-string shows its fields as {}."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _skipped(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        else:
+            continue
+        if prose(text):
+            yield node.lineno, text
+
+
+def unmarked(course: courses.Course | None = None) -> list[str]:
+    """`left_to_mark` of the course's Python files and of PENDING, one line each: "path:line: text"."""
+    course = course or courses.load()
+    files = [*sorted(course.folder.rglob("*.py")), *(KIT / name for name in PENDING)]
+    found = []
+    for path in files:
+        where = path.relative_to(course.root if path.is_relative_to(course.root) else KIT)
+        found += [f"{where}:{line}: {_short(text)}" for line, text in sorted(left_to_mark(path))]
+    return found
+
+
 # ---------------------------------------------------------------- check
 
 
@@ -266,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
         for spec in chosen:
             for path in update(spec):
                 print(f"wrote {path.relative_to(spec.root)}")
+    left = unmarked()
+    if left:
+        print(f"{len(left)} text{'s' if len(left) != 1 else ''} not marked for translation yet "
+              "(mark each with N_() or _(), then run this again; not counted as problems):")
+        print("\n".join(f"  {line}" for line in left))
     found = [line for spec in chosen for line in problems(spec)]
     for line in found:
         print(line)

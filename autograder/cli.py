@@ -52,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         course.load()  # a course that cannot be read is the user's problem, said in one line
         return int(args.run(args) or 0)
     except (UsageError, course.CourseError, i18n.LanguageError) as exc:
-        print(f"autograder {args.command}: error: {exc}", file=sys.stderr)
+        print(i18n.gettext("autograder {command}: error: {error}").format(command=args.command, error=exc),
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("autograder: interrupted", file=sys.stderr)
+        print(i18n.gettext("autograder: interrupted"), file=sys.stderr)
         return 130
 
 

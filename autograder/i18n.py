@@ -32,11 +32,15 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from autograder import course as courses
+from autograder.text import N_  # noqa: F401 - marks text for extraction; defined where the child can import it
 
 PACKAGE = Path(__file__).resolve().parent
 #: The languages the kit speaks: English (the source) first.
@@ -53,11 +57,6 @@ VERBS = ("check", "grade", "release", "export", "gradescope", "nbgrader")
 
 class LanguageError(ValueError):
     """A language the kit does not have (one line)."""
-
-
-def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
-    """`message`, marked for extraction: translated later, where it is shown."""
-    return message
 
 
 def known(name: str | None) -> str | None:
@@ -211,14 +210,29 @@ def _current(_variables: tuple[str | None, ...]) -> _gettext.NullTranslations:
     return translations(language(), folder)
 
 
+#: The catalogs `pinned` holds for a block of many lookups, if any.
+_PINNED: ContextVar[_gettext.NullTranslations | None] = ContextVar("pinned catalogs", default=None)
+
+
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Look the catalogs of the language in use up once for the whole block (a report asks for
+    hundreds of texts: each would read the environment again)."""
+    token = _PINNED.set(current())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
 def gettext(message: str) -> str:
     """`message` in the language in use."""
-    return current().gettext(message) if message else message
+    return (_PINNED.get() or current()).gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of `singular`/`plural` for `n`, in the language in use."""
-    return current().ngettext(singular, plural, n)
+    return (_PINNED.get() or current()).ngettext(singular, plural, n)
 
 
 _ = gettext
@@ -253,8 +267,28 @@ def add_option(parser: argparse.ArgumentParser) -> None:
 
 def install(env: Any) -> None:
     """Give a Jinja environment `_`, `gettext`, `ngettext` and `{% trans %}` in the language in use
-    at each render, and `html_lang()`."""
+    at each render, and `html_lang()`.
+
+    The callables behave as Jinja's newstyle ones (the text always %-formatted with its named
+    variables, which are escaped where the template autoescapes) in one call rather than Jinja's
+    three nested ones: a report makes hundreds."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    def formatted(context: Any, text: str, variables: dict[str, Any]) -> str:
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def template_gettext(context: Any, message: str, /, **variables: Any) -> str:
+        return formatted(context, gettext(message), variables)
+
+    @pass_context
+    def template_ngettext(context: Any, singular: str, plural: str, n: int, /, **variables: Any) -> str:
+        variables.setdefault("num", n)
+        return formatted(context, ngettext(singular, plural, n), variables)
+
     env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)
-    env.globals["html_lang"] = html_lang
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # {% trans %} compiled newstyle
+    env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext,
+                       html_lang=html_lang)

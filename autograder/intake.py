@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO
 
 from autograder import course as courses
+from autograder.i18n import N_, gettext
 
 MAX_FILE_BYTES = 1024 * 1024
 """A module file larger than this (1 MiB) is unusable."""
@@ -240,12 +241,14 @@ def _id_for(name: str) -> tuple[str, list[str]]:
     if sid == name:
         return sid, []
     if _NOT_UTF8.search(name):
-        why = "is not UTF-8 (bytes that are not valid UTF-8 are shown as %XX)"
+        text = gettext("graded as {id}: the name on disk is not UTF-8 (bytes that are not valid UTF-8 are "
+                       "shown as %XX)")
     elif _ESCAPED.search(name):
-        why = "holds control or invisible characters (shown as %XX)"
+        text = gettext("graded as {id}: the name on disk holds control or invisible characters "
+                       "(shown as %XX)")
     else:
-        why = f"is {name!r}"
-    return sid, [f"graded as {sid!r}: the name on disk {why}"]
+        text = gettext("graded as {id}: the name on disk is {name}")
+    return sid, [text.format(id=repr(sid), name=repr(name))]
 
 
 def _ignored_name(name: str) -> bool:
@@ -259,7 +262,25 @@ def _zip_stem(name: str) -> str:
 
 
 def _missing(module: str) -> str:
-    return f"missing: no {module}.py in the submission"
+    """Why `module` cannot be used when the submission has no file for it."""
+    return gettext("missing: no {module}.py in the submission").format(module=module)
+
+
+#: Why every module of a zip that cannot be opened is unusable.
+_ZIP_REJECTED = N_("zip rejected: {why}")
+
+
+def _zip_rejected(why: str) -> str:
+    return gettext(_ZIP_REJECTED).format(why=why)
+
+
+def _unreadable(why: str) -> str:
+    return gettext("unreadable: {why}").format(why=why)
+
+
+def _is_zip_rejection(problem: str) -> bool:
+    """Whether `problem` is `_zip_rejected`'s (in the language in use: intake words its texts so)."""
+    return problem.startswith(gettext(_ZIP_REJECTED).partition("{why}")[0])
 
 
 def _rejected(sid: str, reason: str) -> Submission:
@@ -288,25 +309,26 @@ def _decode(data: bytes) -> str:
     back as UTF-8, so a declared encoding's coding line is relabelled (`_relabel_coding`).
     """
     if len(data) > MAX_FILE_BYTES:
-        raise _Unusable("larger than 1 MB")
+        raise _Unusable(gettext("larger than 1 MB"))
     for bom, name in _WIDE_BOMS:
         if data.startswith(bom):
-            raise _Unusable(f"not UTF-8 text ({name}: Python reads only UTF-8 or a declared encoding)")
+            text = gettext("not UTF-8 text ({encoding}: Python reads only UTF-8 or a declared encoding)")
+            raise _Unusable(text.format(encoding=name))
     if b"\0" in data:
-        raise _Unusable("binary file")
+        raise _Unusable(gettext("binary file"))
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:  # no valid coding line, and the first lines are not UTF-8
         if "invalid or missing" in str(exc.msg):
-            raise _Unusable("not UTF-8 text") from None
-        raise _Unusable(f"bad coding line: {_one_line(exc.msg)}") from None
+            raise _Unusable(gettext("not UTF-8 text")) from None
+        raise _Unusable(gettext("bad coding line: {error}").format(error=_one_line(exc.msg))) from None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         if encoding.startswith("utf-8"):
-            raise _Unusable("not UTF-8 text") from None
-        raise _Unusable(f"not valid {encoding} text, as its coding line declares "
-                        f"(byte {exc.start})") from None
+            raise _Unusable(gettext("not UTF-8 text")) from None
+        text = gettext("not valid {encoding} text, as its coding line declares (byte {byte})")
+        raise _Unusable(text.format(encoding=encoding, byte=exc.start)) from None
     return text if encoding.startswith("utf-8") else _relabel_coding(text)
 
 
@@ -337,11 +359,11 @@ def _open_regular(path: Path, *, follow: bool) -> int:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow:
-            raise _Unusable("symbolic link not allowed") from None
-        raise _Unusable(f"unreadable: {_reason(exc)}") from None
+            raise _Unusable(gettext("symbolic link not allowed")) from None
+        raise _Unusable(_unreadable(_reason(exc))) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise _Unusable("not a regular file")
+        raise _Unusable(gettext("not a regular file"))
     return fd
 
 
@@ -350,10 +372,10 @@ def _read_disk_file(path: Path) -> bytes:
     fd = _open_regular(path, follow=False)
     try:
         if os.fstat(fd).st_size > MAX_FILE_BYTES:
-            raise _Unusable("larger than 1 MB")
+            raise _Unusable(gettext("larger than 1 MB"))
         return _read_capped(partial(os.read, fd))
     except OSError as exc:
-        raise _Unusable(f"unreadable: {_reason(exc)}") from None
+        raise _Unusable(_unreadable(_reason(exc))) from None
     finally:
         os.close(fd)
 
@@ -386,21 +408,24 @@ def _walk_folder(root: Path) -> tuple[list[_File], list[str]]:
         except OSError as exc:
             if not prefix:
                 raise
-            notes.append(f"could not list {printable_name('/'.join(prefix))}/: {_reason(exc)}")
+            text = gettext("could not list {folder}: {why}")
+            notes.append(text.format(folder=printable_name("/".join(prefix)) + "/", why=_reason(exc)))
             continue
         for entry in entries:
             if _ignored_name(entry.name):
                 continue
             listed += 1
             if listed > MAX_LISTED:
-                notes.append(f"looked at the first {MAX_LISTED} entries only")
+                notes.append(gettext("looked at the first {count} entries only").format(count=MAX_LISTED))
                 return files, notes
             parts = (*prefix, entry.name)
             if entry.is_dir(follow_symlinks=False):
                 if len(parts) < MAX_DEPTH:
                     pending.append((parts, Path(entry.path)))
             elif entry.is_symlink() and entry.is_dir():
-                notes.append(f"ignored {printable_name('/'.join(parts))}/: symbolic link not allowed")
+                text = gettext("ignored {file}: {why}")
+                notes.append(text.format(file=printable_name("/".join(parts)) + "/",
+                                         why=gettext("symbolic link not allowed")))
             else:
                 files.append(_entry_file(entry, parts))
     return files, notes
@@ -411,7 +436,7 @@ def _load_folder(path: Path, sid: str) -> Submission:
     try:
         files, notes = _walk_folder(path)
     except OSError as exc:
-        return _rejected(sid, f"unreadable: {_reason(exc)}")
+        return _rejected(sid, _unreadable(_reason(exc)))
     return _assemble_with_zips(sid, files, notes)
 
 
@@ -427,22 +452,22 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> str | None:
     """Why one entry makes the whole zip unacceptable, or None."""
     name = info.filename
     if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
-        return f"absolute path {name!r}"
+        return gettext("absolute path {name}").format(name=repr(name))
     if ".." in _zip_parts(name):
-        return f"path {name!r} leaves the zip"
+        return gettext("path {name} leaves the zip").format(name=repr(name))
     if stat.S_ISLNK(info.external_attr >> 16):
-        return f"symbolic link {name!r}"
+        return gettext("symbolic link {name}").format(name=repr(name))
     if info.flag_bits & 0x1:
-        return f"encrypted entry {name!r}"
+        return gettext("encrypted entry {name}").format(name=repr(name))
     return None
 
 
 def _zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
     """Why a zip is rejected before anything in it is read, or None."""
     if len(infos) > MAX_ZIP_ENTRIES:
-        return f"more than {MAX_ZIP_ENTRIES} entries"
+        return gettext("more than {count} entries").format(count=MAX_ZIP_ENTRIES)
     if sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
-        return "declared uncompressed size above 50 MB"
+        return gettext("declared uncompressed size above 50 MB")
     for info in infos:
         problem = _zip_entry_problem(info)
         if problem:
@@ -453,14 +478,15 @@ def _zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """Read one zip member through a capped stream: header sizes may lie."""
     if info.compress_type not in _SAFE_METHODS:
-        raise _Unusable("unreadable: unsupported zip compression method")
+        raise _Unusable(_unreadable(gettext("unsupported zip compression method")))
     if info.file_size > MAX_FILE_BYTES:
-        raise _Unusable("larger than 1 MB")
+        raise _Unusable(gettext("larger than 1 MB"))
     try:
         with zf.open(info) as fh:
             return _read_capped(fh.read)
     except Exception as exc:  # zipfile raises many types on corrupt data
-        raise _Unusable(f"unreadable: corrupt zip member ({_reason(exc)})") from None
+        text = gettext("corrupt zip member ({why})").format(why=_reason(exc))
+        raise _Unusable(_unreadable(text)) from None
 
 
 def _zip_files(zf: zipfile.ZipFile) -> list[_File]:
@@ -478,11 +504,12 @@ def _read_zip(fh: IO[bytes], sid: str) -> Submission:
     try:
         zf = zipfile.ZipFile(fh)
     except Exception as exc:  # BadZipFile, struct.error, ValueError, ...
-        return _rejected(sid, f"zip rejected: corrupt or not a zip file ({_reason(exc)})")
+        why = gettext("corrupt or not a zip file ({why})").format(why=_reason(exc))
+        return _rejected(sid, _zip_rejected(why))
     with zf:
         problem = _zip_problem(zf.infolist())
         if problem:
-            return _rejected(sid, f"zip rejected: {problem}")
+            return _rejected(sid, _zip_rejected(problem))
         return _assemble(sid, _zip_files(zf), [])
 
 
@@ -492,10 +519,10 @@ def _load_zip(path: Path, sid: str, *, follow: bool = True) -> Submission:
     try:
         fd = _open_regular(path, follow=follow)
     except _Unusable as exc:
-        return _rejected(sid, f"zip rejected: {exc}")
+        return _rejected(sid, _zip_rejected(str(exc)))
     with os.fdopen(fd, "rb") as fh:
         if os.fstat(fd).st_size > MAX_ZIP_FILE:
-            return _rejected(sid, "zip rejected: file larger than 64 MB")
+            return _rejected(sid, _zip_rejected(gettext("file larger than 64 MB")))
         return _read_zip(fh, sid)
 
 
@@ -544,7 +571,7 @@ def _rank(f: _File) -> tuple[int, int]:
 
 
 def _show_dir(folder: tuple[str, ...]) -> str:
-    return printable_name("/".join(folder)) + "/" if folder else "the top folder"
+    return printable_name("/".join(folder)) + "/" if folder else gettext("the top folder")
 
 
 def _choose_folder(
@@ -556,11 +583,10 @@ def _choose_folder(
     ordered = sorted(found, key=lambda d: (-len(found[d]), len(d), d))
     chosen = ordered[0]
     if chosen:
-        sub.notes.append(f"found the files in {_show_dir(chosen)}")
+        sub.notes.append(gettext("found the files in {folder}").format(folder=_show_dir(chosen)))
     for other in ordered[1:]:
-        sub.notes.append(
-            f"ignored the exercise files in {_show_dir(other)}: used {_show_dir(chosen)}"
-        )
+        text = gettext("ignored the exercise files in {folder}: used {chosen}")
+        sub.notes.append(text.format(folder=_show_dir(other), chosen=_show_dir(chosen)))
     return chosen
 
 
@@ -568,9 +594,9 @@ def _use(sub: Submission, module: str, f: _File) -> None:
     """Read `f` as the source of `module`, or record why it cannot be used."""
     try:
         if f.kind == "symlink":
-            raise _Unusable("symbolic link not allowed")
+            raise _Unusable(gettext("symbolic link not allowed"))
         if f.kind != "file":
-            raise _Unusable("not a regular file")
+            raise _Unusable(gettext("not a regular file"))
         sub.sources[module] = _decode(f.read())
     except _Unusable as exc:
         sub.problems[module] = str(exc)
@@ -583,9 +609,11 @@ def _pick(sub: Submission, module: str, candidates: list[_File]) -> None:
         return
     best, *rest = sorted(candidates, key=lambda f: (tuple(-r for r in _rank(f)), f.shown))
     if best.parts[-1] != f"{module}.py":
-        sub.notes.append(f"used {best.shown} (Canvas resubmission) for {module}.py")
+        text = gettext("used {file} (Canvas resubmission) for {module}.py")
+        sub.notes.append(text.format(file=best.shown, module=module))
     for other in rest:
-        sub.notes.append(f"ignored {other.shown}: {best.shown} is the later submission")
+        text = gettext("ignored {file}: {chosen} is the later submission")
+        sub.notes.append(text.format(file=other.shown, chosen=best.shown))
     _use(sub, module, best)
 
 
@@ -594,9 +622,11 @@ def _note_unused(sub: Submission, files: list[_File], chosen: tuple[str, ...]) -
     for f in files:
         name = f.parts[-1]
         if name in GRADER_FILES or name.endswith(".pth"):
-            sub.notes.append(f"ignored {f.shown}: submissions cannot configure the grader")
+            why = gettext("submissions cannot configure the grader")
+            sub.notes.append(gettext("ignored {file}: {why}").format(file=f.shown, why=why))
         elif name.endswith(".py") and f.parts[:-1] == chosen and not _module_of(f):
-            sub.notes.append(f"ignored {f.shown}: only the five exercise files are used")
+            why = gettext("only the five exercise files are used")
+            sub.notes.append(gettext("ignored {file}: {why}").format(file=f.shown, why=why))
 
 
 def _assemble(sid: str, files: list[_File], notes: list[str]) -> Submission:
@@ -618,16 +648,18 @@ def _merge(zipped: Submission, loose: Submission, zip_name: str) -> Submission:
     """Combine a zip and the loose files beside it: a usable file beats an unusable one,
     and between two usable copies the loose file wins."""
     merged = Submission(loose.id, notes=zipped.notes + loose.notes)
-    if any(p.startswith("zip rejected") for p in zipped.problems.values()):
-        merged.notes.append(f"ignored {zip_name}: {next(iter(zipped.problems.values()))}")
+    if any(_is_zip_rejection(p) for p in zipped.problems.values()):
+        why = next(iter(zipped.problems.values()))
+        merged.notes.append(gettext("ignored {file}: {why}").format(file=zip_name, why=why))
     for module in modules():
         if module in loose.sources:
             merged.sources[module] = loose.sources[module]
             if module in zipped.sources:
-                merged.notes.append(f"used the loose {module}.py rather than the one in {zip_name}")
+                text = gettext("used the loose {module}.py rather than the one in {zip}")
+                merged.notes.append(text.format(module=module, zip=zip_name))
         elif module in zipped.sources:
             merged.sources[module] = zipped.sources[module]
-        elif loose.problems[module].startswith("missing"):
+        elif loose.problems[module] == _missing(module):
             merged.problems[module] = zipped.problems[module]
         else:
             merged.problems[module] = loose.problems[module]
@@ -640,13 +672,15 @@ def _assemble_with_zips(sid: str, files: list[_File], notes: list[str]) -> Submi
     zips = [f for f in files if f.is_zip]
     loose = _assemble(sid, [f for f in files if not f.is_zip], notes)
     if zips and not loose.problems:
-        loose.notes.extend(f"ignored {z.shown}: the loose files hold every exercise file" for z in zips)
+        why = gettext("the loose files hold every exercise file")
+        loose.notes.extend(gettext("ignored {file}: {why}").format(file=z.shown, why=why) for z in zips)
     if not zips or not loose.problems:
         return loose
     best, *rest = sorted(zips, key=lambda f: (-f.order, f.shown))
     assert best.path is not None
     merged = _merge(_load_zip(best.path, sid, follow=False), loose, best.shown)
-    merged.notes.extend(f"ignored {z.shown}: used {best.shown}" for z in rest)
+    merged.notes.extend(gettext("ignored {file}: used {chosen}").format(file=z.shown, chosen=best.shown)
+                        for z in rest)
     return merged
 
 
@@ -696,17 +730,20 @@ def _lms_files(group: list[_LmsEntry]) -> tuple[list[_File], list[str]]:
     names = [e.file for e in group]
     for e in group:
         if e.plugin != "file":
-            notes.append(f"ignored the Moodle {e.plugin} submission: only uploaded files are graded")
+            text = gettext("ignored the Moodle {plugin} submission: only uploaded files are graded")
+            notes.append(text.format(plugin=e.plugin))
         elif not e.file:  # a Moodle folder
             try:
                 found, walked = _walk_folder(e.path)
             except OSError as exc:
-                notes.append(f"could not list {printable_name(e.path.name)}/: {_reason(exc)}")
+                text = gettext("could not list {folder}: {why}")
+                notes.append(text.format(folder=printable_name(e.path.name) + "/", why=_reason(exc)))
                 continue
             files += found
             notes += walked
         else:
-            label = e.file if names.count(e.file) == 1 else f"{e.file} (Canvas attachment {e.order})"
+            attachment = gettext("{file} (Canvas attachment {number})").format(file=e.file, number=e.order)
+            label = e.file if names.count(e.file) == 1 else attachment
             read = partial(_read_disk_file, e.path)
             files.append(_File((e.file,), "file", read, order=e.order, label=label, path=e.path))
     return files, notes
@@ -745,16 +782,19 @@ def _list_root(root: Path) -> list[os.DirEntry[str]]:
     try:
         st = root.stat()
     except FileNotFoundError:
-        raise IntakeError(f"submissions folder {shown} does not exist") from None
+        text = gettext("submissions folder {folder} does not exist")
+        raise IntakeError(text.format(folder=shown)) from None
     except OSError as exc:
-        raise IntakeError(f"cannot read submissions folder {shown}: {_reason(exc)}") from None
+        text = gettext("cannot read submissions folder {folder}: {why}")
+        raise IntakeError(text.format(folder=shown, why=_reason(exc))) from None
     if not stat.S_ISDIR(st.st_mode):
-        raise IntakeError(f"submissions path {shown} is not a folder")
+        raise IntakeError(gettext("submissions path {folder} is not a folder").format(folder=shown))
     try:
         with os.scandir(root) as it:
             return sorted(it, key=lambda e: e.name)
     except OSError as exc:
-        raise IntakeError(f"cannot read submissions folder {shown}: {_reason(exc)}") from None
+        text = gettext("cannot read submissions folder {folder}: {why}")
+        raise IntakeError(text.format(folder=shown, why=_reason(exc))) from None
 
 
 def _id_key(sid: str) -> str:
@@ -774,8 +814,9 @@ def _unique_ids(subs: list[Submission]) -> None:
             while _id_key(f"{sub.id}-{n}") in taken:
                 n += 1
             new = f"{sub.id}-{n}"
-            why = "is a file the grader writes in OUT" if key in OUT_NAMES else "is already taken"
-            sub.notes.append(f"id {sub.id!r} {why}: renamed {new!r}")
+            text = (gettext("id {id} is a file the grader writes in OUT: renamed {new}") if key in OUT_NAMES
+                    else gettext("id {id} is already taken: renamed {new}"))
+            sub.notes.append(text.format(id=repr(sub.id), new=repr(new)))
             sub.id, key = new, _id_key(new)
             taken.add(key)
         seen.add(key)
@@ -825,12 +866,13 @@ def load_one(path: Path, submission_id: str | None = None) -> Submission:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise IntakeError(f"submission {shown} does not exist") from None
+        raise IntakeError(gettext("submission {path} does not exist").format(path=shown)) from None
     except OSError as exc:
-        raise IntakeError(f"cannot read submission {shown}: {_reason(exc)}") from None
+        text = gettext("cannot read submission {path}: {why}")
+        raise IntakeError(text.format(path=shown, why=_reason(exc))) from None
     sid, notes = (submission_id, []) if submission_id else _id_for(_zip_stem(path.name))
     if stat.S_ISDIR(st.st_mode):
         return _with_notes(_load_folder(path, sid), notes)
     if stat.S_ISREG(st.st_mode):
         return _with_notes(_load_zip(path, sid), notes)
-    raise IntakeError(f"submission {shown} is neither a folder nor a regular file")
+    raise IntakeError(gettext("submission {path} is neither a folder nor a regular file").format(path=shown))

@@ -10,6 +10,7 @@ from typing import Any
 
 from autograder import course as courses
 from autograder.config import Settings
+from autograder.i18n import N_, gettext
 from autograder.intake import FORMULA_START
 from autograder.results import SubmissionResult, dump_json, write_atomic
 
@@ -19,7 +20,7 @@ FIXED_COLUMNS = ("id", "score", "max_score", "percent", "status", "lms_name", "l
 def grades_header() -> list[str]:
     """grades.csv's columns: the fixed ones, then a score per exercise function."""
     return [*FIXED_COLUMNS, *courses.load().functions]
-SANDBOX_NOTE = "Your code ran in a sandbox with NumPy only: torch is not available to student code."
+SANDBOX_NOTE = N_("Your code ran in a sandbox with NumPy only: torch is not available to student code.")
 
 
 def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
     from autograder import report  # Jinja: imported only where reports are written
 
     # the score, where to start (the files that could not be used first), what to fix
-    lines = [report.plain_summary(result, settings), SANDBOX_NOTE, *result.notes]
+    lines = [report.plain_summary(result, settings), gettext(SANDBOX_NOTE), *result.notes]
     return {
         "score": result.score,
         "execution_time": result.execution_time,

@@ -26,8 +26,8 @@ from markupsafe import Markup, escape
 from autograder import course as courses
 from autograder import i18n
 from autograder.config import Settings
-from autograder.i18n import N_, gettext
-from autograder.results import KIND_TEXT, UNKNOWN_KIND, CaseResult, SubmissionResult
+from autograder.i18n import N_, gettext, ngettext
+from autograder.results import CaseResult, SubmissionResult, kind_word, why_failed
 from autograder.text import printable
 
 __all__ = ["plain_summary", "render_feedback_html", "render_feedback_md", "render_summary_html"]
@@ -124,7 +124,8 @@ OTHER_LOOK = ("•", "fail")
 STATUS_WORDS = {"passed": N_("passed"), "partly passed": N_("partly passed"), "failed": N_("failed"),
                 "hidden check failed": N_("hidden check failed"),
                 "passed given correct helpers": N_("passed given correct helpers"),
-                "not started": N_("not started"), "could not be used": N_("could not be used")}
+                "not started": N_("not started"), "could not be used": N_("could not be used"),
+                "graded": N_("graded"), "error": N_("error")}
 
 
 def _status_word(status: str) -> str:
@@ -163,15 +164,20 @@ ENV = Environment(
 )
 i18n.install(ENV)
 ENV.filters.update(num=_num, breakable=_breakable, md=_md_text, md_code=_md_code, md_block=_md_block,
-                   badge=_badge, icon=_icon, status_class=_status_class, status_word=_status_word)
+                   badge=_badge, icon=_icon, status_class=_status_class, status_word=_status_word,
+                   kind_word=kind_word)
 
 
 # ---------------------------------------------------------------- per-student views
 
+#: The names of a submission's details (its meta keys: intake's, Gradescope's), for extraction; each is
+#: shown in the language in use.
+META_KEYS = (N_("lms"), N_("name"), N_("user_id"), N_("anonymous_id"), N_("attachment_id"), N_("late"),
+             N_("participant_id"))
 #: The status of a module that failed as a whole: none of its functions is started, or its file
 #: could not be used. Such a module is one line of a report, not a section per function.
 NOT_STARTED, UNUSABLE = "not started", "could not be used"
-NOT_STARTED_TEXT = "not started yet (every function still raises NotImplementedError)"
+NOT_STARTED_TEXT = N_("not started yet (every function still raises NotImplementedError)")
 #: Failure kinds that stop a function's run: listed in the Start-here box wherever they are, up to
 #: STOPPED_SHOWN functions (a submission out of time fails every later function so).
 STOPPED, STOPPED_SHOWN = ("timeout", "crash"), 3
@@ -182,20 +188,24 @@ def _module_of(function: str) -> str:
 
 
 def _names(names: Iterable[str]) -> str:
-    """Names as a list in words: "a", "a and b", "a, b and c"."""
+    """Names as a list in words: "a", "a and b", "a, b and c" (in the language in use)."""
     names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    # Translators: the list separator, as in "a, b and c"
+    return gettext("{names} and {last}").format(names=gettext(", ").join(names[:-1]), last=names[-1])
 
 
 def _wrong(functions: Iterable[str]) -> str:
     """"f is wrong", "f and g are wrong"."""
     functions = list(functions)
-    return f"{_names(functions)} {'is' if len(functions) == 1 else 'are'} wrong"
+    return ngettext("{functions} is wrong", "{functions} are wrong", len(functions)).format(
+        functions=_names(functions))
 
 
 def _wrong_anyway(upstream: Iterable[str]) -> str:
     """What a failure that ran through the student's failing functions is."""
-    return f"wrong even given correct helpers (and {_wrong(upstream)} too)"
+    return gettext("wrong even given correct helpers (and {wrong} too)").format(wrong=_wrong(upstream))
 
 
 def _capital(text: str) -> str:
@@ -238,18 +248,35 @@ class CaseView:
     @property
     def case_name(self) -> str:
         """"check: <label>" or "hidden check: <label>"."""
-        return f"{'hidden check' if self.hidden else 'check'}: {self.label}"
+        text = gettext("hidden check: {label}") if self.hidden else gettext("check: {label}")
+        return text.format(label=self.label)
 
     @property
     def where(self) -> str:
         """Which check failed and what it checks, without repeating a label that is the description."""
-        about = f" ({self.checked})" if self.checked and self.checked != self.label else ""
-        return f"{_capital(self.case_name)}{about}."
+        if self.checked and self.checked != self.label:
+            text = (gettext("Hidden check: {label} ({checked}).") if self.hidden
+                    else gettext("Check: {label} ({checked})."))
+        else:
+            text = gettext("Hidden check: {label}.") if self.hidden else gettext("Check: {label}.")
+        return text.format(label=self.label, checked=self.checked)
 
     @property
     def given_helpers(self) -> str:
         """For a failure that ran through the student's failing functions: that it is wrong anyway."""
-        return f"This check is {_wrong_anyway(self.upstream)}." if self.upstream else ""
+        if not self.upstream:
+            return ""
+        return gettext("This check is {wrong}.").format(wrong=_wrong_anyway(self.upstream))
+
+    def more_text(self, more: int) -> str:
+        """That `more` other checks failed the same way as this one."""
+        if self.redacted:
+            text = ngettext("{count} more hidden check failed the same way.",
+                            "{count} more hidden checks failed the same way.", more)
+        else:
+            text = ngettext("{count} more check failed the same way.",
+                            "{count} more checks failed the same way.", more)
+        return text.format(count=more)
 
     @property
     def outcome(self) -> str:
@@ -271,8 +298,8 @@ class KnockOn:
 
     @property
     def sentence(self) -> str:
-        return (f"{self.function} is right given correct helpers; with yours it fails because "
-                f"{_wrong(self.upstream)}")
+        text = gettext("{function} is right given correct helpers; with yours it fails because {cause}")
+        return text.format(function=self.function, cause=_wrong(self.upstream))
 
 
 @dataclass(frozen=True)
@@ -362,10 +389,10 @@ class ModuleView:
     def text(self) -> str:
         """The one line that says why the whole module failed."""
         if self.state == NOT_STARTED:
-            return NOT_STARTED_TEXT
+            return gettext(NOT_STARTED_TEXT)
         if self.state == UNUSABLE:
-            return f"could not be used, so every function in it scores 0: {self.why}"
-        return f"a problem with this file: {self.why}"
+            return gettext("could not be used, so every function in it scores 0: {why}").format(why=self.why)
+        return gettext("a problem with this file: {why}").format(why=self.why)
 
 
 @dataclass(frozen=True)
@@ -383,14 +410,15 @@ class Cause:
     def breaks_text(self) -> str:
         if not self.breaks:
             return ""
-        return (f"With it, your {_names(self.breaks)} fail{'s' if len(self.breaks) == 1 else ''} too, "
-                f"though {'it is' if len(self.breaks) == 1 else 'they are'} right given correct helpers.")
+        return ngettext("With it, your {functions} fails too, though it is right given correct helpers.",
+                        "With it, your {functions} fail too, though they are right given correct helpers.",
+                        len(self.breaks)).format(functions=_names(self.breaks))
 
     def plain(self, number: int) -> list[str]:
         """The entry as numbered plain-text lines."""
-        lines = [f"  {number}. {self.subject}: {self.text}"]
+        lines = [f"  {number}. " + gettext("{subject}: {text}").format(subject=self.subject, text=self.text)]
         lines += [f"     {line}" for line in (self.message.splitlines()[:1] if self.message else [])]
-        lines += [f"     Likely mistake: {self.hint}"] if self.hint else []
+        lines += ["     " + gettext("Likely mistake: {hint}").format(hint=self.hint)] if self.hint else []
         lines += [f"     {self.breaks_text}"] if self.breaks else []
         return lines
 
@@ -451,7 +479,7 @@ def _knock_on(function: str, cases: list[CaseResult], settings: Settings) -> Kno
     case = (open_cases or credited)[0]
     with_yours = (case.details or {}).get("with_yours")
     with_yours = with_yours if isinstance(with_yours, dict) else {}
-    why = KIND_TEXT.get(str(with_yours.get("kind", "")), "the check failed")
+    why = why_failed(str(with_yours.get("kind", "")))
     message = _printable(with_yours.get("message") or "") if open_cases else ""
     return KnockOn(_printable(function), upstream, why, message)
 
@@ -547,9 +575,11 @@ def _function_cause(view: FunctionView, stopped: CaseView | None, breaks: list[s
     """A failing function as a Start-here entry: the call that stopped it, else its first failure
     with a hint (else its first failure)."""
     case = stopped or next((c for c, _ in view.failures if c.hint), view.failures[0][0])
-    text = f"{case.why} ({case.case_name})"
     if case.upstream:
-        text += f"; it is {_wrong_anyway(case.upstream)}"
+        text = gettext("{why} ({check}); it is {wrong}").format(
+            why=case.why, check=case.case_name, wrong=_wrong_anyway(case.upstream))
+    else:
+        text = gettext("{why} ({check})").format(why=case.why, check=case.case_name)
     return Cause(view.name, view.anchor, text, case.message, case.hint, tuple(breaks))
 
 
@@ -560,11 +590,11 @@ def _figures(plots: dict[str, Any]) -> list[dict[str, Any]]:
 
     sections = []
     for module in figure_modules(courses.load()):
-        shown = [{"src": src, "alt": alt, "caption": caption}
+        shown = [{"src": src, "alt": gettext(alt), "caption": gettext(caption)}
                  for key, (alt, caption) in getattr(module, "TEXTS", {}).items()
                  if (src := _data_uri(plots.get(key)))]
         if shown:
-            sections.append({"title": getattr(module, "TITLE", "Figures"), "figures": shown})
+            sections.append({"title": gettext(getattr(module, "TITLE", N_("Figures"))), "figures": shown})
     return sections
 
 
@@ -600,7 +630,7 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "to_fix": [f for m in modules if not m.state for f in m.functions if not f.passed],
         "knock_ons": [f.knock_on for f in functions if f.knock_on],
         "notes": [_printable(n) for n in result.notes],
-        "meta": [(_printable(k), _printable(v)) for k, v in result.meta.items() if str(v)],
+        "meta": [(gettext(_printable(k)), _printable(v)) for k, v in result.meta.items() if str(v)],
         "output": output,
         "output_omitted": omitted,
         "output_lines": output.count("\n") + bool(output and not output.endswith("\n")),
@@ -618,6 +648,7 @@ def warm() -> None:
         ENV.get_template(name)
 
 
+@i18n.pinned()
 def render_feedback_html(result: SubmissionResult, settings: Settings,
                          plots: dict[str, str] | None = None) -> str:
     """The student's self-contained feedback.html (inline CSS, plots as data: URIs).
@@ -629,6 +660,7 @@ def render_feedback_html(result: SubmissionResult, settings: Settings,
     return ENV.get_template("feedback.html.j2").render(_feedback_context(result, settings, plots))
 
 
+@i18n.pinned()
 def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
     """The student's feedback as Markdown, for Gradescope's `md` output and LMS comments."""
     context = _feedback_context(result, settings)
@@ -636,6 +668,7 @@ def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
     return ENV.get_template("feedback.md.j2").render(context)
 
 
+@i18n.pinned()
 def plain_summary(result: SubmissionResult, settings: Settings) -> str:
     """A few lines of plain text (summary.txt): the score, where to start, functions passed and
     the others to fix."""
@@ -712,7 +745,8 @@ def _mistake_key(case: CaseResult) -> tuple[str, bool]:
         return _printable(hint), True
     if case.kind == "value":
         return gettext("wrong value that matches no known mistake"), False
-    return f"{case.kind or 'failure'}: {gettext(KIND_TEXT.get(case.kind, UNKNOWN_KIND))}", False
+    kind = kind_word(case.kind) if case.kind else gettext("failure")
+    return gettext("{kind}: {why}").format(kind=kind, why=why_failed(case.kind)), False
 
 
 def _upstream(result: SubmissionResult) -> dict[str, list[str]]:
@@ -730,17 +764,18 @@ def _root_cause(case: CaseResult, states: dict[str, str], upstream: dict[str, li
     ran through a failing function of the student's."""
     module = _module_of(case.function)
     if module in states:
-        return f"{module}.py {ROOT_TEXT[states[module]]}"
+        return gettext(ROOT_TEXT[states[module]]).format(file=f"{module}.py")
     if case.kind in STOPPED:
-        return f"{case.function}: {KIND_TEXT[case.kind]}"
+        return gettext("{function}: {why}").format(function=case.function, why=why_failed(case.kind))
     if upstream.get(case.function) and not (case.details or {}).get("hint"):
-        return f"{upstream[case.function][0]} is wrong, and functions that call it fail with it"
+        return gettext("{function} is wrong, and functions that call it fail with it").format(
+            function=upstream[case.function][0])
     return None
 
 
 #: A module that failed as a whole, as a root cause in the class summary.
-ROOT_TEXT = {UNUSABLE: "could not be used (see the files below)",
-             NOT_STARTED: "not started (its functions still raise NotImplementedError)"}
+ROOT_TEXT = {UNUSABLE: N_("{file} could not be used (see the files below)"),
+             NOT_STARTED: N_("{file} not started (its functions still raise NotImplementedError)")}
 
 
 def _failures(graded: list[SubmissionResult]) -> tuple[list[Mistake], list[Mistake]]:
@@ -769,11 +804,13 @@ def _lost(result: SubmissionResult) -> str:
     """One line for the list of all submissions: what lost points, a module that failed as a
     whole named once."""
     if result.status == "error":
-        return f"grading failed: {_printable(result.error)}"
+        return gettext("grading failed: {error}").format(error=_printable(result.error))
     states = _module_states(result)
-    lost = [f"{m}.py ({states[m]})" for m in states]
+    lost = [f"{m}.py ({_status_word(states[m])})" for m in states]
     lost += [f for f, (s, top) in result.function_scores().items() if s < top and _module_of(f) not in states]
-    return f"to fix: {', '.join(lost)}" if lost else "every function passes"
+    if not lost:
+        return gettext("every function passes")
+    return gettext("to fix: {functions}").format(functions=gettext(", ").join(lost))
 
 
 def _linker(results: list[SubmissionResult]) -> Callable[[str], Markup]:
@@ -850,6 +887,7 @@ def _summary_context(results: list[SubmissionResult]) -> dict[str, Any]:
     }
 
 
+@i18n.pinned()
 def render_summary_html(results: list[SubmissionResult], settings: Settings) -> str:
     """The instructor's class summary: distribution, pass rates, common mistakes, errors, slowest."""
     context = _summary_context(results)

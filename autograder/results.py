@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import course as courses
-from autograder.i18n import N_, gettext
+from autograder.i18n import N_, gettext, ngettext
 
 #: Failure kinds whose message is about the student's file, not about a case's inputs.
 FILE_KINDS = ("import", "missing", "not_implemented")
@@ -34,6 +34,23 @@ KIND_TEXT = {
 }
 #: Why a case of a kind KIND_TEXT does not know failed.
 UNKNOWN_KIND = N_("the check failed")
+#: Each kind in a word or two, where a report names it next to a failed case (in English, the key).
+KIND_WORDS = {
+    "value": N_("value"), "shape": N_("shape"), "type": N_("type"), "modified": N_("modified"),
+    "warning": N_("warning"), "timeout": N_("timeout"), "crash": N_("crash"), "exception": N_("exception"),
+    "not_implemented": N_("not_implemented"), "import": N_("import"), "missing": N_("missing"),
+    "return": N_("return"),
+}
+
+
+def why_failed(kind: str) -> str:
+    """Why a case of `kind` failed, in words, in the language in use."""
+    return gettext(KIND_TEXT.get(kind, UNKNOWN_KIND))
+
+
+def kind_word(kind: str) -> str:
+    """`kind` in a word, in the language in use (a kind KIND_WORDS does not know: as it is)."""
+    return gettext(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
 @dataclass(frozen=True)
@@ -62,13 +79,19 @@ class Shown:
     def text(self) -> str:
         """The case as plain text (results.json's `output`, nbgrader, the terminal)."""
         if self.passed and self.upstream:
-            verb = "is" if len(self.upstream) == 1 else "are"
-            return (f"Passed given correct helpers: {self.checked}. With yours it fails because "
-                    f"{', '.join(self.upstream)} {verb} wrong.")
+            text = ngettext("Passed given correct helpers: {checked}. With yours it fails because "
+                            "{functions} is wrong.",
+                            "Passed given correct helpers: {checked}. With yours it fails because "
+                            "{functions} are wrong.", len(self.upstream))
+            return text.format(checked=self.checked, functions=gettext(", ").join(self.upstream))
         if self.passed:
             return gettext("Passed: {checked}.").format(checked=self.checked)
-        head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
-                else gettext("Failed: {checked} ({label}): {why}."))
+        if self.label == self.checked:  # a case with no inputs to name is labelled by what it checks
+            head = (gettext("Hidden check failed: {checked}: {why}.") if self.concealed
+                    else gettext("Failed: {checked}: {why}."))
+        else:
+            head = (gettext("Hidden check failed: {checked} ({label}): {why}.") if self.concealed
+                    else gettext("Failed: {checked} ({label}): {why}."))
         lines = [head.format(checked=self.checked, label=self.label, why=self.why)]
         if self.message:
             lines.append(self.message)
@@ -109,7 +132,7 @@ class CaseResult:
         if self.passed:
             return Shown(self.label, self.checked, True, concealed, upstream=tuple(self.upstream))
         details = self.details or {}
-        why = gettext(KIND_TEXT.get(self.kind, UNKNOWN_KIND))
+        why = why_failed(self.kind)
         hint = gettext(str(details.get("hint") or ""))  # a hint the course marked N_() is in the catalog
         if concealed:
             message = self.message if details.get("file_problem") else ""

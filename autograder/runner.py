@@ -90,7 +90,8 @@ def _to_case(item: pytest.Item) -> GradedCase:
         raise CollectionError(f"{item.nodeid} uses fixtures the grader does not provide: {extra}")
     test = item.function
     doc = gettext(headline(test.__doc__ or test.__name__))
-    label = str(item.callspec.id) if hasattr(item, "callspec") else doc
+    # a label marked N_() where the course writes it is translated here (pytest's ids stay English)
+    label = gettext(str(item.callspec.id)) if hasattr(item, "callspec") else doc
 
     def run(student: Student, _test=test, _params=params) -> None:
         _test(student=student, **_params)
@@ -238,11 +239,11 @@ class Calls:
         module = function.partition(".")[0]
         why = self.process.unusable(module)
         if why is not None:
-            raise StudentError("import", f"{module}.py is unusable: {why}", trusted=True)
+            text = gettext("{module}.py is unusable: {why}")
+            raise StudentError("import", text.format(module=module, why=why), trusted=True)
         if self.deadline - time.monotonic() <= 0:
-            raise StudentError(
-                "timeout", f"skipped: the submission used up its {self.settings.submission_timeout:g} s"
-            )
+            text = gettext("skipped: the submission used up its {seconds} s")
+            raise StudentError("timeout", text.format(seconds=f"{self.settings.submission_timeout:g}"))
 
     def given(self, function: str, args: tuple, helpers: tuple[str, ...],
               reference: Callable[[str, tuple, dict], Any]) -> Answer:
@@ -279,7 +280,7 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
         if exc.trusted:
             result.details["file_problem"] = True
     except AssertionError as exc:  # a case's own `assert`: a check that failed, not a fault
-        result.kind, result.message = "value", str(exc) or "a check of the returned value failed"
+        result.kind, result.message = "value", str(exc) or gettext("a check of the returned value failed")
     except SandboxUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug in the case or the grader, not the student's

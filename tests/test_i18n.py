@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import json
 import re
 import shutil
 import zipfile
@@ -61,6 +62,23 @@ def test_the_catalog_checks_catch_what_they_look_for():
     assert "fuzzy" in " ".join(catalogs.message_problems(fuzzy, catalog, terms))
     # a term inside code is code, not English
     assert catalogs.term_problems("`gradients(X, y)` and linear_backward", "代码", terms) == []
+
+
+def test_what_is_left_to_mark_is_listed(tmp_path):
+    """tools/i18n.sh lists the string literals people would read that no N_() or _() marks: not the
+    marked ones, docstrings, code, a planted mistake's edits, or single words."""
+    source = tmp_path / "hidden.py"
+    source.write_text('''"""Module docstring with several words."""
+from autograder.i18n import N_, gettext
+LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b"]
+HINT = f"d{key} is m times too large"
+PLANTED = Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")
+def test(student):
+    """the gradient of the loss"""
+    raise ValueError(gettext("expected a tuple"))
+''')
+    found = sorted(catalogs.left_to_mark(source))
+    assert found == [(3, "batch of one, K=4"), (4, "d{} is m times too large")]
 
 
 def test_the_glossary_has_the_articles_terms():
@@ -251,6 +269,9 @@ def test_the_examples_score_the_same_in_chinese_and_their_reports_are_chinese(gr
     for name, row in chinese.items():
         english = grade(examples / name)
         assert (float(row["score"]), float(row["max_score"])) == (english.score, english.max_score), name
+        tests = json.loads((out / name / "results.json").read_text())["tests"]
+        assert [(t["tags"], t["score"], t["max_score"]) for t in tests] == [
+            ([c.function], c.score, c.max_score) for c in english.cases], name
         page = (out / name / "feedback.html").read_text()
         assert '<html lang="zh-CN">' in page and "各函数得分" in page
         assert "检查" in (out / name / "feedback.md").read_text()
@@ -262,12 +283,12 @@ def test_a_report_in_chinese_has_the_same_numbers(monkeypatch):
 
     result = showcase_result()
     numbers = re.compile(r"\d+(?:\.\d+)?")
-    english = numbers.findall(report.render_feedback_md(result, SETTINGS))
+    english = sorted(numbers.findall(report.render_feedback_md(result, SETTINGS)))  # in Chinese's order
     monkeypatch.setenv(i18n.ENV, ZH)
     page = report.render_feedback_html(result, SETTINGS)
     assert '<html lang="zh-CN">' in page and "各函数得分" in page and "Score per function" not in page
-    assert report.plain_summary(result).startswith(f"提交 {result.id}：")
-    assert numbers.findall(report.render_feedback_md(result, SETTINGS)) == english
+    assert report.plain_summary(result, SETTINGS).startswith(f"提交 {result.id}：")
+    assert sorted(numbers.findall(report.render_feedback_md(result, SETTINGS))) == english
 
 
 def test_the_gradescope_zip_carries_compiled_catalogs_and_its_language(tmp_path):
@@ -280,3 +301,175 @@ def test_the_gradescope_zip_carries_compiled_catalogs_and_its_language(tmp_path)
     assert "course/locale/zh_CN/LC_MESSAGES/course.mo" in names
     assert not [n for n in names if n.endswith((".po", ".pot"))]
     assert 'export AUTOGRADER_LANG="zh_CN"' in script
+
+
+# ---------------------------------------------------------------- the cause-first reports, part by part
+
+
+@pytest.fixture
+def chinese(monkeypatch):
+    monkeypatch.setenv(i18n.ENV, ZH)
+
+
+def test_the_start_here_box_is_chinese(chinese):
+    from test_feedback_cause import renders
+    from test_report import hinted_failure
+
+    for name, text in renders(hinted_failure()).items():
+        assert "从这里开始" in text and "Start here" not in text, name
+        box = text.split("从这里开始", 1)[1]
+        assert "linear.linear_backward" in box and "返回值的形状不对" in box, name
+        assert "可能的错误" in box and "Likely mistake" not in text, name
+        assert "wrong shape" not in text and "check:" not in text.lower(), name
+
+
+def test_a_knock_on_sentence_is_chinese(chinese):
+    from test_feedback_cause import flat, knock_on, renders
+
+    credited = ("xor.gradients 在辅助函数正确时是对的；用你的辅助函数时它未通过，"
+                "因为 activations.sigmoid_prime 有错")
+    too = "即使辅助函数正确也是错的（而且 activations.sigmoid_prime 有错）"
+    texts = renders(knock_on())
+    for name in ("html", "md"):
+        assert credited in flat(texts[name]) and too in flat(texts[name]), name
+    breaks = "因为它，你的 xor.gradients 也未通过，尽管在辅助函数正确时是对的。"
+    assert all(breaks in flat(text) for text in texts.values())
+    assert not any("right given correct helpers" in text for text in texts.values())
+
+
+def test_the_root_causes_of_the_class_summary_are_chinese(chinese):
+    from test_feedback_cause import import_problem, knock_on, replace_cases, stub, summary_of
+    from test_report import SETTINGS, full_marks
+
+    timed_out = replace_cases(full_marks(), "xor.train", passed=False, kind="timeout", message="took 1 s")
+    timed_out.id = "tim"
+    results = [stub(), import_problem(), knock_on(), timed_out]
+    rows = [" ".join(row.split()) for row in summary_of(results).rows]
+    starts = {"linear.py 尚未开始（其中的函数仍然抛出 NotImplementedError）": "carl",
+              "losses.py 无法使用（见下方的文件）": "dave",
+              "activations.sigmoid_prime 有错，调用它的函数也因此未通过": "kim",
+              "xor.train：调用耗时过长": "tim"}
+    for start, student in starts.items():
+        row = next((r for r in rows if r.startswith(start)), "")
+        assert student in row, start
+    assert any("该文件的每个函数" in r for r in rows)
+    page = report.render_summary_html(results, SETTINGS)
+    assert "失败从哪里开始" in page and "Where failures start" not in page and "every function of" not in page
+
+
+def test_check_in_chinese_on_a_buggy_submission(capsys, monkeypatch):
+    """bob_buggy's check: its hints and explanations in Chinese, wrapped to the terminal's columns (a
+    Chinese character takes two)."""
+    from autograder.text import columns
+
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["check", "--lang", ZH, str(ROOT / "examples" / "submissions" / "bob_buggy")]) == 1
+    out = capsys.readouterr().out
+    assert max(columns(line) for line in out.splitlines()) <= 60
+    block = re.split(r"(?m)^(?:PASS|FAIL)  ", out)[2]
+    assert block.startswith("linear.linear_backward") and "可能的错误：dL/dW 被转置了" in block
+    assert "项公开检查通过" in out and "项检查" in out.splitlines()[0]
+    for english in ("likely mistake", "checks", "expected shape", "public checks pass"):
+        assert english not in out
+
+
+def test_the_childs_failures_are_worded_by_the_grader(chinese, grade, make_submission):
+    """A syntax error, found in the sandboxed child: the child sends a key and the values, and the
+    grader words them in the language in use (the file's problem, its cases' messages)."""
+    result = grade(make_submission("broken", losses=[("def mse(", "def mse(:")]))
+    assert "losses.py 无法解析：" in result.problems["losses"]
+    messages = {c.message for c in result.cases if c.function.startswith("losses.")}
+    assert all(m.startswith("losses.py 无法使用：losses.py 无法解析") for m in messages), messages
+
+
+def test_a_failure_text_from_the_child_is_a_known_key_with_values():
+    from autograder.sandbox.protocol import Failure, ProtocolError
+
+    sent = Failure.worded("missing", "no_function", module="linear", name="linear")
+    assert sent.message == "linear.py defines no function linear"
+    received = Failure.from_wire(sent.to_wire())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(i18n.ENV, ZH)
+        assert received.said() == "linear.py 没有定义函数 linear"
+    assert received.said() == sent.message
+    with pytest.raises(ProtocolError):
+        Failure.from_wire({**sent.to_wire(), "text": "made_up"})
+    with pytest.raises(ProtocolError):
+        Failure.from_wire({**sent.to_wire(), "values": {"module": 3}})
+
+
+def test_intake_words_its_notes_in_chinese_and_still_merges_a_rejected_zip(chinese, tmp_path):
+    from test_intake import module_files, source, write_folder, write_zip
+
+    from autograder.intake import discover
+
+    root = tmp_path / "subs"
+    root.mkdir()
+    write_zip(root / "cat_5_6_hw.zip", {**module_files(), "../evil.py": "x"})
+    write_folder(root, {"cat_5_7_linear.py": source("linear")})
+    [sub] = discover(root)
+    assert sub.sources == {"linear": source("linear")}
+    assert set(sub.problems) == set(MODULES) - {"linear"}
+    assert all(p.startswith("zip 被拒绝：") for p in sub.problems.values())
+    assert any(n.startswith("已忽略 hw.zip：zip 被拒绝") for n in sub.notes)
+
+
+#: Latin words a Chinese report may show: names of tools, of Python's own things and of the sandbox's
+#: layers, "ID", and the values of a dtype.
+KEPT_WORDS = {"NumPy", "torch", "Traceback", "NotImplementedError", "dtype", "Dtype", "ID", "bool", "inf",
+              "landlock", "user", "pid", "net", "namespaces", "rlimits"}
+
+
+def _chinese_fields(result):
+    """`result` with every text that comes from the course or the student in Chinese or code, so that
+    any English left in its reports is the kit's own."""
+    for case in result.cases:
+        case.label, case.checked = "m=4", "检查内容"
+        if not case.passed:
+            case.message = "出错的值"
+            case.details = {**case.details, **({"hint": "提示"} if case.details.get("hint") else {})}
+            if case.details.get("detail"):
+                case.details["detail"] = "xor.py:1"
+        if case.details.get("with_yours"):
+            case.details["with_yours"] = {"kind": "shape", "message": "形状"}
+    result.problems = {module: "无法解析" for module in result.problems}
+    result.notes = ["说明" for _ in result.notes]
+    result.meta = {key: "某人" for key in result.meta}
+    result.output = "打印" if result.output else ""
+    return result
+
+
+def test_a_chinese_report_has_no_english_of_its_own(chinese):
+    """Every text the kit itself writes into feedback.html, feedback.md, summary.txt and
+    summary.html is translated: what is left in Latin letters is code, numbers or a kept name."""
+    from test_feedback_cause import import_problem, knock_on, replace_cases, stub
+    from test_report import SETTINGS, grading_error, showcase_result, text_of
+
+    timed_out = replace_cases(knock_on(), "xor.train", passed=False, kind="timeout", message="took 1 s")
+    results = [_chinese_fields(r) for r in (showcase_result(), import_problem(), stub(), timed_out)]
+    error = grading_error()
+    error.error = "沙箱无法启动"
+    texts = [report.plain_summary(error, SETTINGS), text_of(report.render_feedback_html(error, SETTINGS))]
+    for result in results:
+        texts += [text_of(report.render_feedback_html(result, SETTINGS)),
+                  report.render_feedback_md(result, SETTINGS), report.plain_summary(result, SETTINGS)]
+    texts.append(text_of(report.render_summary_html([*results, error], SETTINGS)))
+    code = re.compile(r"`[^`]*`|\b\w+(?:[._]\w+)+\b|\w+\.py\b|\b[a-z]+=\S+|\d\S*")
+    ids = {r.id for r in [*results, error]}
+    english = {word for text in texts
+               for word in re.findall(r"[A-Za-z]{2,}", code.sub(" ", text.replace("\\", "")))}
+    left = sorted(english - KEPT_WORDS - ids)
+    assert not left, " ".join(left)
+
+
+def test_a_check_named_by_what_it_checks_says_it_once(chinese):
+    """A public case without inputs of its own is labelled by what it checks: its plain text (results.json,
+    nbgrader) says that once, in either language."""
+    from autograder.results import CaseResult
+
+    checked = "relu([-2, 0, 3]) = [0, 0, 3]"
+    case = CaseResult("activations.relu", checked, checked, 0.0, 1.0, False, False, kind="value")
+    assert case.student_text().splitlines()[0] == f"未通过：{checked}：返回值错误。"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(i18n.ENV, i18n.SOURCE)
+        assert case.student_text() == f"Failed: {checked}: the returned value is wrong."

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from autograder.i18n import gettext
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     except (course.CourseError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     for path in changed:
-        print(f"{'out of date' if args.check else 'wrote'}: {path.relative_to(loaded.root)}")
+        text = gettext("out of date: {file}") if args.check else gettext("wrote: {file}")
+        print(text.format(file=path.relative_to(loaded.root)))
     if not changed:
-        print("every generated file is up to date")
+        print(gettext("every generated file is up to date"))
     return 1 if changed and args.check else 0

@@ -13,17 +13,19 @@ import difflib
 import os
 import shutil
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from autograder.i18n import gettext
+from autograder.text import wrap
+
 if TYPE_CHECKING:
     from autograder.results import CaseResult, SubmissionResult
 
+#: A function's verdict: the same words in every language (the README shows them as they are).
 PASS, FAIL = "PASS", "FAIL"
-HINT = "likely mistake: "
 #: ANSI styles: bold green, bold red, yellow, bold.
 GREEN, RED, YELLOW, BOLD = "1;32", "1;31", "33", "1"
 #: Lines never wrap narrower than this, whatever the terminal says.
@@ -64,8 +66,7 @@ class Style:
 
     def wrap(self, text: str, first: str, rest: str = MORE) -> list[str]:
         """`text` wrapped to the width, its first line indented by `first`, the others by `rest`."""
-        return textwrap.wrap(text, self.width, initial_indent=first, subsequent_indent=rest,
-                             break_on_hyphens=False, drop_whitespace=True) or [first.rstrip()]
+        return wrap(text, self.width, first, rest) or [first.rstrip()]
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -85,7 +86,8 @@ def report_lines(result: SubmissionResult, style: Style = Style()) -> list[str]:
     for function, cases in groups.items():
         failed = [c for c in cases if not c.passed]
         status = style.paint(FAIL, RED) if failed else style.paint(PASS, GREEN)
-        lines.append(f"{status}  {function:<{pad}}  {len(cases) - len(failed)}/{len(cases)} checks")
+        checks = gettext("{passed}/{total} checks").format(passed=len(cases) - len(failed), total=len(cases))
+        lines.append(f"{status}  {function:<{pad}}  {checks}")
         for case in failed[:2]:
             lines += _failure(case, style, for_terminal)
     return lines
@@ -93,16 +95,17 @@ def report_lines(result: SubmissionResult, style: Style = Style()) -> list[str]:
 
 def _failure(case: CaseResult, style: Style, safe: Callable[[Any], str]) -> list[str]:
     """The lines explaining one failed case: what it checks, what went wrong, the likely mistake."""
-    lines = style.wrap(safe(case.checked), INDENT)
-    for line in safe(case.message).splitlines()[:6]:
+    shown = case.shown(reveal_hidden=True)  # public cases: the student sees them whole
+    lines = style.wrap(safe(shown.checked), INDENT)
+    for line in safe(shown.message).splitlines()[:6]:
         lines += style.wrap(line, INDENT)
-    hint = case.details.get("hint")
-    if hint:
-        hinted = style.wrap(HINT + safe(hint), INDENT)
-        hinted[0] = hinted[0].replace(HINT, style.paint(HINT, YELLOW), 1)
+    if shown.hint:
+        head = gettext("likely mistake: ")
+        hinted = style.wrap(head + safe(shown.hint), INDENT)
+        hinted[0] = hinted[0].replace(head, style.paint(head, YELLOW), 1)
         lines += hinted
-    if case.details.get("detail") and case.kind in ("import", "exception"):
-        for line in safe(case.details["detail"]).splitlines()[-6:]:
+    if shown.traceback and case.kind in ("import", "exception"):
+        for line in safe(shown.traceback).splitlines()[-6:]:
             indent = DEEPER + line[:len(line) - len(line.lstrip())]
             lines += style.wrap(line.strip(), indent, indent + "    ")
     return lines
@@ -119,14 +122,17 @@ def chosen_function(name: str, functions: tuple[str, ...]) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise UsageError(f"--only {name}: several functions have that name: {', '.join(matches)}")
+        raise UsageError(gettext("--only {name}: several functions have that name: {functions}").format(
+            name=name, functions=", ".join(matches)))
     inside = [f for f in functions if f.partition(".")[0] == name]
     if inside:
-        raise UsageError(f"--only {name}: that is a module; give one of its functions: {', '.join(inside)}")
+        text = gettext("--only {name}: that is a module; give one of its functions: {functions}")
+        raise UsageError(text.format(name=name, functions=", ".join(inside)))
     close = difflib.get_close_matches(name, [*functions, *(f.partition(".")[2] for f in functions)], n=1)
-    guess = f" (did you mean {close[0]}?)" if close else ""
-    raise UsageError(f"--only {name}: no exercise function has that name{guess}; the functions are "
-                     f"{', '.join(functions)}")
+    text = (gettext("--only {name}: no exercise function has that name (did you mean {guess}?); the "
+                    "functions are {functions}") if close
+            else gettext("--only {name}: no exercise function has that name; the functions are {functions}"))
+    raise UsageError(text.format(name=name, guess=close[0] if close else "", functions=", ".join(functions)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
 
     only = chosen_function(args.only, courses.load().functions) if args.only else None
     if not args.folder.is_dir():
-        raise UsageError(f"{args.folder} is not a folder (give the folder holding your exercise files)")
+        text = gettext("{folder} is not a folder (give the folder holding your exercise files)")
+        raise UsageError(text.format(folder=args.folder))
     try:
         settings = load()
         submission = load_one(args.folder)
@@ -151,17 +158,21 @@ def run(args: argparse.Namespace) -> int:
     with Sandbox(Policy()) as sandbox:
         result = runner.grade_submission(submission, suite, sandbox, settings)
     if result.status == "error" or not result.cases:
-        raise UsageError(f"could not run the checks: {result.error or 'no public checks were found'}")
+        raise UsageError(gettext("could not run the checks: {error}").format(
+            error=result.error or gettext("no public checks were found")))
     style = Style.of(sys.stdout)
     for module, why in submission.problems.items():
         if only is None or only.partition(".")[0] == module:
-            print("\n".join(style.wrap(for_terminal(f"{module}.py: {why}"), "", "  ")))
+            line = gettext("{file}: {why}").format(file=f"{module}.py", why=why)
+            print("\n".join(style.wrap(for_terminal(line), "", "  ")))
     print("\n".join(report_lines(result, style)))
     passed = sum(c.passed for c in result.cases)
-    summary = style.wrap(f"{passed}/{len(result.cases)} public checks pass. These are the public checks "
-                         "only: the grader runs more cases, compared with torch.", "", "")
+    summary = style.wrap(gettext("{passed}/{total} public checks pass. These are the public checks only: the "
+                                 "grader runs more cases, compared with torch.").format(
+                                     passed=passed, total=len(result.cases)), "", "")
     summary[0] = style.paint(summary[0], BOLD)
     print("\n" + "\n".join(summary))
     if result.output.strip():
-        print("\nYour code printed:\n" + for_terminal(result.output[-2000:]), file=sys.stderr)
+        printed = for_terminal(result.output[-2000:])
+        print("\n" + gettext("Your code printed:") + "\n" + printed, file=sys.stderr)
     return 0 if passed == len(result.cases) else 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.cli import UsageError
+from autograder.i18n import gettext
 
 TARGETS = ("canvas", "moodle", "prairielearn", "gradescope")
 ONLY_FOR = {
@@ -75,7 +76,8 @@ def _check_options(args: argparse.Namespace) -> None:
     for option, targets in ONLY_FOR.items():
         if getattr(args, option) and args.to not in targets:
             flag = "--" + option.replace("_", "-")
-            raise UsageError(f"{flag} only applies to --to {' or '.join(targets)}")
+            raise UsageError(gettext("{option} only applies to --to {targets}").format(
+                option=flag, targets=gettext(" or ").join(targets)))
     if args.to == "canvas":
         for option in ("gradebook", "assignment"):
             if not getattr(args, option):
@@ -89,13 +91,15 @@ def _canvas(args: argparse.Namespace, out: Any) -> int:
     counts = fill_gradebook(
         args.gradebook, args.assignment, out.submissions, output, include_errors=args.include_errors
     )
-    anonymous = f", {counts.anonymous} anonymous (not filled in)" if counts.anonymous else ""
-    print(
-        f"wrote {output}: {counts.filled} score(s) in {counts.column!r}; "
-        f"{counts.not_in_gradebook} not in the gradebook, {counts.without_submission} "
-        f"without a submission, {counts.left_as_is} left as is{anonymous}"
-    )
-    print("import it in Canvas: Grades > Import")
+    text = (gettext("wrote {output}: {filled} score(s) in {column}; {missing} not in the gradebook, {absent} "
+                    "without a submission, {kept} left as is, {anonymous} anonymous (not filled in)")
+            if counts.anonymous
+            else gettext("wrote {output}: {filled} score(s) in {column}; {missing} not in the gradebook, "
+                         "{absent} without a submission, {kept} left as is"))
+    print(text.format(output=output, filled=counts.filled, column=repr(counts.column),
+                      missing=counts.not_in_gradebook, absent=counts.without_submission,
+                      kept=counts.left_as_is, anonymous=counts.anonymous))
+    print(gettext("import it in Canvas: Grades > Import"))
     return 0
 
 
@@ -104,13 +108,12 @@ def _moodle(args: argparse.Namespace, out: Any) -> int:
 
     output = Path(args.output) if args.output else out.path / "moodle-grades.csv"
     count = grades_csv(out.submissions, output, include_errors=args.include_errors)
-    print(f"wrote {output}: {count} row(s); upload it with 'Upload grading worksheet'")
+    print(gettext("wrote {output}: {count} row(s); upload it with 'Upload grading worksheet'").format(
+        output=output, count=count))
     if args.feedback_zip:
         folders = feedback_zip(out, args.feedback_zip)
-        print(
-            f"wrote {args.feedback_zip}: feedback for {folders} participant(s); "
-            "upload it with 'Upload multiple feedback files in a zip'"
-        )
+        print(gettext("wrote {output}: feedback for {count} participant(s); upload it with 'Upload multiple "
+                      "feedback files in a zip'").format(output=args.feedback_zip, count=folders))
     return 0
 
 
@@ -119,7 +122,8 @@ def _prairielearn(args: argparse.Namespace, out: Any) -> int:
 
     written = write_results(out.submissions, args.output)
     where = args.output or f"{out.path}/<id>/prairielearn.json"
-    print(f"wrote {len(written)} PrairieLearn result file(s) to {where}")
+    text = gettext("wrote {count} PrairieLearn result file(s) to {where}")
+    print(text.format(count=len(written), where=where))
     return 0
 
 
@@ -131,6 +135,8 @@ def _gradescope(args: argparse.Namespace, out: Any) -> int:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(sub.results_path, dest)
         except OSError as exc:
-            raise UsageError(f"{dest}: cannot write ({exc.strerror or exc})") from None
-    print(f"wrote {len(out.submissions)} Gradescope results.json file(s) to {target}")
+            text = gettext("{file}: cannot write ({why})")
+            raise UsageError(text.format(file=dest, why=exc.strerror or exc)) from None
+    print(gettext("wrote {count} Gradescope results.json file(s) to {where}").format(
+        count=len(out.submissions), where=target))
     return 0

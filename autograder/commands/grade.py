@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder.i18n import gettext
+
 if TYPE_CHECKING:
     from autograder.config import Settings
 
@@ -41,7 +43,7 @@ def _settings(path: Path | None):
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     for warning in settings.warnings:
-        print(f"WARNING: {warning}", file=sys.stderr)
+        print(gettext("WARNING: {warning}").format(warning=warning), file=sys.stderr)
     return settings
 
 
@@ -59,7 +61,8 @@ def _check_isolation(settings: Settings, require: bool) -> list[str]:
         with Sandbox(policy_from(settings, require=False)) as sandbox:
             lacking = missing_layers(sandbox.probe())
     except SandboxUnavailable as exc:
-        raise UsageError(f"the sandbox cannot start a child here: {exc}") from None
+        text = gettext("the sandbox cannot start a child here: {error}")
+        raise UsageError(text.format(error=exc)) from None
     needed = [entry for entry in lacking if layer_name(entry) in REQUIRED]
     if needed and require:
         raise UsageError("--sandbox require: " + "; ".join(needed))
@@ -73,23 +76,27 @@ def run(args: argparse.Namespace) -> int:
     from autograder.intake import IntakeError, discover
 
     if args.jobs is not None and not 1 <= args.jobs <= 64:
-        raise UsageError(f"--jobs must be between 1 and 64, not {args.jobs}")
+        raise UsageError(gettext("--jobs must be between 1 and 64, not {jobs}").format(jobs=args.jobs))
     if args.seed is not None and not 0 <= args.seed < 1 << 31:
-        raise UsageError(f"--seed must be between 0 and {(1 << 31) - 1}, not {args.seed}")
+        text = gettext("--seed must be between 0 and {top}, not {seed}")
+        raise UsageError(text.format(top=(1 << 31) - 1, seed=args.seed))
     settings = _settings(args.config)
     lacking = _check_isolation(settings, args.sandbox == "require")
     if lacking:
-        print(f"WARNING: weaker sandbox: {'; '.join(lacking)}", file=sys.stderr)
+        text = gettext("WARNING: weaker sandbox: {lacking}")
+        print(text.format(lacking="; ".join(lacking)), file=sys.stderr)
     out, folder = args.out.resolve(), args.submissions.resolve()
     if out == folder or folder in out.parents:
-        raise UsageError(f"--out {args.out} is inside SUBMISSIONS: its folders would be graded too")
+        text = gettext("--out {out} is inside SUBMISSIONS: its folders would be graded too")
+        raise UsageError(text.format(out=args.out))
     try:
         submissions = discover(args.submissions)
     except IntakeError as exc:
         raise UsageError(str(exc)) from None
     if not submissions:
-        raise UsageError(f"no submissions found in {args.submissions} (expected one folder, .zip "
-                         "or LMS bulk-download file per student)")
+        text = gettext("no submissions found in {folder} (expected one folder, .zip or LMS bulk-download "
+                       "file per student)")
+        raise UsageError(text.format(folder=args.submissions))
     with outputs.OutLock(args.out):
         return _grade(args, settings, submissions, started)
 
@@ -107,7 +114,8 @@ def _grade(args: argparse.Namespace, settings, submissions: list, started: float
     todo = [s for s in submissions if done.get(s.id) is None]
     results = [r for r in done.values() if r is not None]
     if results:
-        print(f"resuming: {len(results)} already graded in {args.out}, {len(todo)} to go", file=sys.stderr)
+        print(gettext("resuming: {done} already graded in {out}, {todo} to go").format(
+            done=len(results), out=args.out, todo=len(todo)), file=sys.stderr)
     progress = batch.Progress(len(todo))
     try:
         if todo:
@@ -120,18 +128,27 @@ def _grade(args: argparse.Namespace, settings, submissions: list, started: float
         outputs.write_grades_csv(args.out, results)
         outputs.write_summary(args.out, results, settings)
     except OSError as exc:
-        print(f"autograder grade: error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        why = gettext("cannot write to {out}: {why}").format(out=args.out, why=exc.strerror or exc)
+        print(gettext("autograder {command}: error: {error}").format(command="grade", error=why),
+              file=sys.stderr)
         return 1
     failed = sorted((r for r in results if r.status == "error"), key=lambda r: r.id)
-    print(f"graded {len(results) - len(failed)} submissions (seed {suite.seed}), {len(failed)} could not "
-          f"be graded, in {time.monotonic() - started:.1f} s -> {args.out}", file=sys.stderr)
+    text = gettext("graded {graded} submissions (seed {seed}), {failed} could not be graded, in {time} s "
+                   "-> {out}")
+    print(text.format(graded=len(results) - len(failed), seed=suite.seed, failed=len(failed),
+                      time=f"{time.monotonic() - started:.1f}", out=args.out), file=sys.stderr)
     if failed:
         names = [r.id for r in failed]
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        shown = ", ".join(names[:10])
+        if len(names) > 10:
+            shown = gettext("{names} and {count} more").format(names=shown, count=len(names) - 10)
         reasons = list(dict.fromkeys(r.error for r in failed))
-        others = f" (and {len(reasons) - 1} other reasons: see summary.html)" if len(reasons) > 1 else ""
-        why = reasons[0] + others
-        print(f"autograder grade: could not grade {shown}: {why}. Not the students' fault; a re-run "
-              "tries them again.", file=sys.stderr)
+        why = reasons[0]
+        if len(reasons) > 1:
+            text = gettext("{why} (and {count} other reasons: see summary.html)")
+            why = text.format(why=why, count=len(reasons) - 1)
+        text = gettext("autograder grade: could not grade {names}: {why}. Not the students' fault; a re-run "
+                       "tries them again.")
+        print(text.format(names=shown, why=why), file=sys.stderr)
         return 1
     return 0

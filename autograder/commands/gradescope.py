@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import platforms
-from autograder.i18n import language
+from autograder.i18n import gettext, language
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
@@ -62,15 +62,17 @@ def run(args: argparse.Namespace) -> int:
 
     out: Path = args.out_zip
     if out.suffix != ".zip":
-        raise UsageError(f"{out}: the autograder file must end in .zip")
+        raise UsageError(gettext("{out}: the autograder file must end in .zip").format(out=out))
     if out.is_dir():
-        raise UsageError(f"{out} is a folder")
+        raise UsageError(gettext("{out} is a folder").format(out=out))
     setup = platforms.setup_script(args.torch_index)
     try:
         count = build_zip(out, setup)
     except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out} ({count} files): upload it in the assignment's Configure Autograder page")
+        text = gettext("cannot write {out}: {why}")
+        raise UsageError(text.format(out=out, why=exc.strerror or exc)) from None
+    text = gettext("wrote {out} ({count} files): upload it in the assignment's Configure Autograder page")
+    print(text.format(out=out, count=count))
     return 0
 
 
@@ -151,16 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = grade_root(args.root)
     except NotGraded as exc:
-        print(f"this submission could not be graded, through no fault of the student's: {exc}",
-              file=sys.stderr)
+        text = gettext("this submission could not be graded, through no fault of the student's: {error}")
+        print(text.format(error=exc), file=sys.stderr)
         return 1
     except Exception:  # noqa: BLE001 - no results.json: Gradescope reports a failed autograder
         traceback.print_exc()
-        print("the autograder could not grade this submission (see above)", file=sys.stderr)
+        print(gettext("the autograder could not grade this submission (see above)"), file=sys.stderr)
         return 1
     extra = data["extra_data"]
-    print(f"{extra['summary']} ({extra['status']}; isolation: {', '.join(extra['isolation']) or 'none'}; "
-          f"{time.monotonic() - started:.1f} s)")
+    print(gettext("{summary} ({status}; isolation: {isolation}; {time} s)").format(
+        summary=extra["summary"], status=extra["status"], time=f"{time.monotonic() - started:.1f}",
+        isolation=", ".join(extra["isolation"]) or gettext("none")))
     return 0
 
 

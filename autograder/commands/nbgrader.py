@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.i18n import gettext
 from autograder.notebook.build import CONFIG, write_assignment
 
 
@@ -32,26 +33,29 @@ def run(args: argparse.Namespace) -> int:
 
     name = args.assignment
     if not name or name.strip() != name or "/" in name or name.startswith("."):
-        raise UsageError(f"--assignment {name!r}: give a plain folder name")
+        raise UsageError(gettext("--assignment {name}: give a plain folder name").format(name=repr(name)))
     folder = args.course_dir / "source" / name
     if folder.exists() and any(folder.glob("*.ipynb")) and not args.force:
-        raise UsageError(f"{folder} already has notebooks (add --force to overwrite them)")
+        text = gettext("{folder} already has notebooks (add --force to overwrite them)")
+        raise UsageError(text.format(folder=folder))
     try:
         written = write_assignment(folder)
     except FileNotFoundError as exc:
-        raise UsageError(f"cannot read {exc.filename}") from None
+        raise UsageError(gettext("cannot read {file}").format(file=exc.filename)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {len(written)} files to {folder}")
+    print(gettext("wrote {count} files to {folder}").format(count=len(written), folder=folder))
     config = args.course_dir / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG)
-        print(f"wrote {config}")
+        print(gettext("wrote {file}").format(file=config))
     elif "ClearHiddenTests" not in config.read_text():
-        print(f"WARNING: {config} exists: add the GenerateFeedback.preprocessors and Execute.timeout "
-              "settings that `autograder nbgrader` writes to a new course, or the feedback will show "
-              "the hidden tests", file=sys.stderr)
-    print(f"next: cd {args.course_dir} && nbgrader generate_assignment {name}")
+        text = gettext("WARNING: {file} exists: add the GenerateFeedback.preprocessors and Execute.timeout "
+                       "settings that `autograder nbgrader` writes to a new course, or the feedback will "
+                       "show the hidden tests")
+        print(text.format(file=config), file=sys.stderr)
+    command = f"cd {args.course_dir} && nbgrader generate_assignment {name}"
+    print(gettext("next: {command}").format(command=command))
     return 0
 
 

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from autograder import platforms
+from autograder.i18n import gettext
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
 
     out: Path = args.out_dir
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file")
+        raise UsageError(gettext("{out} is a file").format(out=out))
     if out.is_dir() and any(out.iterdir()):
-        raise UsageError(f"{out} is not empty: name a new folder (or empty this one)")
+        raise UsageError(gettext("{out} is not empty: name a new folder (or empty this one)").format(out=out))
     scripts = {
         "setup.sh": (platforms.setup_script(args.torch_index), platforms.EXECUTABLE),
         "grade.sh": (platforms.read("grade.sh"), platforms.EXECUTABLE),
@@ -47,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         count = platforms.write_folder(out, scripts)
     except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out} ({count} files): build it with `docker build -t IMAGE {out}`, push IMAGE, and "
-          'set "image": "IMAGE", "entrypoint": "/grader/grade.sh" in the question\'s info.json')
+        text = gettext("cannot write {out}: {why}")
+        raise UsageError(text.format(out=out, why=exc.strerror or exc)) from None
+    text = gettext("wrote {out} ({count} files): build it with {build}, push IMAGE, and set {settings} in "
+                   "the question's info.json")
+    print(text.format(out=out, count=count, build=f"`docker build -t IMAGE {out}`",
+                      settings='"image": "IMAGE", "entrypoint": "/grader/grade.sh"'))
     return 0

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from autograder import course as courses
+from autograder.i18n import gettext
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -80,19 +81,22 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out_dir
     course = courses.load()
     if out.resolve() in (course.root, *course.root.parents):
-        raise UsageError(f"{out} holds the course itself: give a new folder for the bundle")
+        text = gettext("{out} holds the course itself: give a new folder for the bundle")
+        raise UsageError(text.format(out=out))
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder")
+        raise UsageError(gettext("{out} exists and is not a folder").format(out=out))
     if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise UsageError(f"{out} is not empty (add --force to write into it)")
+        raise UsageError(gettext("{out} is not empty (add --force to write into it)").format(out=out))
     try:
         written = build_bundle(out, course)
     except FileNotFoundError as exc:
-        raise UsageError(f"cannot read {exc.filename}: is this a course folder?") from None
+        text = gettext("cannot read {file}: is this a course folder?")
+        raise UsageError(text.format(file=exc.filename)) from None
     except ValueError as exc:  # a solution file with unbalanced markers, or a leak
         raise UsageError(str(exc)) from None
-    print(f"wrote the student bundle to {out} ({len(written)} files)")
-    print(f"students run: cd {out} && pip install -e . && autograder check exercises")
+    print(gettext("wrote the student bundle to {out} ({count} files)").format(out=out, count=len(written)))
+    command = f"cd {out} && pip install -e . && autograder check exercises"
+    print(gettext("students run: {command}").format(command=command))
     return 0
 
 

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from autograder.i18n import gettext
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Process, StudentError
 
@@ -109,11 +110,12 @@ class Grade:
                                              self.process, self.settings)
         self.results += result.cases
         if printed.getvalue().strip():
-            print(f"your code printed (not graded):\n{printed.getvalue()[-1500:]}")
+            print(gettext("your code printed (not graded):") + "\n" + printed.getvalue()[-1500:])
         print("\n".join(report_lines(result)))
         failed = sum(not case.passed for case in result.cases)
         if failed and os.environ.get("NBGRADER_EXECUTION") != "autograde":
-            raise AssertionError(f"{failed} public check(s) of {self.function} fail: see above")
+            text = gettext("{count} public check(s) of {function} fail: see above")
+            raise AssertionError(text.format(count=failed, function=self.function))
 
     def hidden(self) -> None:
         """Have the grading service run the hidden cases; print how many pass, and for each failure
@@ -123,7 +125,8 @@ class Grade:
         with _quiet():
             cases = [CaseResult(**c) for c in _hidden_cases(self.function, self.process)]
         self.results += cases
-        print(f"hidden checks of {self.function}: {sum(c.passed for c in cases)}/{len(cases)} pass")
+        text = gettext("hidden checks of {function}: {passed}/{total} pass")
+        print(text.format(function=self.function, passed=sum(c.passed for c in cases), total=len(cases)))
         failures: dict[str, int] = {}
         for case in cases:
             if not case.passed:
@@ -185,8 +188,9 @@ class KernelProcess(Process):
             args = wire.decode_frame(wire.encode(tuple(call.args)))  # as the wire delivers them
             response = child.call(self, call.id, call.function, args)
         if expired:
+            text = gettext("{function} did not return within {seconds} s (an endless loop?)")
             return protocol.raised(call.id, protocol.Failure(
-                "timeout", f"{call.function} did not return within {timeout:g} s (an endless loop?)"))
+                "timeout", text.format(function=call.function, seconds=f"{timeout:g}")))
         return wire.decode_frame(child.encode_response(call.function, call.id, response))
 
     def ask(self, function: str, args: tuple, timeout: float) -> Answer:

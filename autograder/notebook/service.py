@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from autograder.i18n import gettext
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Process, StudentError
 
@@ -54,12 +55,13 @@ class RemoteProcess(Process):
                                   "timeout": timeout})
             message = wire.receive(self.conn, timeout + 30)
         except (OSError, wire.WireError) as exc:
-            raise StudentError("crash", f"the notebook's kernel stopped answering during {function}",
-                               str(exc)) from None
+            text = gettext("the notebook's kernel stopped answering during {function}")
+            raise StudentError("crash", text.format(function=function), str(exc)) from None
         try:
             return answer_of(message, self.next_id, function)
         except protocol.ProtocolError as exc:
-            raise StudentError("crash", f"the notebook's kernel sent a malformed answer ({exc})") from None
+            text = gettext("the notebook's kernel sent a malformed answer ({error})")
+            raise StudentError("crash", text.format(error=exc)) from None
 
     def output(self, phase: str = "visible") -> str:
         return ""

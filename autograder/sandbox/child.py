@@ -165,11 +165,12 @@ def _unavailable(module: str, reason: str, only: frozenset[str] | None = None):
 def _import_error(name: str, exc: BaseException, folder: str) -> Failure:
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(folder):
         where = f"{exc.filename[len(folder):].lstrip('/')}, line {exc.lineno}"
-        return Failure("import", f"{name}.py does not parse: {exc.msg} ({where})", (exc.text or "").rstrip())
+        return Failure.worded("import", "does_not_parse", (exc.text or "").rstrip(), module=name,
+                              error=exc.msg, where=where)
     if isinstance(exc, SystemExit):
-        return Failure("import", f"{name}.py called {_exit_call(exc)} while being imported")
-    return Failure("import", f"importing {name}.py raised {describe_exception(exc)}",
-                   _student_traceback(exc, folder))
+        return Failure.worded("import", "exit_on_import", module=name, call=_exit_call(exc))
+    return Failure.worded("import", "import_raised", _student_traceback(exc, folder), module=name,
+                          error=describe_exception(exc))
 
 
 class SiblingFinder(importlib.abc.MetaPathFinder):
@@ -339,7 +340,8 @@ def call(modules: Modules, call_id: int, function: str, args: tuple, helpers: tu
         return protocol.raised(call_id, module)
     target = getattr(module, name, None)
     if not callable(target) or stands_in(target):
-        return protocol.raised(call_id, Failure("missing", f"{module_name}.py defines no function {name}"))
+        missing = Failure.worded("missing", "no_function", module=module_name, name=name)
+        return protocol.raised(call_id, missing)
     before = _snapshot(args)
     answering = modules.answered_by_grader(helpers, ask) if helpers and ask else contextlib.nullcontext()
     with warnings.catch_warnings(record=True) as caught:
@@ -348,7 +350,8 @@ def call(modules: Modules, call_id: int, function: str, args: tuple, helpers: tu
             with answering:
                 value = target(*args)
         except SystemExit as exc:
-            return protocol.raised(call_id, Failure("exception", f"{function} called {_exit_call(exc)}"))
+            return protocol.raised(call_id, Failure.worded("exception", "exit_in_call", function=function,
+                                                           call=_exit_call(exc)))
         except NotImplementedError as exc:
             return protocol.raised(call_id, _not_implemented(function, target, exc, modules.folder))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
@@ -366,10 +369,9 @@ def _not_implemented(function: str, target: Any, exc: BaseException, folder: str
         frames = [f for f, _ in traceback.walk_tb(exc.__traceback__)
                   if f.f_code.co_filename.startswith(folder)]
     if not frames or frames[-1].f_code is getattr(target, "__code__", None):
-        return Failure("not_implemented",
-                       f"{function} is not implemented yet (it raises NotImplementedError)")
-    return Failure("exception", f"{function} calls {frames[-1].f_code.co_name}, which is not implemented yet "
-                                "(it raises NotImplementedError)", _student_traceback(exc, folder))
+        return Failure.worded("not_implemented", "not_implemented", function=function)
+    return Failure.worded("exception", "calls_stub", _student_traceback(exc, folder), function=function,
+                          helper=frames[-1].f_code.co_name)
 
 
 def encode_response(function: str, call_id: int, response: dict) -> bytes:
@@ -378,11 +380,12 @@ def encode_response(function: str, call_id: int, response: dict) -> bytes:
         return wire.encode(response)
     except wire.WireError as exc:
         text = f"{function} returned {exc}" if str(exc).startswith("a") else f"{function}: {exc}"
+        failure = Failure("return", text)
     except MemoryError:
-        text = f"{function} returned a value too large to send"
+        failure = Failure.worded("return", "too_large", function=function)
     except Exception as exc:  # noqa: BLE001 - e.g. a value whose conversion raises
-        text = f"{function} returned a value that could not be sent ({describe_exception(exc)})"
-    return wire.encode(protocol.raised(call_id, Failure("return", text)))
+        failure = Failure.worded("return", "not_sendable", function=function, error=describe_exception(exc))
+    return wire.encode(protocol.raised(call_id, failure))
 
 
 MAX_BATCH = 10_000  # calls in one batch

@@ -17,6 +17,11 @@ id it is waiting for. On the wire each message is a dict with an "op" (see `wire
 `decode` turns what the child sent into one of these types or raises `ProtocolError`,
 so that the grader never acts on a malformed message. Text that came from the child
 is cut to `MAX_TEXT` here, on the trusted side: the child's own limits do not count.
+
+The child words nothing a person reads: a failure it reports names one of `TEXTS` and
+the values that fill it, and the grader words it in the language in use (`Failure.said`).
+Its English `message` stays beside them, for the logs and for a text with no key (an
+exception's own message is student code's, and stays as it was raised).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.sandbox import wire
+from autograder.text import N_
 
 MAX_TEXT = 4000
 MAX_WARNINGS = 5
@@ -34,27 +40,75 @@ MAX_WARNINGS = 5
 STUDENT_KINDS = ("exception", "not_implemented", "import", "missing", "return", "timeout")
 
 
+#: What the child says of a module or a call that gave no value, by key (`Failure.text`), in English;
+#: the grader words it from the key and the values (`Failure.said`).
+TEXTS = {
+    "does_not_parse": N_("{module}.py does not parse: {error} ({where})"),
+    "exit_on_import": N_("{module}.py called {call} while being imported"),
+    "import_raised": N_("importing {module}.py raised {error}"),
+    "no_function": N_("{module}.py defines no function {name}"),
+    "exit_in_call": N_("{function} called {call}"),
+    "not_implemented": N_("{function} is not implemented yet (it raises NotImplementedError)"),
+    "calls_stub": N_("{function} calls {helper}, which is not implemented yet "
+                     "(it raises NotImplementedError)"),
+    "too_large": N_("{function} returned a value too large to send"),
+    "not_sendable": N_("{function} returned a value that could not be sent ({error})"),
+}
+#: Values of a failure's text: this many at most, each cut to MAX_TEXT.
+MAX_VALUES = 4
+
+
 class ProtocolError(ValueError):
     """A message that is not one the protocol allows."""
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a module or a call gave no value: kind, a one-line message, a traceback."""
+    """Why a module or a call gave no value: kind, a one-line message, a traceback; and, when the
+    message is one of TEXTS, its key and the values that fill it (to word it in another language)."""
 
     kind: str
     message: str
     detail: str = ""
+    text: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def worded(cls, kind: str, text: str, detail: str = "", **values: Any) -> Failure:
+        """The failure whose message is TEXTS[text] filled with `values`."""
+        shown = {name: str(value) for name, value in values.items()}
+        return cls(kind, TEXTS[text].format(**shown), detail, text, tuple(shown.items()))
+
+    def said(self, **values: str) -> str:
+        """The message in the language in use: TEXTS[text] translated and filled with the values
+        (`values` replace the child's: what the grader knows better), else the message as sent."""
+        if self.text not in TEXTS:
+            return self.message
+        from autograder.i18n import gettext
+
+        try:
+            return gettext(TEXTS[self.text]).format(**{**dict(self.values), **values})
+        except (KeyError, IndexError, ValueError):  # a value the text needs is missing
+            return self.message
 
     def to_wire(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message[:MAX_TEXT], "detail": self.detail[:MAX_TEXT]}
+        data = {"kind": self.kind, "message": self.message[:MAX_TEXT], "detail": self.detail[:MAX_TEXT]}
+        if self.text:
+            data.update(text=self.text, values={k: v[:MAX_TEXT] for k, v in self.values})
+        return data
 
     @classmethod
     def from_wire(cls, data: Any) -> Failure:
         kind = _text(data, "kind", 40)
         if kind not in STUDENT_KINDS:
             raise ProtocolError(f"unknown failure kind {kind!r}")
-        return cls(kind, _text(data, "message"), _text(data, "detail"))
+        text, values = _text(data, "text", 40), data.get("values") or {}
+        if text and text not in TEXTS:
+            raise ProtocolError(f"unknown failure text {text!r}")
+        if not isinstance(values, dict) or len(values) > MAX_VALUES:
+            raise ProtocolError("values is not a small dict")
+        values = tuple((_text({"k": k}, "k", 40), _text(values, k)) for k in values)
+        return cls(kind, _text(data, "message"), _text(data, "detail"), text, values)
 
 
 # --- grader -> child -------------------------------------------------------------------------
@@ -314,14 +368,9 @@ class StudentError(Exception):
 
     @classmethod
     def of(cls, failure: Failure, function: str = "") -> StudentError:
-        """The error of a call of `function` that gave no value. A stub's NotImplementedError is
-        worded here, in the grader's process and the language in use, not by the child."""
-        message = failure.message
-        if failure.kind == "not_implemented" and function:
-            from autograder.i18n import gettext
-
-            message = gettext("{function} is not implemented yet (it raises NotImplementedError)").format(
-                function=function)
+        """The error of a call of `function` that gave no value, worded here, in the grader's
+        process and the language in use, not by the child (which names `function` as asked)."""
+        message = failure.said(function=function) if function else failure.said()
         return cls(failure.kind, message, failure.detail)
 
 

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.i18n import gettext
 from autograder.sandbox import cgroups, protocol, wire
 from autograder.sandbox.confine import MB, Limits, missing
 from autograder.sandbox.protocol import (
@@ -426,8 +427,8 @@ class StudentProcess(Process):
         limits = self.sandbox.policy.limits
         left = limits.cpu_seconds - self.cpu_used
         if left < 0.5:
-            raise StudentError("timeout",
-                               f"skipped: the submission used up its {limits.cpu_seconds} CPU seconds")
+            text = gettext("skipped: the submission used up its {seconds} CPU seconds")
+            raise StudentError("timeout", text.format(seconds=limits.cpu_seconds))
         return replace(limits, cpu_seconds=max(1, math.ceil(left)))
 
     def _charge_cpu(self) -> None:
@@ -451,7 +452,7 @@ class StudentProcess(Process):
 
     def _spawn(self) -> None:
         if self.starts > MAX_RESPAWNS:
-            raise StudentError("crash", "gave up: the submission's process died too many times")
+            raise StudentError("crash", gettext("gave up: the submission's process died too many times"))
         limits = self._cpu_left()
         self.starts += 1
         self.child_cpu_limit, self.started_at = limits.cpu_seconds, time.monotonic()
@@ -498,16 +499,19 @@ class StudentProcess(Process):
                 try:
                     message = self._receive(IMPORT_TIMEOUT, 1 << 20)
                 except wire.ChannelTimeout:
-                    return self._unusable(module, f"importing {module}.py did not finish within "
-                                                  f"{IMPORT_TIMEOUT:g} s (an endless loop at import time?)")
+                    text = gettext("importing {module}.py did not finish within {seconds} s (an endless "
+                                   "loop at import time?)")
+                    return self._unusable(module, text.format(module=module, seconds=f"{IMPORT_TIMEOUT:g}"))
                 except (wire.ChannelClosed, wire.WireError, protocol.ProtocolError):
-                    return self._unusable(module, f"importing {module}.py ended the process "
-                                                  "(os._exit(), a crash, or a CPU or memory limit)")
+                    text = gettext("importing {module}.py ended the process (os._exit(), a crash, or a CPU "
+                                   "or memory limit)")
+                    return self._unusable(module, text.format(module=module))
                 if not isinstance(message, Loaded) or message.module != module:
-                    return self._unusable(module, f"importing {module}.py disturbed the grader's channel")
+                    text = gettext("importing {module}.py disturbed the grader's channel")
+                    return self._unusable(module, text.format(module=module))
                 self.loaded.setdefault(module, message.failure)
                 if message.failure is not None:
-                    self.broken.setdefault(module, message.failure.message)
+                    self.broken.setdefault(module, message.failure.said())
             return True
         finally:
             self.log.muted = False
@@ -551,12 +555,14 @@ class StudentProcess(Process):
         the input, so it gets a second chance)."""
         kinds = self.failures.get(function, [])
         if "timeout" in kinds:
-            return StudentError("timeout", f"skipped: {function} already timed out")
+            text = gettext("skipped: {function} already timed out")
+            return StudentError("timeout", text.format(function=function))
         if len(kinds) >= 2 and kinds[-1] == "too large":
-            return StudentError("return", f"skipped: {function} returned values far larger than expected "
-                                          "twice already")
+            text = gettext("skipped: {function} returned values far larger than expected twice already")
+            return StudentError("return", text.format(function=function))
         if len(kinds) >= 2:
-            return StudentError("crash", f"skipped: {function} ended the process twice already")
+            text = gettext("skipped: {function} ended the process twice already")
+            return StudentError("crash", text.format(function=function))
         return None
 
     def has_failed(self, function: str) -> bool:
@@ -574,7 +580,7 @@ class StudentProcess(Process):
         return self.broken.get(module)
 
     def problems(self) -> dict[str, str]:
-        return {module: failure.message for module, failure in self.loaded.items() if failure is not None}
+        return {module: failure.said() for module, failure in self.loaded.items() if failure is not None}
 
     # --- cases and calls ---------------------------------------------------------------------
 
@@ -702,8 +708,9 @@ class StudentProcess(Process):
             self._answer_help(message)
         if not isinstance(message, (Returned, Raised)) or message.id != call.id:
             self._failed(call.function, "crash", counted)
-            raise StudentError("crash", f"{call.function}: the process answered out of turn "
-                                        "(did student code write to the grader's channel?)")
+            text = gettext("{function}: the process answered out of turn (did student code write to the "
+                           "grader's channel?)")
+            raise StudentError("crash", text.format(function=call.function))
         return message
 
     def _answer_help(self, request: HelpRequest) -> None:
@@ -723,21 +730,19 @@ class StudentProcess(Process):
             return self._receive(deadline - time.monotonic(), call.max_size)
         except wire.ChannelTimeout:
             self._failed(function, "timeout", counted)
-            raise StudentError(
-                "timeout", f"{function} did not return within {timeout:g} s (an endless loop?)"
-            ) from None
+            text = gettext("{function} did not return within {seconds} s (an endless loop?)")
+            raise StudentError("timeout", text.format(function=function, seconds=f"{timeout:g}")) from None
         except wire.FrameTooLarge as exc:
             self._failed(function, "too large", counted)
-            raise StudentError(
-                "return", f"{function} returned a value far larger than expected ({exc.size} bytes)"
-            ) from None
+            text = gettext("{function} returned a value far larger than expected ({size} bytes)")
+            raise StudentError("return", text.format(function=function, size=exc.size)) from None
         except (wire.ChannelClosed, BrokenPipeError, wire.WireError) as exc:
             self._failed(function, "crash", counted)
             raise self._crash_error(function, str(exc)) from None
         except protocol.ProtocolError as exc:
             self._failed(function, "crash", counted)
-            raise StudentError("crash",
-                               f"{function}: the process broke the grader's protocol ({exc})") from None
+            text = gettext("{function}: the process broke the grader's protocol ({error})")
+            raise StudentError("crash", text.format(function=function, error=exc)) from None
 
     def _failed(self, function: str, kind: str, counted: bool) -> None:
         self._stop()
@@ -746,12 +751,9 @@ class StudentProcess(Process):
 
     @staticmethod
     def _crash_error(function: str, detail: str) -> StudentError:
-        return StudentError(
-            "crash",
-            f"the process running {function} ended during the call: os._exit(), a crash, "
-            f"or a CPU or memory limit",
-            detail,
-        )
+        text = gettext("the process running {function} ended during the call: os._exit(), a crash, or a CPU "
+                       "or memory limit")
+        return StudentError("crash", text.format(function=function), detail)
 
     # --- the channel and the output pipe -----------------------------------------------------
 

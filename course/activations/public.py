@@ -7,6 +7,7 @@ Every call must leave its input unchanged and raise no warning (`public`), so th
 import numpy as np
 
 from autograder.casekit import check_array, public
+from autograder.i18n import N_, gettext
 from course.articles import ARTICLE, ARTICLE_Z, EXACT
 
 #: Each side of 0, and far out where exp overflows unless the stable form is used.
@@ -20,9 +21,9 @@ SHIFTED_Z = ARTICLE_Z + np.array([[0.0], [1000.0]])
 #: One logit far above the others: its softmax is [[0, 0, 1]] (e^-1000 is 0 in float64); a shift by
 #: anything but the row's maximum overflows.
 WIDE_Z = np.array([[0.0, 0.0, 1000.0]])
-GLOBAL_SHIFT = ("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
-                "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
-                "z.max(axis=-1, keepdims=True)")
+GLOBAL_SHIFT = N_("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
+                  "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
+                  "z.max(axis=-1, keepdims=True)")
 
 
 @public("activations.relu")
@@ -39,7 +40,7 @@ def test_relu_prime_small(student):
         [0.0, 0.0, 1.0, 1.0],
         what="relu'",
         tol=EXACT,
-        mistakes={"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": [0.0, 1.0, 1.0, 1.0]},
+        mistakes={N_("relu'(0) must be 0 (as torch): use z > 0, not z >= 0"): [0.0, 1.0, 1.0, 1.0]},
     )
 
 
@@ -59,12 +60,12 @@ def test_sigmoid_prime_small(student):
         what="sigmoid'",
         tol=EXACT,
         mistakes={  # what the mistakes give at Z
-            "sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
-            "not sigma'(sigmoid(z))":
+            N_("sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
+               "not sigma'(sigmoid(z))"):
                 [0.2350037122015945, 0.22726609175218423, 0.24129887788965604, 0.19661193324148185, 0.25],
-            "sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)":
+            N_("sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)"):
                 [0.0, 0.25, -0.75, -999000.0, -1001000.0],
-            "the sigmoid itself was returned, not its derivative":
+            N_("the sigmoid itself was returned, not its derivative"):
                 [0.5, 0.6224593312018546, 0.3775406687981454, 1.0, 0.0],
         },
     )
@@ -78,16 +79,17 @@ def test_softmax_article(student):
     nothing in its softmax.
     """
     mistakes = {
-        "softmax was normalised over the wrong axis: sum over each row (axis=-1)":
+        N_("softmax was normalised over the wrong axis: sum over each row (axis=-1)"):
             [[0.450166, 0.37754067, 0.40131234], [0.549834, 0.62245933, 0.59868766]],
-        "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)":
+        N_("softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)"):
             [[0.11694956, 0.1578654, 0.12924926], [0.14284252, 0.26027604, 0.19281723]],
     }
     got = student.activations.softmax(ARTICLE_Z)
     check_array(got, ARTICLE_SOFTMAX, what="softmax", tol=ARTICLE, mistakes=mistakes)
     got = student.activations.softmax(SHIFTED_Z)
     shifted = {GLOBAL_SHIFT: [[np.nan, np.nan, np.nan], [0.23969448, 0.43675182, 0.3235537]]}
-    check_array(got, ARTICLE_SOFTMAX, what="softmax of Z + [[0], [1000]]", tol=ARTICLE, mistakes=shifted)
+    check_array(got, ARTICLE_SOFTMAX, what=gettext("softmax of Z + [[0], [1000]]"), tol=ARTICLE,
+                mistakes=shifted)
     got = student.activations.softmax(WIDE_Z)
     check_array(got, [[0.0, 0.0, 1.0]], what="softmax([[0, 0, 1000]])", tol=EXACT)
 
@@ -97,10 +99,10 @@ def test_softmax_prime_two_classes(student):
     """the Jacobian of softmax([0, 0]) is [[0.25, -0.25], [-0.25, 0.25]], shape (1, 2, 2)"""
     got = student.activations.softmax_prime(np.array([[0.0, 0.0]]))
     mistakes = {
-        "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k":
+        N_("only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k"):
             [[[0.25, 0.0], [0.0, 0.25]]],
-        "the Jacobian's sign is flipped: J = diag(s) - s s^T": [[[-0.25, 0.25], [0.25, -0.25]]],
-        "the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself":
+        N_("the Jacobian's sign is flipped: J = diag(s) - s s^T"): [[[-0.25, 0.25], [0.25, -0.25]]],
+        N_("the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself"):
             [[[0.0, 0.0], [0.0, 0.0]]],
     }
-    check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what="Jacobian", tol=EXACT, mistakes=mistakes)
+    check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what=gettext("Jacobian"), tol=EXACT, mistakes=mistakes)

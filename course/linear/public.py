@@ -6,6 +6,7 @@ Every call must leave its inputs unchanged and raise no warning (`public`).
 import numpy as np
 
 from autograder.casekit import CaseFailure, check_array, public
+from autograder.i18n import N_, gettext
 from course.articles import EXACT
 
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -17,7 +18,7 @@ B = np.array([0.5, -0.5, 0.0])
 def test_linear_small(student):
     """linear on a 2x2 example worked by hand"""
     got = student.linear.linear(X, W, B)
-    mistakes = {"the bias was left out: z = x @ W.T + b": [[1.0, 2.0, 3.0], [3.0, 4.0, 7.0]]}
+    mistakes = {N_("the bias was left out: z = x @ W.T + b"): [[1.0, 2.0, 3.0], [3.0, 4.0, 7.0]]}
     check_array(got, [[1.5, 1.5, 3.0], [3.5, 3.5, 7.0]], what="z", tol=EXACT, mistakes=mistakes)
 
 
@@ -26,12 +27,12 @@ def test_linear_backward_small(student):
     """linear_backward of the same layer with grad_z = [[1, 0, 1], [0, 1, 2]], worked by hand"""
     got = student.linear.linear_backward(X, W, B, np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 2.0]]))
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CaseFailure("expected a tuple (grad_x, grad_W, grad_b)", kind="type")
+        raise CaseFailure(gettext("expected a tuple (grad_x, grad_W, grad_b)"), kind="type")
     mistakes = {
         "grad_x": {},
-        "grad_W": {"dL/dW is transposed: it must be grad_z.T @ x, shaped (n_out, n_in) like W":
+        "grad_W": {N_("dL/dW is transposed: it must be grad_z.T @ x, shaped (n_out, n_in) like W"):
                    [[1.0, 3.0, 7.0], [2.0, 4.0, 10.0]]},
-        "grad_b": {"dL/db was averaged over the batch: sum grad_z over axis 0 instead": [0.5, 0.5, 1.5]},
+        "grad_b": {N_("dL/db was averaged over the batch: sum grad_z over axis 0 instead"): [0.5, 0.5, 1.5]},
     }
     expected = {"grad_x": [[2.0, 1.0], [2.0, 3.0]], "grad_W": [[1.0, 2.0], [3.0, 4.0], [7.0, 10.0]],
                 "grad_b": [1.0, 1.0, 3.0]}

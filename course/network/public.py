@@ -6,6 +6,7 @@ Every call must leave its inputs unchanged and raise no warning (`public`).
 import numpy as np
 
 from autograder.casekit import CaseFailure, check_array, public
+from autograder.i18n import N_, gettext
 from course.articles import (
     ARTICLE,
     ARTICLE_CROSS_ENTROPY,
@@ -20,7 +21,7 @@ from course.articles import (
 def test_classifier_loss_article(student):
     """with W = I and b = 0 the classifier's loss on the article's Z is 1.2841"""
     got = student.network.classifier_loss(ARTICLE_Z, ARTICLE_Y, np.eye(3), np.zeros(3))
-    check_array(got, ARTICLE_CROSS_ENTROPY, what="loss", tol=ARTICLE)
+    check_array(got, ARTICLE_CROSS_ENTROPY, what=gettext("loss"), tol=ARTICLE)
 
 
 @public("network.classifier_gradients")
@@ -28,17 +29,17 @@ def test_classifier_gradients_article(student):
     """with W = I and b = 0, the gradients (dL/dW, dL/db) of the article's example, as torch's"""
     got = student.network.classifier_gradients(ARTICLE_Z, ARTICLE_Y, np.eye(3), np.zeros(3))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CaseFailure("expected a tuple (grad_W, grad_b)", kind="type")
+        raise CaseFailure(gettext("expected a tuple (grad_W, grad_b)"), kind="type")
     m = len(ARTICLE_Y)
     hints = {
         "grad_W": (CLASSIFIER_GRAD_W, {
-            "dL/dW is m times too large: the mean's 1/m was forgotten": CLASSIFIER_GRAD_W * m,
-            "m was divided twice in dL/dW": CLASSIFIER_GRAD_W / m,
-            "dL/dW is transposed: shape (K, n_in) like W": CLASSIFIER_GRAD_W.T,
+            N_("dL/dW is m times too large: the mean's 1/m was forgotten"): CLASSIFIER_GRAD_W * m,
+            N_("m was divided twice in dL/dW"): CLASSIFIER_GRAD_W / m,
+            N_("dL/dW is transposed: shape (K, n_in) like W"): CLASSIFIER_GRAD_W.T,
         }),
         "grad_b": (CLASSIFIER_GRAD_B, {
-            "dL/db is m times too large: the mean's 1/m was forgotten": CLASSIFIER_GRAD_B * m,
-            "m was divided twice in dL/db": CLASSIFIER_GRAD_B / m,
+            N_("dL/db is m times too large: the mean's 1/m was forgotten"): CLASSIFIER_GRAD_B * m,
+            N_("m was divided twice in dL/db"): CLASSIFIER_GRAD_B / m,
         }),
     }
     for (what, (expected, mistakes)), value in zip(hints.items(), got, strict=True):

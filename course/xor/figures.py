@@ -12,24 +12,25 @@ from typing import Any
 import numpy as np
 
 from autograder import plots, svg
+from autograder.i18n import N_
 from course.xor import oracle
 
-TITLE = "Your XOR network in training"
+TITLE = N_("Your XOR network in training")
 #: The calls of the student's functions these figures are drawn from.
 CALLS = ("xor.train",)
-#: Each figure's alternative text and caption.
+#: Each figure's alternative text and caption (marked N_: the report shows them in the language in use).
 TEXTS = {
     "loss_curve": (
-        "Line chart of the training loss per epoch on a log scale: your network as a solid line, "
-        "torch's as a dashed line, both from the same initial weights.",
-        "Training loss of your XOR network and of torch's, from the same initial weights. "
-        "The two lines should lie on top of each other.",
+        N_("Line chart of the training loss per epoch on a log scale: your network as a solid line, "
+           "torch's as a dashed line, both from the same initial weights."),
+        N_("Training loss of your XOR network and of torch's, from the same initial weights. "
+           "The two lines should lie on top of each other."),
     ),
     "decision_boundary": (
-        "Map of your trained XOR network's output over the input plane, with its 0.5 contour "
-        "and the four XOR points: circles for output 0, crosses for output 1.",
-        "What your trained network predicts everywhere: the white line (output 0.5) should "
-        "separate the circles from the crosses.",
+        N_("Map of your trained XOR network's output over the input plane, with its 0.5 contour "
+           "and the four XOR points: circles for output 0, crosses for output 1."),
+        N_("What your trained network predicts everywhere: the white line (output 0.5) should "
+           "separate the circles from the crosses."),
     ),
 }
 GRID = np.linspace(-0.5, 1.5, 41)
