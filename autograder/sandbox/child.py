@@ -232,7 +232,8 @@ class Modules:
         """Import module `name` (inside the `exercises` package); why it is unusable, if it is."""
         if name in self.unusable:
             reason = self.unusable[name]
-            return Failure("missing" if reason.startswith("missing") else "import", reason)
+            absent = not os.path.isfile(os.path.join(self.folder, f"{name}.py"))  # not written: not sent
+            return Failure("missing" if absent else "import", reason)
         full = f"{PACKAGE}.{name}"
         try:
             importlib.import_module(full)
