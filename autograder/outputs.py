@@ -23,8 +23,10 @@ def grades_header() -> list[str]:
 SANDBOX_NOTE = N_("Your code ran in a sandbox with NumPy only: torch is not available to student code.")
 
 
-def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, Any]:
-    """The results.json of Gradescope's autograder specification (plus extra_data)."""
+def gradescope_json(result: SubmissionResult, settings: Settings,
+                    summary: str | None = None) -> dict[str, Any]:
+    """The results.json of Gradescope's autograder specification (plus extra_data); `summary`,
+    the submission's summary.txt text if it is already made."""
     tests = [{
         "name": case.name,
         "score": case.score,
@@ -37,7 +39,8 @@ def gradescope_json(result: SubmissionResult, settings: Settings) -> dict[str, A
     from autograder import report  # Jinja: imported only where reports are written
 
     # the score, where to start (the files that could not be used first), what to fix
-    lines = [report.plain_summary(result, settings), gettext(SANDBOX_NOTE), *result.notes]
+    summary = report.plain_summary(result, settings) if summary is None else summary
+    lines = [summary, gettext(SANDBOX_NOTE), *result.notes]
     return {
         "score": result.score,
         "execution_time": result.execution_time,
@@ -86,11 +89,12 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
     folder.mkdir(parents=True, exist_ok=True)
     from autograder import report
 
-    write_atomic(folder / "feedback.html", report.render_feedback_html(result, settings, plots))
-    write_atomic(folder / "feedback.md", report.render_feedback_md(result, settings))
-    write_atomic(folder / "summary.txt", report.plain_summary(result, settings) + "\n")
+    reports = report.render_reports(result, settings, plots)
+    write_atomic(folder / "feedback.html", reports.html)
+    write_atomic(folder / "feedback.md", reports.markdown)
+    write_atomic(folder / "summary.txt", reports.text + "\n")
     write_atomic(folder / RESULT, dump_json(result.to_dict(), indent=None))
-    write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings)))
+    write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings, reports.text)))
     return folder
 
 

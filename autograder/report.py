@@ -609,10 +609,13 @@ def _student_views(result: SubmissionResult, settings: Settings,
     return functions, modules
 
 
+Views = tuple[list[FunctionView], list[ModuleView]]
+
+
 def _feedback_context(result: SubmissionResult, settings: Settings,
-                      plots: dict[str, Any] | None = None) -> dict[str, Any]:
+                      plots: dict[str, Any] | None = None, views: Views | None = None) -> dict[str, Any]:
     """Everything the feedback templates show, redacted and escaped-ready."""
-    functions, modules = _student_views(result, settings, plots)
+    functions, modules = views or _student_views(result, settings, plots)
     causes, more = _causes(modules) if result.status != "error" else ([], 0)
     output, omitted = _truncate(_printable(result.output), OUTPUT_LIMIT)
     return {
@@ -661,15 +664,34 @@ def render_feedback_html(result: SubmissionResult, settings: Settings,
 
 
 @i18n.pinned()
-def render_feedback_md(result: SubmissionResult, settings: Settings) -> str:
+def render_feedback_md(result: SubmissionResult, settings: Settings, views: Views | None = None) -> str:
     """The student's feedback as Markdown, for Gradescope's `md` output and LMS comments."""
-    context = _feedback_context(result, settings)
+    context = _feedback_context(result, settings, views=views)
     context["output"], context["output_omitted"] = _truncate(_printable(result.output), MD_OUTPUT_LIMIT)
     return ENV.get_template("feedback.md.j2").render(context)
 
 
+@dataclass(frozen=True)
+class Reports:
+    """A submission's three feedback texts: feedback.html, feedback.md and summary.txt."""
+
+    html: str
+    markdown: str
+    text: str
+
+
 @i18n.pinned()
-def plain_summary(result: SubmissionResult, settings: Settings) -> str:
+def render_reports(result: SubmissionResult, settings: Settings,
+                   plots: dict[str, str] | None = None) -> Reports:
+    """All three feedback texts of `result`, its cases seen as the student may see them once
+    (not once per text: a third of the cost of writing a submission's files)."""
+    views = _student_views(result, settings, plots or {})
+    html = ENV.get_template("feedback.html.j2").render(_feedback_context(result, settings, plots, views))
+    return Reports(html, render_feedback_md(result, settings, views), plain_summary(result, settings, views))
+
+
+@i18n.pinned()
+def plain_summary(result: SubmissionResult, settings: Settings, views: Views | None = None) -> str:
     """A few lines of plain text (summary.txt): the score, where to start, functions passed and
     the others to fix."""
     percent = _percent(result.score, result.max_score)
@@ -677,7 +699,7 @@ def plain_summary(result: SubmissionResult, settings: Settings) -> str:
         id=result.id, score=_num(result.score), max_score=_num(result.max_score), percent=f"{percent:g}")]
     if result.status == "error":
         return "\n".join([*lines, gettext("Grading failed: {error}").format(error=result.error)])
-    functions, modules = _student_views(result, settings)
+    functions, modules = views or _student_views(result, settings)
     causes, _ = _causes(modules)
     if causes:
         lines.append(gettext("Start here:"))
