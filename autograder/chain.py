@@ -41,8 +41,8 @@ OWN_KINDS = ("import", "missing", "not_implemented")
 #: above MAX_DIM (or DIM_FACTOR times the largest of the call's own arrays).
 MIN_ELEMENTS, ELEMENT_FACTOR = 4096, 4
 MAX_DIM, DIM_FACTOR = 64, 2
-#: Reference values remembered per run (and worker): a few MB.
-CACHE_SIZE = 8192
+#: Bytes of reference answers remembered per run (and worker).
+CACHE_BYTES = 32 << 20
 
 
 def helpers_of(function: str) -> tuple[str, ...]:
@@ -59,9 +59,10 @@ class ReferenceValues:
     questions: after the first, each answer is a lookup of an already encoded frame.
     """
 
-    def __init__(self, oracle: Callable[[str], Callable[..., Any]], size: int = CACHE_SIZE) -> None:
+    def __init__(self, oracle: Callable[[str], Callable[..., Any]], size: int = CACHE_BYTES) -> None:
         self.oracle, self.size = oracle, size
         self.known: OrderedDict[bytes, tuple[str, bytes]] = OrderedDict()  # digest -> (function, frame)
+        self.held = 0  # bytes of the frames remembered
 
     def known_reply(self, body: bytes) -> tuple[str, bytes] | None:
         """(function, reply frame) of a request already answered, if it was."""
@@ -72,9 +73,18 @@ class ReferenceValues:
         return found
 
     def remember(self, body: bytes, function: str, frame: bytes) -> None:
-        self.known[hashlib.blake2b(body, digest_size=20).digest()] = (function, frame)
-        if len(self.known) > self.size:
-            self.known.popitem(last=False)
+        """Keep an answer, within a budget of bytes (the oldest go first): a hostile re-run that
+        asks many large questions costs its own time, never the grader's memory."""
+        if len(frame) > self.size // 16:
+            return
+        key = hashlib.blake2b(body, digest_size=20).digest()
+        if key in self.known:
+            return
+        self.known[key] = (function, frame)
+        self.held += len(frame)
+        while self.held > self.size:
+            _, (_, dropped) = self.known.popitem(last=False)
+            self.held -= len(dropped)
 
 
 class Reference:

@@ -192,3 +192,16 @@ def test_gradescope_says_where_to_start_and_why_a_caller_passed(grade, make_subm
     texts = [t["output"] for t in data["tests"] if t["tags"] == ["xor.gradients"]]
     assert texts and all(t.startswith("Passed given correct helpers") for t in texts)
     assert all("because linear.linear_backward is wrong" in t for t in texts)
+
+
+def test_remembered_answers_stay_within_their_budget():
+    """However many large questions a hostile re-run asks, the grader keeps a bounded memory."""
+    budget = 128 << 10
+    values = chain.ReferenceValues(lambda function: (lambda x: x), size=budget)
+    reference = chain.Reference(values, ("m.f",), (np.zeros((64, 64)),), [])
+    for i in range(200):
+        reference.reply(_request("m.f", np.full((8, 64), float(i))))  # 4 KB answers, all different
+    assert 0 < values.held <= budget and 16 <= len(values.known) < 200
+    before = dict(values.known)
+    reference.reply(_request("m.f", np.ones((64, 64))))  # a 32 KB answer: too large to keep at all
+    assert values.known == before
