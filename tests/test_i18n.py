@@ -66,15 +66,20 @@ def test_the_catalog_checks_catch_what_they_look_for():
 
 def test_what_is_left_to_mark_is_listed(tmp_path):
     """tools/i18n.sh lists the string literals people would read that no N_() or _() marks: not the
-    marked ones, docstrings, code, a planted mistake's edits, or single words."""
+    marked ones, docstrings, code, a planted mistake's edits, or single words; nor what only a course's
+    author reads (the names of the planted mistakes and of what the examples plant, an error of a case
+    written wrong)."""
     source = tmp_path / "hidden.py"
     source.write_text('''"""Module docstring with several words."""
 from autograder.i18n import N_, gettext
-LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b"]
+LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b", f"rtol={r}, atol={a}"]
 HINT = f"d{key} is m times too large"
-PLANTED = Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")
+PLANTED = {"dW transposed": Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")}
+EXAMPLES = {"bob_buggy": ("dW transposed", "loss recorded after the step")}
 def test(student):
     """the gradient of the loss"""
+    if student is None:
+        raise TypeError("a case needs a student")
     raise ValueError(gettext("expected a tuple"))
 ''')
     found = sorted(catalogs.left_to_mark(source))
