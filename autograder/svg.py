@@ -34,9 +34,7 @@ from PIL import Image, ImageFont
 
 from autograder.text import columns
 
-#: DejaVu Sans first (the widths are measured on it), then fonts with Chinese characters (as in the CSS).
-FONT_FAMILY = ("DejaVu Sans, Liberation Sans, PingFang SC, Hiragino Sans GB, Microsoft YaHei, "
-               "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, sans-serif")
+FONT_FAMILY = "DejaVu Sans, Liberation Sans, sans-serif"  # Chinese: the browser falls back on a CJK font
 #: Text sizes in px: matplotlib's 9 pt and 10 pt at 96 dpi.
 FONT, TITLE_FONT = 12.0, 13.3
 #: Colour of raster cells whose value is NaN or inf.
