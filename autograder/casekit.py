@@ -25,7 +25,14 @@ import pytest
 
 from autograder import course as courses
 from autograder.config import Settings, Tolerance
-from autograder.i18n import N_, gettext, ngettext
+from autograder.i18n import N_, gettext, ngettext, translated
+
+#: The hint of a failure no known mistake explains whose result is not finite where the truth is.
+NOT_FINITE = N_("the result contains inf or NaN where the true value is finite: did an exp overflow, "
+                "a 0/0 follow an underflow, or a log get a number <= 0?")
+#: The hints of an input modified in place and of a warning.
+MODIFIED = N_("an input was modified in place: work on a copy (x = x.copy()) or build new arrays")
+WARNED = N_("a warning means an intermediate overflowed or divided by zero: use a numerically stable form")
 
 graded_marker = pytest.mark.graded
 
@@ -222,7 +229,8 @@ def matching_mistake(got: np.ndarray, mistakes: Mapping[str, Any], tol: Toleranc
                      expected: np.ndarray | None = None) -> str | None:
     """The hint of the known mistake whose output `got` reproduces, if any; the hints of all of
     them, joined by "; or: ", where these inputs give several the same output (dividing by the
-    rows or by nothing, in a batch of one).
+    rows or by nothing, in a batch of one). In the language in use: each hint translated (as
+    `i18n.translated` does), and the joiner too.
 
     A mistake whose output equals `expected` on these inputs (m / m with m = 1, a
     transpose of a symmetric array) cannot be told from a right answer: it never fires.
@@ -234,7 +242,8 @@ def matching_mistake(got: np.ndarray, mistakes: Mapping[str, Any], tol: Toleranc
             continue
         if reproduces(got, wrong, tol) and hint not in found:
             found.append(hint)
-    return "; or: ".join(found) or None
+    # Translators: joins the hints of several known mistakes that these inputs cannot tell apart
+    return gettext("; or: ").join(translated(hint) for hint in found) or None
 
 
 def error_summary(got: np.ndarray, expected: np.ndarray) -> dict[str, Any]:
@@ -260,7 +269,8 @@ def check_array(got: Any, expected: Any, *, what: str | None = None, tol: Tolera
 
     `what` names the value in the failure's message (default: "output", in the language in use).
     `tol` defaults to the settings' tolerance for `dtype` (the inputs' dtype).
-    `mistakes` maps a hint to the output a known mistake would give.
+    `mistakes` maps a hint (marked N_, or made by `i18n.later`) to the output a known mistake would give;
+    a failure's hint is in the language in use.
     """
     what = what or gettext("output")
     expected = np.asarray(expected, dtype=np.float64)
@@ -286,8 +296,7 @@ def check_array(got: Any, expected: Any, *, what: str | None = None, tol: Tolera
     summary = error_summary(got, expected)
     hint = matching_mistake(got, mistakes or {}, tol, expected)
     if hint is None and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
-        hint = ("the result contains inf or NaN where the true value is finite: did an exp overflow, "
-                "a 0/0 follow an underflow, or a log get a number <= 0?")
+        hint = gettext(NOT_FINITE)
     index = summary["worst_index"]
     text = gettext("{what}: largest error {error} at index {index} (expected {expected}, got {got}; "
                    "tolerance {tolerance})")
@@ -314,7 +323,7 @@ def check_unchanged(student: Student, names: tuple[str, ...]) -> None:
         raise CaseFailure(
             gettext("the call modified its input {inputs} in place").format(inputs=", ".join(changed)),
             kind="modified",
-            hint=N_("an input was modified in place: work on a copy (x = x.copy()) or build new arrays"),
+            hint=gettext(MODIFIED),
         )
 
 
@@ -329,8 +338,7 @@ def _fail_on_warnings(warnings: list[str], text: str) -> None:
     if warnings:
         raise CaseFailure(
             text.format(warning=warnings[0]), kind="warning",
-            hint=N_("a warning means an intermediate overflowed or divided by zero: "
-                    "use a numerically stable form"),
+            hint=gettext(WARNED),
         )
 
 

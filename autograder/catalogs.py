@@ -16,7 +16,8 @@ translation whose placeholders, code spans or formulas' braces differ from its s
 a term translated otherwise than docs/glossary.md says. Both also list, apart and without
 counting them as problems, the string literals that read as words for people but are not
 marked for translation yet, in the course's Python files and in the engine's files named in
-PENDING (`left_to_mark`): what a pass of marking has left. Nothing here runs in the grader or
+WATCHED (`left_to_mark`): what a course's author has left to mark. Not listed: docstrings, code,
+and what only a course's author reads (`_SKIPPED_CALLS`, `_NAMES`). Nothing here runs in the grader or
 in the student bundle; `autograder.i18n` reads the catalogs.
 """
 
@@ -48,8 +49,9 @@ WIDTH = 100
 #: braces of a formula), %-style fields (Jinja's {% trans %}) and `code spans`.
 _KEPT = re.compile(r"\{[^{}\n]*\}|%\(\w+\)[sdfr]|%[sdfr]|`[^`\n]+`")
 #: Words that are code, not English: code spans, placeholders, identifiers with _ or ., calls,
-#: comparisons.
-_CODE = re.compile(r"`[^`]*`|\{[^{}]*\}|%\(\w+\)[sdfr]|\b\w+(?:[._]\w+)+\b|\b\w+\(|\S+\s*[=!<>]=\s*\S+")
+#: comparisons, a name given a value ("rtol=1e-07", "keepdims=True").
+_CODE = re.compile(r"`[^`]*`|\{[^{}]*\}|%\(\w+\)[sdfr]|\b\w+(?:[._]\w+)+\b|\b\w+\(|\S+\s*[=!<>]=\s*\S+"
+                   r"|\b[A-Za-z_]\w*=")
 
 
 @dataclass(frozen=True)
@@ -173,12 +175,19 @@ def update(spec: Spec) -> list[Path]:
 
 # ---------------------------------------------------------------- what is left to mark
 
-#: Engine files with texts people read that are not all marked yet: those the hints branch rewrites
-#: (properties' labels, casekit's fallback hint); `left_to_mark` lists them beside the course's files.
-PENDING = ("autograder/casekit.py", "autograder/properties.py", "autograder/mistakes.py")
-#: Calls whose string arguments are not text to translate: the marks themselves, and a planted
-#: mistake's edits (code) and hint words (which the tests look for in the English hint).
-_SKIPPED_CALLS = {"_", "gettext", "ngettext", "N_", "Planted"}
+#: Engine files whose texts people read are of the course's kind (cases' labels, kinds of input, hints):
+#: `left_to_mark` looks at them beside the course's files.
+WATCHED = ("autograder/casekit.py", "autograder/properties.py", "autograder/strategies.py",
+           "autograder/mistakes.py")
+#: Calls whose string arguments are not text to translate: the marks themselves; a planted mistake's
+#: edits (code) and hint words (which the tests look for in the English hint); and the errors only a
+#: course's author meets, raised where a case or a planted mistake is written wrong (a student's or an
+#: instructor's failure is a CaseFailure, or an error of the engine's own that is translated).
+_SKIPPED_CALLS = {"_", "gettext", "ngettext", "N_", "Planted", "TypeError", "ValueError"}
+#: Module constants that hold names, not text: the planted mistakes by name (course/*/mistakes.py) and
+#: the mistakes each example plants (course/examples.py), which `build` and the kit's tests use and no
+#: student or instructor reads.
+_NAMES = {"PLANTED", "EXAMPLES"}
 
 
 def prose(text: str) -> bool:
@@ -195,15 +204,16 @@ def prose(text: str) -> bool:
 
 def _skipped(tree: ast.AST) -> set[int]:
     """The ids of the string nodes `left_to_mark` does not look at: docstrings, the arguments of
-    _SKIPPED_CALLS, and the parts of f-strings (looked at whole)."""
+    _SKIPPED_CALLS, the values of _NAMES, and the parts of f-strings (looked at whole)."""
     skipped = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
             skipped.add(id(body[0].value))
         name = getattr(getattr(node, "func", None), "id", getattr(getattr(node, "func", None), "attr", ""))
+        names = isinstance(node, ast.Assign) and any(getattr(t, "id", "") in _NAMES for t in node.targets)
         inside = (isinstance(node, ast.Call) and name in _SKIPPED_CALLS) or isinstance(node, ast.JoinedStr)
-        if inside:
+        if inside or names:
             skipped.update(id(n) for n in ast.walk(node) if n is not node)
     return skipped
 
@@ -227,9 +237,9 @@ def left_to_mark(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def unmarked(course: courses.Course | None = None) -> list[str]:
-    """`left_to_mark` of the course's Python files and of PENDING, one line each: "path:line: text"."""
+    """`left_to_mark` of the course's Python files and of WATCHED, one line each: "path:line: text"."""
     course = course or courses.load()
-    files = [*sorted(course.folder.rglob("*.py")), *(KIT / name for name in PENDING)]
+    files = [*sorted(course.folder.rglob("*.py")), *(KIT / name for name in WATCHED)]
     found = []
     for path in files:
         where = path.relative_to(course.root if path.is_relative_to(course.root) else KIT)

@@ -20,7 +20,9 @@ repository. What the kit writes for elsewhere (the student bundle, the Gradescop
 PrairieLearn images) carries compiled `.mo` files instead (`compiled`), and no `.po`:
 there the `.mo` is read as it is, without Babel.
 
-`N_` marks text for extraction that is translated later (`gettext(KIND_TEXT[kind])`).
+`N_` marks text for extraction that is translated later (`gettext(KIND_TEXT[kind])`); `later` makes
+such a text from a message with named fields (a case's label "drawn inputs, {kind} ({function})"),
+which `translated` says in the language in use.
 """
 
 from __future__ import annotations
@@ -236,6 +238,31 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+#: What `later` made: each text's message and fields, by the English text.
+_LATER: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def later(message: str, /, **fields: Any) -> str:
+    """`message` (marked N_) with its named `fields` put in, in English: text made before the language
+    it is shown in is known (a case's label or a hint, made when the cases are imported, which are kept
+    for every language), remembered so that `translated` says it in the language in use."""
+    text = message.format(**fields)
+    _LATER[text] = (message, fields)
+    return text
+
+
+def translated(text: str) -> str:
+    """`text` in the language in use: one that `later` made as its message translated with each field
+    translated too (a field the catalogs do not have, such as code or a number, stays as it is);
+    any other as `gettext` has it."""
+    made = _LATER.get(text)
+    if made is None:
+        return gettext(text)
+    message, fields = made
+    return gettext(message).format(**{name: translated(value) if isinstance(value, str) else value
+                                      for name, value in fields.items()})
+
 
 _PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n(?:[ \t]*\n)*)")
 

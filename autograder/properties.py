@@ -25,8 +25,11 @@ import pytest
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, Student, check_unchanged, current_seed, graded
+from autograder.i18n import N_, gettext, later, translated
 
 COUNT = 2  # drawn inputs per kind (the first is hypothesis's simplest): a call each per submission
+#: What every property case checks (its docstring, as the runner shows it).
+CHECKED = N_("agrees with torch on inputs of the kind named, drawn by hypothesis, or on the edge input named")
 
 
 @dataclass
@@ -58,10 +61,11 @@ def _dtype(args: tuple) -> np.dtype:
 
 
 def describe(args: tuple, names: tuple[str, ...]) -> str:
-    """The kind of input, without its values: each array's shape and dtype."""
+    """The kind of input, without its values: each array's shape and dtype, or "dicts of parameters"
+    (marked N_: a label `later` makes with it says it in the language in use)."""
     arrays = [(n, a) for n, a in zip(names, args, strict=False) if isinstance(a, np.ndarray)]
     parts = [f"{n}: {a.shape} {a.dtype}" for n, a in arrays]
-    return ", ".join(parts) or "dicts of parameters"
+    return ", ".join(parts) or N_("dicts of parameters")
 
 
 def _passed(family: Family, args: tuple) -> tuple[tuple, tuple[str, ...]]:
@@ -71,29 +75,32 @@ def _passed(family: Family, args: tuple) -> tuple[tuple, tuple[str, ...]]:
     return tuple(args[i] for i in family.take), tuple(family.names[i] for i in family.take)
 
 
-def _case(family: Family, args: tuple, label: str) -> Case:
-    """One input of the family with its expected value (finite differences checked first) and the
-    outputs of its known mistakes."""
+def _case(family: Family, args: tuple, message: str, **fields: Any) -> Case:
+    """One input of the family, labelled by `message` (N_) with `fields` and its arguments' shapes
+    (`inputs`), with its expected value (finite differences checked first) and the outputs of its
+    known mistakes."""
+    passed, names = _passed(family, args)
+    label = later(message, **fields, inputs=describe(passed, names))
     expected = family.expected(*args)
     if family.numeric is not None:
         fd.agree(expected, family.numeric(*args), f"{family.function}, {label}")
-    passed, names = _passed(family, args)
     with np.errstate(all="ignore"):  # a mistake's output may overflow: that is what it looks like
         mistakes = family.mistakes(*passed) if family.mistakes is not None else {}
-    return Case(f"{label} ({describe(passed, names)})", passed, expected, dtype=_dtype(passed), names=names,
-                mistakes=mistakes)
+    return Case(label, passed, expected, dtype=_dtype(passed), names=names, mistakes=mistakes)
 
 
 def groups(family: Family) -> list[tuple[str, list[Case]]]:
-    """The family's graded groups of inputs, each with its label: COUNT drawn inputs of each
-    kind, then each edge input alone."""
+    """The family's graded groups of inputs, each with its label (made by `later`, which names the
+    function too): COUNT drawn inputs of each kind, then each edge input alone."""
     made = []
     for kind, strategy in family.kinds.items():
         drawn = st.draw(strategy, COUNT, current_seed(), f"{family.function}: {kind}")
-        made.append((f"drawn inputs, {kind}",
-                     [_case(family, args, f"input {i + 1} of {len(drawn)}") for i, args in enumerate(drawn)]))
+        label = later(N_("drawn inputs, {kind} ({function})"), kind=kind, function=family.function)
+        made.append((label, [_case(family, args, N_("input {number} of {count} ({inputs})"), number=i + 1,
+                                   count=len(drawn)) for i, args in enumerate(drawn)]))
     for name, args in family.edges.items():
-        made.append((f"edge input, {name}", [_case(family, args, "the edge input")]))
+        made.append((later(N_("edge input, {name} ({function})"), name=name, function=family.function),
+                     [_case(family, args, N_("the edge input ({inputs})"))]))
     return made
 
 
@@ -102,15 +109,15 @@ def _check(student: Student, case: Case, got: Any, outputs: tuple[str, ...]) -> 
     expected = case.expected
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
-            raise CaseFailure(f"expected a dict with keys {sorted(expected)}, got {type(got).__name__}",
-                              kind="type")
+            text = gettext("expected a dict with keys {keys}, got {got}")
+            raise CaseFailure(text.format(keys=sorted(expected), got=type(got).__name__), kind="type")
         for key in expected:
             case.check(student, got[key], expected=expected[key], what=key,
                        mistakes=case.mistakes.get(key, {}))
     elif isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            raise CaseFailure(f"expected a tuple ({', '.join(outputs)}), got {type(got).__name__}",
-                              kind="type")
+            text = gettext("expected a tuple ({outputs}), got {type}")
+            raise CaseFailure(text.format(outputs=", ".join(outputs), type=type(got).__name__), kind="type")
         for what, value, want in zip(outputs, got, expected, strict=True):
             case.check(student, value, expected=want, what=what, mistakes=case.mistakes.get(what, {}))
     else:
@@ -126,23 +133,25 @@ def _run(student: Student, family: Family, drawn: list[Case]) -> None:
             check_unchanged(student, case.names)
             _check(student, case, got, family.outputs)
         except CaseFailure as failure:
-            raise CaseFailure(f"{case.label}: {failure.message}", kind=failure.kind, input=case.label,
-                              **failure.details) from None
+            label = translated(case.label)
+            raise CaseFailure(gettext("{input}: {message}").format(input=label, message=failure.message),
+                              kind=failure.kind, input=label, **failure.details) from None
 
 
 def graded_properties(families: Sequence[Family]) -> Callable[..., None]:
     """The graded cases of `families`, one per kind of input and one per edge input, labelled
-    "drawn inputs, <kind> (<function>)" or "edge input, <name> (<function>)"; assign the result
-    to a `test_...` name in a course's hidden.py for pytest to collect."""
+    "drawn inputs, <kind> (<function>)" or "edge input, <name> (<function>)" (each kind and name
+    marked N_ where it is written: the runner shows the label in the language in use); assign the
+    result to a `test_...` name in a course's hidden.py for pytest to collect."""
     params = []
     for family in families:
         made = groups(family)
-        params += [pytest.param(family, drawn, marks=graded(family.function, weight=1 / len(made)),
-                                id=f"{label} ({family.function})") for label, drawn in made]
+        params += [pytest.param(family, drawn, marks=graded(family.function, weight=1 / len(made)), id=label)
+                   for label, drawn in made]
 
     @pytest.mark.parametrize("family, drawn", params)
     def test_property(student: Student, family: Family, drawn: list[Case]) -> None:
-        """agrees with torch on inputs of the kind named, drawn by hypothesis, or on the edge input named"""
         _run(student, family, drawn)
 
+    test_property.__doc__ = CHECKED  # the runner shows it translated
     return test_property

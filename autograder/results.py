@@ -133,7 +133,8 @@ class CaseResult:
             return Shown(self.label, self.checked, True, concealed, upstream=tuple(self.upstream))
         details = self.details or {}
         why = why_failed(self.kind)
-        hint = gettext(str(details.get("hint") or ""))  # a hint the course marked N_() is in the catalog
+        # casekit words its hints in the language in use; one a case passes marked N_() is translated here
+        hint = gettext(str(details.get("hint") or ""))
         if concealed:
             message = self.message if details.get("file_problem") else ""
             return Shown(self.label, self.checked, False, True, why, message, hint)

@@ -26,7 +26,7 @@ from autograder import course as courses
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
-from autograder.i18n import gettext, language
+from autograder.i18n import gettext, language, translated
 from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
 from autograder.sandbox.protocol import Answer, Process, StudentError
@@ -90,8 +90,9 @@ def _to_case(item: pytest.Item) -> GradedCase:
         raise CollectionError(f"{item.nodeid} uses fixtures the grader does not provide: {extra}")
     test = item.function
     doc = gettext(headline(test.__doc__ or test.__name__))
-    # a label marked N_() where the course writes it is translated here (pytest's ids stay English)
-    label = gettext(str(item.callspec.id)) if hasattr(item, "callspec") else doc
+    # a label marked N_() (or made by i18n.later) where the course writes it is translated here
+    # (pytest's ids stay English)
+    label = translated(str(item.callspec.id)) if hasattr(item, "callspec") else doc
 
     def run(student: Student, _test=test, _params=params) -> None:
         _test(student=student, **_params)

@@ -11,7 +11,8 @@ The strategies here are generic (arrays, logits, pairs...); a course builds its 
 from them. They come by kind (`elementwise_kinds`, `logit_kinds`, `pair_kinds`: float64,
 float32, a batch of one, K = 1, large values...): each kind of a function's inputs is graded
 as a case of its own, named by its kind and never by what the seed drew, so that a student
-learns what kind of input broke a function without its values.
+learns what kind of input broke a function without its values (a kind's name in words is marked
+N_: the case's label shows it in the language in use).
 
 Values are finite and bounded: each bound keeps the exact answer finite and
 representable in float32, so a correct float32 implementation can meet the float32
@@ -30,6 +31,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from autograder.i18n import N_
 
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 DTYPES = st.sampled_from([F64, F32])
@@ -124,9 +127,9 @@ def elementwise_kinds(bound: float) -> dict[str, st.SearchStrategy]:
     small = min(bound, 10.0)
     return {
         "float64": elementwise(small, F64),
-        "a 1-D vector": elementwise(small, F64, dims=1),
+        N_("a 1-D vector"): elementwise(small, F64, dims=1),
         "float32": elementwise(bound, F32),
-        "large values": elementwise(bound, F64, least=bound / 10),
+        N_("large values"): elementwise(bound, F64, least=bound / 10),
     }
 
 
@@ -161,8 +164,8 @@ def logit_kinds(bound: float = 50.0, labelled: bool = False) -> dict[str, st.Sea
     make = labelled_logits if labelled else logits
     return {
         "float64": make(bound, F64),
-        "a batch of one": make(bound, F64, m=1),
-        "one class, K = 1": make(bound, F64, k=1),
+        N_("a batch of one"): make(bound, F64, m=1),
+        N_("one class, K = 1"): make(bound, F64, k=1),
         "float32": make(bound, F32),
     }
 
@@ -194,8 +197,8 @@ def pairs(draw_: st.DrawFn, bound: float = 10.0, dtype: np.dtype | None = None, 
 def pair_kinds(bound: float = 10.0) -> dict[str, st.SearchStrategy]:
     """Pairs by kind: one output per row, several, and with several a batch of one and float32."""
     return {
-        "one output per row": pairs(bound, F64, columns=(1, 1)),
-        "several outputs per row": pairs(bound, F64, columns=(2, 3)),
-        "a batch of one": pairs(bound, F64, m=1, columns=(2, 3)),
+        N_("one output per row"): pairs(bound, F64, columns=(1, 1)),
+        N_("several outputs per row"): pairs(bound, F64, columns=(2, 3)),
+        N_("a batch of one"): pairs(bound, F64, m=1, columns=(2, 3)),
         "float32": pairs(bound, F32, columns=(2, 3)),
     }

@@ -2,7 +2,7 @@
 
 What a chart is made of, and nothing about what it shows: a document (`Svg`), a
 fixed pixel layout with axes whose margins are sized from text widths measured
-on matplotlib's DejaVu Sans with Pillow (`place_axes`), scales from data to
+on matplotlib's DejaVu Sans with Pillow, a Chinese character one em (`place_axes`), scales from data to
 pixels (`Scale`, linear or log10), linear and log ticks with their labels,
 polylines (and `thin` for long ones), markers, legends inside or below the
 axes, raster cells as a palette PNG (`image`) and a colour bar. The plots of
@@ -32,7 +32,9 @@ import numpy as np
 from matplotlib.ticker import LogLocator, MaxNLocator
 from PIL import Image, ImageFont
 
-FONT_FAMILY = "DejaVu Sans, Liberation Sans, sans-serif"
+from autograder.text import columns
+
+FONT_FAMILY = "DejaVu Sans, Liberation Sans, sans-serif"  # Chinese: the browser falls back on a CJK font
 #: Text sizes in px: matplotlib's 9 pt and 10 pt at 96 dpi.
 FONT, TITLE_FONT = 12.0, 13.3
 #: Colour of raster cells whose value is NaN or inf.
@@ -94,7 +96,10 @@ def _font() -> ImageFont.FreeTypeFont | None:
 
 @functools.cache
 def _char_width(char: str) -> float:
-    """Advance width of one character at 1 px font size."""
+    """Advance width of one character at 1 px font size: DejaVu Sans's, or one em for a wide (Chinese)
+    character, which DejaVu Sans has no glyph for and a CJK font draws one em wide."""
+    if columns(char) == 2:
+        return 1.0
     font = _font()
     return font.getlength(char) / 100 if font is not None else 0.62
 

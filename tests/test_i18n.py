@@ -66,15 +66,20 @@ def test_the_catalog_checks_catch_what_they_look_for():
 
 def test_what_is_left_to_mark_is_listed(tmp_path):
     """tools/i18n.sh lists the string literals people would read that no N_() or _() marks: not the
-    marked ones, docstrings, code, a planted mistake's edits, or single words."""
+    marked ones, docstrings, code, a planted mistake's edits, or single words; nor what only a course's
+    author reads (the names of the planted mistakes and of what the examples plant, an error of a case
+    written wrong)."""
     source = tmp_path / "hidden.py"
     source.write_text('''"""Module docstring with several words."""
 from autograder.i18n import N_, gettext
-LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b"]
+LABELS = ["batch of one, K=4", N_("logits of +-1000"), "float32", "z = x @ W.T + b", f"rtol={r}, atol={a}"]
 HINT = f"d{key} is m times too large"
-PLANTED = Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")
+PLANTED = {"dW transposed": Planted("f", (("return x.T @ g", "return g @ x"),), "is transposed here")}
+EXAMPLES = {"bob_buggy": ("dW transposed", "loss recorded after the step")}
 def test(student):
     """the gradient of the loss"""
+    if student is None:
+        raise TypeError("a case needs a student")
     raise ValueError(gettext("expected a tuple"))
 ''')
     found = sorted(catalogs.left_to_mark(source))
@@ -257,12 +262,23 @@ def test_check_in_chinese_on_the_stubs(capsys):
     assert all(CJK.search(block) for block in blocks), "a function's checks are not in Chinese"
 
 
-def test_the_examples_score_the_same_in_chinese_and_their_reports_are_chinese(grade, tmp_path):
+EXAMPLES = ROOT / "examples" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def graded_in_chinese(tmp_path_factory) -> Path:
+    """`grade --lang zh_CN` of the example submissions: the folder it writes."""
+    out = tmp_path_factory.mktemp("grade-zh") / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(i18n.ENV, i18n.SOURCE)  # restored after: the command line sets it
+        assert main(["grade", str(EXAMPLES), "--out", str(out), "--lang", ZH, "--seed", str(SEED),
+                     "--no-plots"]) == 0
+    return out
+
+
+def test_the_examples_score_the_same_in_chinese_and_their_reports_are_chinese(grade, graded_in_chinese):
     """`grade --lang zh_CN` of the example submissions: exactly the English scores, case by case."""
-    examples = ROOT / "examples" / "submissions"
-    out = tmp_path / "out"
-    assert main(["grade", str(examples), "--out", str(out), "--lang", ZH, "--seed", str(SEED),
-                 "--no-plots"]) == 0
+    examples, out = EXAMPLES, graded_in_chinese
     with (out / "grades.csv").open() as handle:
         chinese = {row["id"]: row for row in csv.DictReader(handle)}
     assert set(chinese) == {p.name for p in examples.iterdir() if p.is_dir()}
@@ -276,6 +292,46 @@ def test_the_examples_score_the_same_in_chinese_and_their_reports_are_chinese(gr
         assert '<html lang="zh-CN">' in page and "各函数得分" in page
         assert "检查" in (out / name / "feedback.md").read_text()
     assert "班级概要" in (out / "summary.html").read_text()
+
+
+#: Code a Chinese text keeps: names with _ or ., names given a value, derivatives, numbers and dtypes.
+CODE = re.compile(r"`[^`]*`|\b\w+(?:[._]\w+)+\b|\b\w+ ?= ?\S+|\bd\w+/d\w+|\d\S*|float(?:32|64)")
+
+
+def _english(text: str) -> list[str]:
+    """The English words of `text` outside code and KEPT_WORDS."""
+    return [w for w in re.findall(r"[A-Za-z]{2,}", CODE.sub(" ", text)) if w not in KEPT_WORDS]
+
+
+def test_a_hidden_failure_on_drawn_inputs_is_chinese(graded_in_chinese):
+    """bob_buggy's dL/dW is transposed, which every drawn layer with one input feature shows: graded in
+    Chinese, the hidden case names that kind of input, what it checks and the likely mistake in Chinese
+    (results.json, the text a student reads on Gradescope), and the report's table names the kind."""
+    tests = json.loads((graded_in_chinese / "bob_buggy" / "results.json").read_text())["tests"]
+    [drawn] = [t for t in tests if t["tags"] == ["linear.linear_backward"] and "n_in = 1" in t["name"]]
+    label = "随机抽取的输入，只有一个输入特征，n_in = 1（linear.linear_backward）"
+    assert drawn["status"] == "failed" and drawn["name"] == f"linear.linear_backward: {label}"
+    head, hint = drawn["output"].splitlines()
+    assert head.startswith("隐藏检查未通过：") and f"（{label}）" in head and "torch" in head
+    assert hint.startswith("可能的错误：dL/dW 被转置了")
+    assert not _english(drawn["output"]), drawn["output"]
+    page = (graded_in_chinese / "bob_buggy" / "feedback.html").read_text()
+    assert label in page and "drawn inputs" not in page and "edge input" not in page
+
+
+def test_the_hints_of_several_matching_mistakes_are_joined_in_chinese(chinese, grade, make_submission):
+    """mse_prime without its mean, on a batch of one, is also mse_prime divided by the rows: each hint
+    in Chinese, and the words that join them too, in the student's report and in the class summary's
+    list of mistakes."""
+    from test_report import SETTINGS
+
+    without_mean = ("return 2 * (y_hat - y) / y_hat.size", "return 2 * (y_hat - y)")
+    result = grade(make_submission(losses=[without_mean]))
+    hints = {c.shown().hint for c in result.cases if c.function == "losses.mse_prime" and not c.passed}
+    joined = "梯度大了 N 倍：忘了平均值中的 1/N；或者：梯度除以的是行数"
+    assert any(hint.startswith(joined) for hint in hints) and not any(map(_english, hints)), hints
+    assert joined in report.render_feedback_md(result, SETTINGS)
+    assert joined in report.render_summary_html([result], SETTINGS)
 
 
 def test_a_report_in_chinese_has_the_same_numbers(monkeypatch):
@@ -414,10 +470,10 @@ def test_intake_words_its_notes_in_chinese_and_still_merges_a_rejected_zip(chine
     assert any(n.startswith("已忽略 hw.zip：zip 被拒绝") for n in sub.notes)
 
 
-#: Latin words a Chinese report may show: names of tools, of Python's own things and of the sandbox's
-#: layers, "ID", and the values of a dtype.
-KEPT_WORDS = {"NumPy", "torch", "Traceback", "NotImplementedError", "dtype", "Dtype", "ID", "bool", "inf",
-              "landlock", "user", "pid", "net", "namespaces", "rlimits"}
+#: Latin words a Chinese report may show: names of tools (hypothesis draws the hidden inputs), of Python's
+#: own things and of the sandbox's layers, "ID", and the values of a dtype.
+KEPT_WORDS = {"NumPy", "torch", "hypothesis", "Traceback", "NotImplementedError", "dtype", "Dtype", "ID",
+              "bool", "inf", "landlock", "user", "pid", "net", "namespaces", "rlimits"}
 
 
 def _chinese_fields(result):

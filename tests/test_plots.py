@@ -220,6 +220,14 @@ def test_line_chart_draws_any_series_in_order_and_marks_where_each_breaks():
     assert {"Three runs", "step", "size"} <= set(_texts(tree))
 
 
+def test_a_chinese_text_is_measured_one_em_a_character():
+    """A course's figure in zh_CN: its legend's box, its margins and its title's place are sized from
+    the widths of its texts, in which a Chinese character (drawn by a CJK font, one em wide; DejaVu
+    Sans, which the widths are measured on, has none) takes one em."""
+    assert svg.text_width("训练损失") == 4 * svg.FONT
+    assert svg.text_width("你的损失从第 61 轮起") == pytest.approx(8 * svg.FONT + svg.text_width(" 61 "))
+
+
 def test_other_courses_figures_carry_their_own_words_only():
     """Nothing of the XOR course appears in figures drawn with another course's words and points."""
     xs = np.linspace(-2.0, 2.0, 21)

@@ -6,21 +6,24 @@ import pytest
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, graded, rng
+from autograder.i18n import N_
 from autograder.properties import Family, graded_properties
 from course.activations import oracle
-from course.activations.mistakes import GLOBAL_SHIFT, global_shift_softmax
+from course.activations.mistakes import global_shift_softmax
+from course.activations.public import GLOBAL_SHIFT
 
 R = rng("activations")
 
 
 def _elementwise_inputs():
-    """(label, z): random shapes, exact zeros, large values, float32."""
+    """(label, z): random shapes, exact zeros, large values, float32 (labels marked N_: students see
+    them, in the language in use)."""
     mixed = R.normal(scale=3, size=(4, 5))
     mixed[0, :2] = 0.0
     return [
-        ("random 4x5 with exact zeros", mixed),
-        ("batch of one, 1x3", R.normal(size=(1, 3))),
-        ("vector of 7", R.normal(scale=5, size=7)),
+        (N_("random 4x5 with exact zeros"), mixed),
+        (N_("batch of one, 1x3"), R.normal(size=(1, 3))),
+        (N_("vector of 7"), R.normal(scale=5, size=7)),
         ("float32 3x4", R.normal(size=(3, 4)).astype(np.float32)),
     ]
 
@@ -42,7 +45,7 @@ def _sigmoid(z):
 
 @graded("activations.relu")
 @pytest.mark.parametrize(
-    "case", _cases(oracle.relu) + [Case("exact zeros", (KINK,), oracle.relu(KINK))], ids=str
+    "case", _cases(oracle.relu) + [Case(N_("exact zeros"), (KINK,), oracle.relu(KINK))], ids=str
 )
 def test_relu(student, case):
     """max(z, 0) against torch.relu"""
@@ -50,14 +53,15 @@ def test_relu(student, case):
 
 
 def _relu_prime_mistakes(z):
-    return {"relu'(0) must be 0 (as torch): use z > 0, not z >= 0": (np.asarray(z) >= 0).astype(float)}
+    return {N_("relu'(0) must be 0 (as torch): use z > 0, not z >= 0"): (np.asarray(z) >= 0).astype(float)}
 
 
 @graded("activations.relu_prime")
 @pytest.mark.parametrize(
     "case",
     _cases(oracle.relu_prime, _relu_prime_mistakes)
-    + [Case("exactly 0 (the kink)", (KINK,), oracle.relu_prime(KINK), mistakes=_relu_prime_mistakes(KINK))],
+    + [Case(N_("exactly 0 (the kink)"), (KINK,), oracle.relu_prime(KINK),
+            mistakes=_relu_prime_mistakes(KINK))],
     ids=str,
 )
 def test_relu_prime(student, case):
@@ -83,10 +87,11 @@ def test_sigmoid_extremes(student):
 def _sigmoid_prime_mistakes(z):
     s = _sigmoid(z)
     return {
-        "sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
-        "not sigma'(sigmoid(z))": _sigmoid(s) * (1 - _sigmoid(s)),
-        "sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)": np.asarray(z) * (1 - np.asarray(z)),
-        "the sigmoid itself was returned, not its derivative": s,
+        N_("sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
+           "not sigma'(sigmoid(z))"): _sigmoid(s) * (1 - _sigmoid(s)),
+        N_("sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)"):
+        np.asarray(z) * (1 - np.asarray(z)),
+        N_("the sigmoid itself was returned, not its derivative"): s,
     }
 
 
@@ -110,10 +115,10 @@ def test_sigmoid_prime_extremes(student):
 def _softmax_inputs():
     return [
         ("m=4, K=3", R.normal(size=(4, 3))),
-        ("batch of one, K=5", R.normal(size=(1, 5))),
+        (N_("batch of one, K=5"), R.normal(size=(1, 5))),
         ("m=3, K=2", R.normal(size=(3, 2))),
         ("m=6, K=4, float32", R.normal(size=(6, 4)).astype(np.float32)),
-        ("m=K=3 (a missing keepdims still broadcasts)", R.normal(scale=2, size=(3, 3))),
+        (N_("m=K=3 (a missing keepdims still broadcasts)"), R.normal(scale=2, size=(3, 3))),
     ]
 
 
@@ -122,9 +127,9 @@ def _softmax_mistakes(z):
     with np.errstate(all="ignore"):
         e = np.exp(z - z.max())
         return {
-            "softmax was normalised over the wrong axis: sum over each row (axis=-1)": e
+            N_("softmax was normalised over the wrong axis: sum over each row (axis=-1)"): e
             / e.sum(axis=0, keepdims=True),
-            "softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)": e
+            N_("softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)"): e
             / e.sum(),
             GLOBAL_SHIFT: global_shift_softmax(z),
             **_missing_keepdims(z),
@@ -139,16 +144,16 @@ def _missing_keepdims(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     shifted = np.exp(z - z.max(axis=-1))
     return {
-        "keepdims=True is missing in the row sum: e.sum(axis=-1) divides along the wrong axis": e
+        N_("keepdims=True is missing in the row sum: e.sum(axis=-1) divides along the wrong axis"): e
         / e.sum(axis=-1),
-        "keepdims=True is missing in the row max: z.max(axis=-1) is subtracted along the wrong axis": shifted
-        / shifted.sum(axis=-1, keepdims=True),
+        N_("keepdims=True is missing in the row max: z.max(axis=-1) is subtracted along the wrong axis"):
+        shifted / shifted.sum(axis=-1, keepdims=True),
     }
 
 
 SOFTMAX_EXTREME = [
     ("[1000, 0, -1000]", np.array([[1000.0, 0.0, -1000.0], [0.5, 0.25, 0.0]])),
-    ("a row of all -1000", np.array([[-1000.0, -1000.0, -1000.0, -1000.0]])),
+    (N_("a row of all -1000"), np.array([[-1000.0, -1000.0, -1000.0, -1000.0]])),
 ]
 
 
@@ -187,11 +192,11 @@ def _jacobian(s):
 def _jacobian_mistakes(z):
     s = oracle.softmax(z)
     return {
-        "only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k": s[:, :, None]
+        N_("only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k"): s[:, :, None]
         * np.eye(s.shape[-1])
         * (1 - s[:, :, None]),
-        "the Jacobian's sign is flipped: J = diag(s) - s s^T": -_jacobian(s),
-        "the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself":
+        N_("the Jacobian's sign is flipped: J = diag(s) - s s^T"): -_jacobian(s),
+        N_("the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself"):
         _jacobian(np.asarray(z, dtype=np.float64)),
     }
 
@@ -222,15 +227,15 @@ NEAR_ZERO = np.array([0.0, -0.0, 1e-300, -1e-300])
 test_properties = graded_properties([
     Family("activations.relu", st.elementwise_kinds(1e6), oracle.relu, ("z",)),
     Family("activations.relu_prime", st.elementwise_kinds(1e3), oracle.relu_prime, ("z",),
-           numeric=_relu_prime_numeric, edges={"exact zeros and tiny values": (NEAR_ZERO,)},
+           numeric=_relu_prime_numeric, edges={N_("exact zeros and tiny values"): (NEAR_ZERO,)},
            mistakes=_relu_prime_mistakes),
     Family("activations.sigmoid", st.elementwise_kinds(800.0), oracle.sigmoid, ("z",)),
     Family("activations.sigmoid_prime", st.elementwise_kinds(800.0), oracle.sigmoid_prime, ("z",),
-           numeric=lambda z: fd.elementwise(oracle.sigmoid, z), edges={"all zeros": (np.zeros((2, 2)),)},
+           numeric=lambda z: fd.elementwise(oracle.sigmoid, z), edges={N_("all zeros"): (np.zeros((2, 2)),)},
            mistakes=_sigmoid_prime_mistakes),
-    Family("activations.softmax", {**st.logit_kinds(50.0), "large logits": st.large_logits(1000.0)},
+    Family("activations.softmax", {**st.logit_kinds(50.0), N_("large logits"): st.large_logits(1000.0)},
            oracle.softmax, ("z",), mistakes=_softmax_mistakes),
     Family("activations.softmax_prime", st.logit_kinds(), oracle.softmax_prime, ("z",),
-           numeric=lambda z: fd.row_jacobians(oracle.softmax, z), edges={"tied logits": (TIES,)},
+           numeric=lambda z: fd.row_jacobians(oracle.softmax, z), edges={N_("tied logits"): (TIES,)},
            mistakes=_jacobian_mistakes),
 ])

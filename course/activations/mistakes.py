@@ -1,13 +1,9 @@
 """Typical mistakes in activations.py: planted in the reference for the examples and the kit's tests,
-and the fingerprints the losses' cases share."""
+and the output of one the losses' cases share (its hint is course.activations.public.GLOBAL_SHIFT)."""
 
 import numpy as np
 
 from autograder.mistakes import Planted
-
-GLOBAL_SHIFT = ("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
-                "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
-                "z.max(axis=-1, keepdims=True)")
 
 
 def global_shift_softmax(z: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from hypothesis import strategies as hs
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng, shape_label
+from autograder.i18n import N_, gettext, ngettext
 from autograder.properties import Family, graded_properties
 from course.linear import oracle
 
@@ -14,7 +15,6 @@ R = rng("linear")
 # (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
 # equal, where an elementwise * broadcasts and so can be told apart from @ by its value
 SHAPES = [(1, 3, 2), (4, 3, 3), (5, 2, 4), (7, 6, 1), (3, 3, 3)]
-ELEMENTWISE = "elementwise * was used where a matrix product @ was needed: "
 
 
 def _times(a, b):
@@ -34,11 +34,12 @@ def _layers():
 
 
 def _forward_mistakes(x, W, b):
-    mistakes = {"the bias was left out: z = x @ W.T + b": x @ W.T}
+    mistakes = {N_("the bias was left out: z = x @ W.T + b"): x @ W.T}
     if x.shape[1] == W.shape[0]:
-        mistakes["W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))"] = x @ W + b
+        mistakes[N_("W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))")] = x @ W + b
     if _times(x, W.T) is not None:
-        mistakes[ELEMENTWISE + "z = x @ W.T + b"] = _times(x, W.T) + b
+        mistakes[N_("elementwise * was used where a matrix product @ was needed: z = x @ W.T + b")] = (
+            _times(x, W.T) + b)
     return mistakes
 
 
@@ -79,18 +80,21 @@ def _backward_mistakes(x, W, grad_z, expected):
     m = x.shape[0]
     mistakes = {
         "grad_x": {
-            "grad_x must be grad_z @ W (shape of x)": grad_z @ W.T if W.shape[0] == W.shape[1] else None,
-            ELEMENTWISE + "grad_x = grad_z @ W": _times(grad_z, W),
+            N_("grad_x must be grad_z @ W (shape of x)"): grad_z @ W.T if W.shape[0] == W.shape[1] else None,
+            N_("elementwise * was used where a matrix product @ was needed: grad_x = grad_z @ W"):
+            _times(grad_z, W),
         },
         "grad_W": {
-            ELEMENTWISE + "grad_W = grad_z.T @ x": _times(grad_z.T, x),
-            "dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W": grad_W.T,
-            "dL/dW was divided by m: the mean already happened in the loss": grad_W / m,
-            "dL/dW is m times too large": grad_W * m,
+            N_("elementwise * was used where a matrix product @ was needed: grad_W = grad_z.T @ x"):
+            _times(grad_z.T, x),
+            N_("dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W"): grad_W.T,
+            N_("dL/dW was divided by m: the mean already happened in the loss"): grad_W / m,
+            N_("dL/dW is m times too large"): grad_W * m,
         },
         "grad_b": {
-            "dL/db was averaged over the batch: sum grad_z over axis 0 instead": grad_b / m,
-            "dL/db was summed over the wrong axis: sum grad_z over the examples (axis 0)": grad_z.sum(axis=1),
+            N_("dL/db was averaged over the batch: sum grad_z over axis 0 instead"): grad_b / m,
+            N_("dL/db was summed over the wrong axis: sum grad_z over the examples (axis 0)"):
+            grad_z.sum(axis=1),
         },
     }
     return {name: {k: v for k, v in hints.items() if v is not None} for name, hints in mistakes.items()}
@@ -103,14 +107,21 @@ def test_linear_backward(student, case):
     got = student.linear.linear_backward(*case.args)
     check_unchanged(student, case.names)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        raise CaseFailure(
-            f"expected a tuple (grad_x, grad_W, grad_b), got {type(got).__name__}"
-            + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""), kind="type",
-        )
+        raise CaseFailure(_not_three(got), kind="type")
     x, W, _, grad_z = case.args
     mistakes = _backward_mistakes(x, W, grad_z, case.expected)
     for name, value, expected in zip(("grad_x", "grad_W", "grad_b"), got, case.expected, strict=True):
         case.check(student, value, expected=expected, what=name, mistakes=mistakes[name])
+
+
+def _not_three(got):
+    """What a result that is not the three gradients is, in the language in use."""
+    kind = type(got).__name__
+    if not isinstance(got, (tuple, list)):
+        return gettext("expected a tuple (grad_x, grad_W, grad_b), got {type}").format(type=kind)
+    return ngettext("expected a tuple (grad_x, grad_W, grad_b), got {type} of {count} item",
+                    "expected a tuple (grad_x, grad_W, grad_b), got {type} of {count} items",
+                    len(got)).format(type=kind, count=len(got))
 
 
 @hs.composite
@@ -126,9 +137,9 @@ def layer(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int | None
 #: Linear layers by kind of input (network.py's classifier draws its own from `layer`).
 LAYERS = {
     "float64": layer(dtype=st.F64),
-    "a batch of one": layer(dtype=st.F64, m=1),
-    "one input feature, n_in = 1": layer(dtype=st.F64, n_in=1),
-    "one output, n_out = 1": layer(dtype=st.F64, n_out=1),
+    N_("a batch of one"): layer(dtype=st.F64, m=1),
+    N_("one input feature, n_in = 1"): layer(dtype=st.F64, n_in=1),
+    N_("one output, n_out = 1"): layer(dtype=st.F64, n_out=1),
     "float32": layer(dtype=st.F32),
 }
 
@@ -150,6 +161,6 @@ test_properties = graded_properties([
            take=(0, 1, 2), mistakes=_forward_mistakes),
     Family("linear.linear_backward", LAYERS, oracle.linear_backward, ("x", "W", "b", "grad_z"),
            numeric=_backward_numeric, outputs=("grad_x", "grad_W", "grad_b"),
-           edges={"zero inputs and weights": ZEROS},
+           edges={N_("zero inputs and weights"): ZEROS},
            mistakes=_drawn_backward_mistakes),
 ])

@@ -7,41 +7,49 @@ from hypothesis import strategies as hs
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, check_no_warnings, check_unchanged, graded, rng
+from autograder.i18n import N_
 from autograder.properties import Family, graded_properties
 from course.activations import oracle as activations
-from course.activations.mistakes import GLOBAL_SHIFT, global_shift_softmax
+from course.activations.mistakes import global_shift_softmax
+from course.activations.public import GLOBAL_SHIFT
 from course.losses import oracle
+from course.losses.public import (
+    HALVED,
+    PICKED_BLOCK,
+    PICKED_BLOCK_UNSCALED,
+    WRT_LOGITS,
+    WRT_LOGITS_UNSCALED,
+)
 
 R = rng("losses")
 
 
 def _mse_inputs():
     return [
-        ("m=4, 1 output", R.normal(size=(4, 1)), R.normal(size=(4, 1))),
-        ("m=5, 3 outputs", R.normal(size=(5, 3)), R.normal(size=(5, 3))),
-        ("batch of one", R.normal(size=(1, 1)), R.normal(size=(1, 1))),
-        ("m=3, 2 outputs, float32", *(R.normal(size=(3, 2)).astype(np.float32) for _ in range(2))),
+        (N_("m=4, 1 output"), R.normal(size=(4, 1)), R.normal(size=(4, 1))),
+        (N_("m=5, 3 outputs"), R.normal(size=(5, 3)), R.normal(size=(5, 3))),
+        (N_("batch of one"), R.normal(size=(1, 1)), R.normal(size=(1, 1))),
+        (N_("m=3, 2 outputs, float32"), *(R.normal(size=(3, 2)).astype(np.float32) for _ in range(2))),
     ]
 
 
 def _mse_mistakes(y_hat, y):
     diff = np.asarray(y_hat, dtype=np.float64) - y
     return {
-        "a sum was used instead of a mean: divide by the number of elements": (diff**2).sum(),
-        "the mean was taken over rows only: average over every element": (diff**2).sum() / len(diff),
-        "the square is missing: mean of (y_hat - y)**2": diff.mean(),
-        "the loss was halved: mse is the plain mean of (y_hat - y)**2 (torch.nn.MSELoss), without the "
-        "1/2 some texts put in front": (diff**2).mean() / 2,
+        N_("a sum was used instead of a mean: divide by the number of elements"): (diff**2).sum(),
+        N_("the mean was taken over rows only: average over every element"): (diff**2).sum() / len(diff),
+        N_("the square is missing: mean of (y_hat - y)**2"): diff.mean(),
+        HALVED: (diff**2).mean() / 2,
     }
 
 
 def _mse_prime_mistakes(y_hat, y):
     diff = np.asarray(y_hat, dtype=np.float64) - y
     return {
-        "the gradient is N times too large: the mean's 1/N was forgotten": 2 * diff,
-        "the factor 2 from the square is missing": diff / diff.size,
-        "the gradient was divided by the number of rows, not by every element": 2 * diff / len(diff),
-        "the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)": -2 * diff / diff.size,
+        N_("the gradient is N times too large: the mean's 1/N was forgotten"): 2 * diff,
+        N_("the factor 2 from the square is missing"): diff / diff.size,
+        N_("the gradient was divided by the number of rows, not by every element"): 2 * diff / len(diff),
+        N_("the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)"): -2 * diff / diff.size,
     }
 
 
@@ -87,7 +95,7 @@ def _ce_inputs():
     for label, m, k in [
         ("m=4, K=3", 4, 3),
         ("m=5, K=2", 5, 2),
-        ("batch of one, K=4", 1, 4),
+        (N_("batch of one, K=4"), 1, 4),
         ("m=6, K=5", 6, 5),
     ]:
         z = R.normal(size=(m, k))
@@ -99,24 +107,16 @@ def _probabilities(z):
     return activations.softmax(z)
 
 
-PICKED_BLOCK = ("p[:, y] picks every row's probability of every row's label (an m x m block, right only "
-                "when m = 1): pick p[np.arange(m), y], one entry per row")
-
-
 def _ce_mistakes(p, y):
     picked = p[np.arange(len(y)), y]
     block = -np.log(p[:, y])
     return {
-        "a sum was used instead of a mean over the rows": -np.log(picked).sum(),
-        "the minus sign is missing: L = -mean(log p[i, y[i]])": np.log(picked).mean(),
-        "every class was counted, not only the true one: pick p[i, y[i]]": -np.log(p).mean(axis=0).sum(),
+        N_("a sum was used instead of a mean over the rows"): -np.log(picked).sum(),
+        N_("the minus sign is missing: L = -mean(log p[i, y[i]])"): np.log(picked).mean(),
+        N_("every class was counted, not only the true one: pick p[i, y[i]]"): -np.log(p).mean(axis=0).sum(),
         PICKED_BLOCK: block.mean(),
-        PICKED_BLOCK + " (and divide by m)": block.sum() / len(y),
+        PICKED_BLOCK_UNSCALED: block.sum() / len(y),
     }
-
-
-WRT_LOGITS = ("p - onehot(y) is the gradient with respect to the logits z (softmax_cross_entropy_prime); "
-              "with respect to p it is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere")
 
 
 def _ce_prime_mistakes(p, y):
@@ -125,11 +125,11 @@ def _ce_prime_mistakes(p, y):
     wrt_logits = np.array(p, dtype=np.float64)
     wrt_logits[np.arange(m), y] -= 1
     return {
-        "the gradient is m times too large: the mean's 1/m was forgotten": grad * m,
-        "m was divided twice": grad / m,
-        "the sign is flipped: d(-log p)/dp = -1/p": -grad,
+        N_("the gradient is m times too large: the mean's 1/m was forgotten"): grad * m,
+        N_("m was divided twice"): grad / m,
+        N_("the sign is flipped: d(-log p)/dp = -1/p"): -grad,
         WRT_LOGITS: wrt_logits / m,
-        WRT_LOGITS + " (and the 1/m is missing)": wrt_logits,
+        WRT_LOGITS_UNSCALED: wrt_logits,
     }
 
 
@@ -164,17 +164,17 @@ def _sce_mistakes(z, y):
     shifted = global_shift_softmax(np.asarray(z, dtype=np.float64))
     shifted[np.arange(m), y] -= 1
     return {
-        "the gradient is m times too large: the mean's 1/m was forgotten": grad * m,
-        "m was divided twice": grad / m,
-        "the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m": -grad,
+        N_("the gradient is m times too large: the mean's 1/m was forgotten"): grad * m,
+        N_("m was divided twice"): grad / m,
+        N_("the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m"): -grad,
         GLOBAL_SHIFT: shifted / m,
     }
 
 
 SCE_INPUTS = [(label, z, y) for label, z, y in _ce_inputs()] + [
-    ("logits of +-1000", np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]]), np.array([2, 1])),
+    (N_("logits of +-1000"), np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]]), np.array([2, 1])),
     # rows of very different maxima: shifting by the max of the whole array underflows row 2
-    ("logits of 1000 beside small ones",
+    (N_("logits of 1000 beside small ones"),
      np.array([[1000.0, 0.0, -1000.0], [0.5, 0.25, 0.0]]), np.array([2, 0])),
     ("float32, m=3, K=4", R.normal(size=(3, 4)).astype(np.float32), np.array([0, 3, 1])),
 ]
@@ -222,15 +222,15 @@ test_properties = graded_properties([
     Family("losses.mse", st.pair_kinds(), oracle.mse, ("y_hat", "y"), mistakes=_mse_mistakes),
     Family("losses.mse_prime", st.pair_kinds(), oracle.mse_prime, ("y_hat", "y"),
            numeric=lambda a, b: fd.gradient(lambda v: oracle.mse(v, b), a),
-           edges={"predictions equal to targets": (np.ones((2, 2)), np.ones((2, 2)))},
+           edges={N_("predictions equal to targets"): (np.ones((2, 2)), np.ones((2, 2)))},
            mistakes=_mse_prime_mistakes),
     Family("losses.cross_entropy", PROBABILITIES, oracle.cross_entropy, ("p", "y"), mistakes=_ce_mistakes),
     Family("losses.cross_entropy_prime", PROBABILITIES, oracle.cross_entropy_prime, ("p", "y"),
            numeric=lambda p, y: fd.gradient(lambda v: oracle.cross_entropy(v, y), p, scale=0.0),
-           edges={"probabilities of 1": (np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([0, 1]))},
+           edges={N_("probabilities of 1"): (np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([0, 1]))},
            mistakes=_ce_prime_mistakes),
     Family("losses.softmax_cross_entropy_prime", st.logit_kinds(labelled=True),
            oracle.softmax_cross_entropy_prime, ("z", "y"),
            numeric=lambda z, y: fd.gradient(lambda v: _softmax_ce(v, y), z),
-           edges={"tied logits": (TIES, np.array([1, 2]))}, mistakes=_sce_mistakes),
+           edges={N_("tied logits"): (TIES, np.array([1, 2]))}, mistakes=_sce_mistakes),
 ])

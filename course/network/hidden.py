@@ -7,6 +7,7 @@ from hypothesis import strategies as hs
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng
+from autograder.i18n import N_, gettext
 from autograder.properties import Family, graded_properties
 from course.linear.hidden import layer
 from course.network import oracle
@@ -20,7 +21,7 @@ def _inputs():
     for label, m, n_in, k, dtype in [
         ("m=4, n_in=3, K=3", 4, 3, 3, np.float64),
         ("m=5, n_in=2, K=2", 5, 2, 2, np.float64),
-        ("batch of one, n_in=4, K=5", 1, 4, 5, np.float64),
+        (N_("batch of one, n_in=4, K=5"), 1, 4, 5, np.float64),
         ("m=6, n_in=3, K=4, float32", 6, 3, 4, np.float32),
     ]:
         x = R.normal(size=(m, n_in)).astype(dtype)
@@ -37,7 +38,7 @@ def _loss_mistakes(x, y, W, b):
     """The loss without its softmax: finite only where every true class's logit is positive."""
     z = np.asarray(x, dtype=np.float64) @ np.asarray(W, dtype=np.float64).T + b
     with np.errstate(all="ignore"):
-        return {"the softmax is missing: cross_entropy takes probabilities, softmax(linear(x, W, b))":
+        return {N_("the softmax is missing: cross_entropy takes probabilities, softmax(linear(x, W, b))"):
                 -np.log(z[np.arange(len(y)), y]).mean()}
 
 
@@ -62,13 +63,13 @@ def _gradient_mistakes(x, expected):
     m = x.shape[0]
     return {
         "grad_W": {
-            "dL/dW is m times too large: the mean's 1/m was forgotten": grad_W * m,
-            "m was divided twice in dL/dW": grad_W / m,
-            "dL/dW is transposed: shape (K, n_in) like W": grad_W.T,
+            N_("dL/dW is m times too large: the mean's 1/m was forgotten"): grad_W * m,
+            N_("m was divided twice in dL/dW"): grad_W / m,
+            N_("dL/dW is transposed: shape (K, n_in) like W"): grad_W.T,
         },
         "grad_b": {
-            "dL/db is m times too large: the mean's 1/m was forgotten": grad_b * m,
-            "m was divided twice in dL/db": grad_b / m,
+            N_("dL/db is m times too large: the mean's 1/m was forgotten"): grad_b * m,
+            N_("m was divided twice in dL/db"): grad_b / m,
         },
     }
 
@@ -87,7 +88,8 @@ def test_classifier_gradients(student, case):
     got = student.network.classifier_gradients(*case.args)
     check_unchanged(student, case.names)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CaseFailure(f"expected a tuple (grad_W, grad_b), got {type(got).__name__}", kind="type")
+        text = gettext("expected a tuple (grad_W, grad_b), got {type}")
+        raise CaseFailure(text.format(type=type(got).__name__), kind="type")
     hints = _gradient_mistakes(case.args[0], case.expected)
     for what, value, expected in zip(("grad_W", "grad_b"), got, case.expected, strict=True):
         case.check(student, value, expected=expected, what=what, mistakes=hints[what])
@@ -103,8 +105,8 @@ def classifier(draw, bound: float = 2.0, dtype: np.dtype | None = None, m: int |
 
 CLASSIFIERS = {
     "float64": classifier(dtype=st.F64),
-    "a batch of one": classifier(dtype=st.F64, m=1),
-    "one class, K = 1": classifier(dtype=st.F64, k=1),
+    N_("a batch of one"): classifier(dtype=st.F64, m=1),
+    N_("one class, K = 1"): classifier(dtype=st.F64, k=1),
     "float32": classifier(dtype=st.F32),
 }
 test_properties = graded_properties([

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograder import plots, svg
-from autograder.i18n import N_
+from autograder.i18n import N_, gettext
 from course.xor import oracle
 
 TITLE = N_("Your XOR network in training")
@@ -41,16 +41,18 @@ XOR_POINTS = [plots.Points([(0.0, 0.0), (1.0, 1.0)], svg.circle, "XOR = 0"),
 def loss_curve(losses: Any, torch_losses: Any) -> str:
     """The student's training loss per epoch against torch's, on a log scale."""
     return plots.log_line_chart(
-        [plots.Series(torch_losses, "torch (reference)", plots.VERMILION, 2.7, "9.9,4.3"),
-         plots.Series(losses, "your network", nonfinite_note="your loss is NaN/inf from epoch {x}")],
-        title="Training loss", xlabel="epoch", ylabel="training loss (log scale)")
+        [plots.Series(torch_losses, gettext("torch (reference)"), plots.VERMILION, 2.7, "9.9,4.3"),
+         plots.Series(losses, gettext("your network"),
+                      nonfinite_note=gettext("your loss is NaN/inf from epoch {x}"))],
+        title=gettext("Training loss"), xlabel=gettext("epoch"), ylabel=gettext("training loss (log scale)"))
 
 
 def decision_boundary(outputs: Any) -> str:
     """The trained network's output over the input plane, its 0.5 contour and the XOR points."""
     return plots.field_map(outputs, GRID, GRID, points=XOR_POINTS,
-                           title="Decision boundary (white line: output 0.5)",
-                           xlabel="input x1", ylabel="input x2", colourbar_label="network output")
+                           title=gettext("Decision boundary (white line: output 0.5)"),
+                           xlabel=gettext("input x1"), ylabel=gettext("input x2"),
+                           colourbar_label=gettext("network output"))
 
 
 def draw(calls: dict[str, list[tuple[tuple, Any]]]) -> dict[str, str]:

@@ -8,10 +8,22 @@ from hypothesis.extra import numpy as hnp
 from autograder import finite_diff as fd
 from autograder import strategies as st
 from autograder.casekit import Case, CaseFailure, as_float_array, check_unchanged, graded, rng
+from autograder.i18n import N_, gettext, later
 from autograder.properties import Family, graded_properties
 from course.articles import SEED_PARAMS, XOR_X, XOR_Y
 from course.losses import oracle as losses
 from course.xor import oracle
+from course.xor.public import (
+    ON_ACTIVATION,
+    ON_ACTIVATION_HIDDEN,
+    ON_ACTIVATION_OUTPUT,
+    SKIPPED,
+    SKIPPED_HIDDEN,
+    SKIPPED_OUTPUT,
+    TWICE,
+    TWICE_HIDDEN,
+    TWICE_OUTPUT,
+)
 
 R = rng("xor")
 KEYS = ("W1", "b1", "W2", "b2")
@@ -31,10 +43,10 @@ def _random_params():
 def _inputs():
     X = R.uniform(-1, 2, size=(6, 2))
     return [
-        ("XOR inputs, article's initial weights", XOR_X, XOR_Y, SEED_PARAMS),
-        ("XOR inputs, random weights", XOR_X, XOR_Y, _random_params()),
-        ("6 random inputs, random weights", X, R.uniform(size=(6, 1)), _random_params()),
-        ("batch of one", XOR_X[1:2], XOR_Y[1:2], SEED_PARAMS),
+        (N_("XOR inputs, article's initial weights"), XOR_X, XOR_Y, SEED_PARAMS),
+        (N_("XOR inputs, random weights"), XOR_X, XOR_Y, _random_params()),
+        (N_("6 random inputs, random weights"), X, R.uniform(size=(6, 1)), _random_params()),
+        (N_("batch of one"), XOR_X[1:2], XOR_Y[1:2], SEED_PARAMS),
     ]
 
 
@@ -45,7 +57,8 @@ def check_params(student, case, got, expected, mistakes=None):
     """`got` must be a dict with the four keys, each close to `expected`."""
     if not isinstance(got, dict) or set(got) != set(KEYS):
         keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-        raise CaseFailure(f"expected a dict with keys {list(KEYS)}, got {keys}", kind="type")
+        text = gettext("expected a dict with keys {keys}, got {got}")
+        raise CaseFailure(text.format(keys=list(KEYS), got=keys), kind="type")
     for key in KEYS:
         case.check(
             student, got[key], expected=expected[key], what=key, mistakes=(mistakes or {}).get(key, {})
@@ -58,7 +71,7 @@ def _sigmoid(z):
 
 def _forward_mistakes(X, params):
     hidden = _sigmoid(X @ params["W1"].T + params["b1"])
-    return {"the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))":
+    return {N_("the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))"):
             hidden @ params["W2"].T + params["b2"]}
 
 
@@ -96,22 +109,22 @@ def _buggy_gradients(X, y, params, bug, layers):
     return {"W1": grad_z1.T @ X, "b1": grad_z1.sum(axis=0), "W2": grad_z2.T @ a1, "b2": grad_z2.sum(axis=0)}
 
 
-SIGMA_PRIME_BUGS = {
-    "twice": "sigma' was applied twice: multiply by sigmoid'(z) once per layer",
-    "activation": "sigma' was applied to the activation a = sigmoid(z): use sigmoid'(z), "
-                  "or a * (1 - a)",
-    "skipped": "sigma' is missing: multiply by sigmoid'(z) where the gradient passes a sigmoid",
+#: The hint of each sigma' misuse (`_buggy_gradients`' bug) by the bug and the layers it is made in: both,
+#: the hidden one, the output one (course/xor/public.py writes each out whole).
+SIGMA_PRIME_HINTS = {
+    ("twice", (1, 2)): TWICE, ("twice", (1,)): TWICE_HIDDEN, ("twice", (2,)): TWICE_OUTPUT,
+    ("activation", (1, 2)): ON_ACTIVATION, ("activation", (1,)): ON_ACTIVATION_HIDDEN,
+    ("activation", (2,)): ON_ACTIVATION_OUTPUT,
+    ("skipped", (1, 2)): SKIPPED, ("skipped", (1,)): SKIPPED_HIDDEN, ("skipped", (2,)): SKIPPED_OUTPUT,
 }
-LAYERS = {(1, 2): "", (1,): " (hidden layer)", (2,): " (output layer)"}
 
 
 def _sigma_prime_mistakes(X, y, params):
     """Per key, the gradients of every sigma' misuse in either or both layers."""
     out = {k: {} for k in KEYS}
-    for bug, hint in SIGMA_PRIME_BUGS.items():
-        for layers, where in LAYERS.items():
-            for key, value in _buggy_gradients(X, y, params, bug, layers).items():
-                out[key][hint + where] = value
+    for (bug, layers), hint in SIGMA_PRIME_HINTS.items():
+        for key, value in _buggy_gradients(X, y, params, bug, layers).items():
+            out[key][hint] = value
     return out
 
 
@@ -120,8 +133,9 @@ def _gradient_mistakes(X, y, params, grads):
     sigma_prime = _sigma_prime_mistakes(X, y, params)
     return {
         k: {
-            f"d{k} is m times too large: the mean's 1/m was forgotten": g * m,
-            f"d{k} is off by a factor 2: d/dy_hat of (y_hat - y)**2 is 2 (y_hat - y)": g / 2,
+            later(N_("d{key} is m times too large: the mean's 1/m was forgotten"), key=k): g * m,
+            later(N_("d{key} is off by a factor 2: d/dy_hat of (y_hat - y)**2 is 2 (y_hat - y)"), key=k):
+            g / 2,
             **sigma_prime[k],
         }
         for k, g in grads.items()
@@ -140,7 +154,7 @@ def test_gradients(student, case):
 
 
 def _sgd_mistakes(params, grads, lr):
-    return {k: {"the step went uphill: param - lr * grad": params[k] + lr * grads[k]} for k in KEYS}
+    return {k: {N_("the step went uphill: param - lr * grad"): params[k] + lr * grads[k]} for k in KEYS}
 
 
 def _sgd_case(label, params, lr):
@@ -152,8 +166,8 @@ def _sgd_case(label, params, lr):
 @pytest.mark.parametrize(
     "case",
     [
-        _sgd_case("article's weights, lr=0.01", SEED_PARAMS, 0.01),
-        _sgd_case("random weights, lr=0.5", _random_params(), 0.5),
+        _sgd_case(N_("article's weights, lr=0.01"), SEED_PARAMS, 0.01),
+        _sgd_case(N_("random weights, lr=0.5"), _random_params(), 0.5),
     ],
     ids=str,
 )
@@ -168,21 +182,21 @@ def _train_case(label, params, lr, epochs):
     final, losses = oracle.train(XOR_X, XOR_Y, params, lr, epochs)
     _, longer = oracle.train(XOR_X, XOR_Y, params, lr, epochs + 1)
     case = Case(label, (XOR_X, XOR_Y, params, lr, epochs), (final, losses))
-    case.mistakes = {"losses were recorded after each step: record the loss before the step": longer[1:]}
+    case.mistakes = {N_("losses were recorded after each step: record the loss before the step"): longer[1:]}
     return case
 
 
 TRAIN_CASES = [
-    _train_case(
-        f"article's weights, lr={TRAJECTORY['lr']}, {TRAJECTORY['epochs']} epochs", SEED_PARAMS, **TRAJECTORY
-    ),
-    _train_case("random weights, lr=1.0, 10 epochs", _random_params(), 1.0, 10),
+    _train_case(later(N_("article's weights, lr={lr}, {epochs} epochs"), **TRAJECTORY), SEED_PARAMS,
+                **TRAJECTORY),
+    _train_case(N_("random weights, lr=1.0, 10 epochs"), _random_params(), 1.0, 10),
 ]
 
 
 def _unpack_train(got):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise CaseFailure(f"expected a tuple (params, losses), got {type(got).__name__}", kind="type")
+        text = gettext("expected a tuple (params, losses), got {type}")
+        raise CaseFailure(text.format(type=type(got).__name__), kind="type")
     params, losses = got
     if isinstance(losses, list):
         losses = as_float_array(losses, "losses")
@@ -230,12 +244,12 @@ def _gradients_numeric(X, y, params):
     return {key: fd.gradient(loss(key), value) for key, value in params.items()}
 
 
-BATCHES = {"several inputs": batch((2, 5)), "a batch of one": batch((1, 1))}
+BATCHES = {N_("several inputs"): batch((2, 5)), N_("a batch of one"): batch((1, 1))}
 test_properties = graded_properties([
     Family("xor.forward", BATCHES, lambda X, y, p: oracle.forward(X, p), ("X", "y", "params"), take=(0, 2),
            mistakes=_forward_mistakes),
     Family("xor.gradients", BATCHES, oracle.gradients, ("X", "y", "params"), numeric=_gradients_numeric,
            mistakes=lambda X, y, p: _gradient_mistakes(X, y, p, oracle.gradients(X, y, p))),
-    Family("xor.sgd_step", {"random parameters, gradients and rate": sgd()}, oracle.sgd_step,
+    Family("xor.sgd_step", {N_("random parameters, gradients and rate"): sgd()}, oracle.sgd_step,
            ("params", "grads", "lr"), mistakes=_sgd_mistakes),
 ])
