@@ -187,6 +187,10 @@ def _module_of(function: str) -> str:
     return function.partition(".")[0]
 
 
+#: At most this many labels of the other checks that failed the same way are listed.
+MORE_LABELS = 6
+
+
 def _names(names: Iterable[str]) -> str:
     """Names as a list in words: "a", "a and b", "a, b and c" (in the language in use)."""
     names = list(names)
@@ -268,15 +272,19 @@ class CaseView:
             return ""
         return gettext("This check is {wrong}.").format(wrong=_wrong_anyway(self.upstream))
 
-    def more_text(self, more: int) -> str:
-        """That `more` other checks failed the same way as this one."""
+    def more_text(self, others: tuple[CaseView, ...]) -> str:
+        """That `others` failed the same way as this one, and which they are: a hidden check's
+        label names the kind of input that broke it, never its values."""
+        more = len(others)
         if self.redacted:
-            text = ngettext("{count} more hidden check failed the same way.",
-                            "{count} more hidden checks failed the same way.", more)
+            text = ngettext("{count} more hidden check failed the same way: {labels}.",
+                            "{count} more hidden checks failed the same way: {labels}.", more)
         else:
-            text = ngettext("{count} more check failed the same way.",
-                            "{count} more checks failed the same way.", more)
-        return text.format(count=more)
+            text = ngettext("{count} more check failed the same way: {labels}.",
+                            "{count} more checks failed the same way: {labels}.", more)
+        labels = [c.label for c in others[:MORE_LABELS]] + (["…"] if more > MORE_LABELS else [])
+        # Translators: between the labels of checks, which may hold commas themselves
+        return text.format(count=more, labels=gettext("; ").join(labels))
 
     @property
     def outcome(self) -> str:
@@ -338,14 +346,14 @@ class FunctionView:
         return list(dict.fromkeys(c.checked for c in self.cases if c.checked))
 
     @property
-    def failures(self) -> list[tuple[CaseView, int]]:
-        """Each way of failing once: (the first case that failed so, how many more did)."""
+    def failures(self) -> list[tuple[CaseView, tuple[CaseView, ...]]]:
+        """Each way of failing once: (the first case that failed so, the others that did)."""
         groups: dict[tuple, list[CaseView]] = {}
         for case in self.cases:
             if not case.passed:
                 key = (case.kind, case.message, case.hint, case.traceback, case.upstream)
                 groups.setdefault(key, []).append(case)
-        return [(cases[0], len(cases) - 1) for cases in groups.values()]
+        return [(cases[0], tuple(cases[1:])) for cases in groups.values()]
 
     @property
     def passed_count(self) -> int:

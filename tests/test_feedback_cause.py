@@ -333,3 +333,17 @@ def test_root_causes_are_counted_where_they_start():
     counted = [r for r in rows if "xor.gradients (" in r and not r.strip().startswith("xor.py not started")]
     assert counted == [], "a case right given correct helpers is no failure"
     assert not any(r.startswith("import:") for r in rows)
+
+
+def test_checks_that_failed_the_same_way_are_named_by_their_labels(grade, make_submission):
+    """A hidden failure's label says what kind of input broke it; when several failed the same
+    way, the report names each of them (labels, never values), not only the first."""
+    from autograder.config import load
+
+    result = grade(make_submission(linear=[("grad_z.T @ x", "x.T @ grad_z")]))
+    hidden = [c for c in result.cases if c.function == "linear.linear_backward" and c.hidden and not c.passed]
+    assert len(hidden) > 2
+    markdown = report.render_feedback_md(result, load())
+    named = [c.label for c in hidden if c.label.replace("_", "\\_") in markdown or c.label in markdown]
+    assert len(named) >= min(len(hidden), report.MORE_LABELS)
+    assert "more hidden checks failed the same way:" in markdown
