@@ -282,7 +282,10 @@ class CaseView:
         else:
             text = ngettext("{count} more check failed the same way: {labels}.",
                             "{count} more checks failed the same way: {labels}.", more)
-        labels = [c.label for c in others[:MORE_LABELS]] + (["…"] if more > MORE_LABELS else [])
+        labels = [c.label for c in others[:MORE_LABELS]]
+        if more > MORE_LABELS:
+            labels.append(ngettext("{count} other", "{count} others", more - MORE_LABELS).format(
+                count=more - MORE_LABELS))
         # Translators: between the labels of checks, which may hold commas themselves
         return text.format(count=more, labels=gettext("; ").join(labels))
 
