@@ -26,6 +26,7 @@ import contourpy
 import numpy as np
 
 from autograder import svg
+from autograder.i18n import gettext
 from autograder.svg import ROW, Entry, Marker
 
 #: Most cells an error heatmap draws; larger arrays are not drawn.
@@ -309,14 +310,14 @@ def _scatter(expected: np.ndarray, got: np.ndarray) -> str:
     line_style = svg.stroke(LINE_GREY, 1.3, "4.9,2.1")
     diagonal = axes.points([low, high], [low, high])
     svg.clipped(doc, axes, [svg.polyline(diagonal, line_style)])
-    svg.decorate(doc, axes, "expected", "received")
+    svg.decorate(doc, axes, gettext("expected"), gettext("received"))
     dots = _distinct(axes.points(want, have))
     radius = 3.3
     path = "".join(f"M{svg.coord(px - radius)},{svg.coord(py)}a{radius:g},{radius:g} 0 1,0 {2 * radius:g},0"
                    f"a{radius:g},{radius:g} 0 1,0 -{2 * radius:g},0" for px, py in dots.tolist())
     doc.add(f'<path d="{path}" fill="{BLUE}"/>')
-    entries = [Entry("received = expected", svg.line_sample(line_style)),
-               Entry("your values", lambda px, py: svg.dot(px, py, radius, f'fill="{BLUE}"'))]
+    entries = [Entry(gettext("received = expected"), svg.line_sample(line_style)),
+               Entry(gettext("your values"), lambda px, py: svg.dot(px, py, radius, f'fill="{BLUE}"'))]
     svg.legend_best(doc, axes, entries, [diagonal], dots)
     return doc.render()
 
@@ -331,7 +332,9 @@ def _distinct(points: np.ndarray) -> np.ndarray:
 def _scatter_title(finite: np.ndarray) -> str:
     """The scatter's title, counting the values that could not be drawn."""
     missing = int(finite.size - finite.sum())
-    return "Expected vs received" + (f" ({missing} NaN/inf not shown)" if missing else "")
+    if missing:
+        return gettext("Expected vs received ({count} NaN/inf not shown)").format(count=missing)
+    return gettext("Expected vs received")
 
 
 def _pooled(values: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -363,15 +366,17 @@ def _heatmap(expected: np.ndarray, got: np.ndarray) -> str:
     cells = _pooled(error, round(axes.bottom - axes.top), round(axes.right - axes.left))
     doc.add(svg.image(svg.colour_indices(cells, low, high), "viridis",
                       axes.left, axes.top, axes.right, axes.bottom))
-    svg.decorate(doc, axes, "column", "row")
+    svg.decorate(doc, axes, gettext("column"), gettext("row"))
     row, col = np.unravel_index(int(np.argmax(np.where(finite, error, np.inf))), error.shape)
     ring = f'fill="none" stroke="{VERMILION}" stroke-width="2.7"'
     doc.add(svg.dot(float(axes.x(col)), float(axes.y(row)), 8.4, ring))
-    svg.colourbar(doc, axes, "viridis", bar_ticks, low, high, "|expected − received|")
-    svg.legend_below(doc, axes, [Entry("largest error", lambda px, py: svg.dot(px, py, 8.4, ring))])
+    svg.colourbar(doc, axes, "viridis", bar_ticks, low, high, gettext("|expected − received|"))
+    svg.legend_below(doc, axes, [Entry(gettext("largest error"), lambda px, py: svg.dot(px, py, 8.4, ring))])
     return doc.render()
 
 
 def _heatmap_title(bad: int) -> str:
     """The heatmap's title, counting the NaN/inf cells (drawn in grey)."""
-    return "Absolute error per element" + (f" ({bad} NaN/inf in grey)" if bad else "")
+    if bad:
+        return gettext("Absolute error per element ({count} NaN/inf in grey)").format(count=bad)
+    return gettext("Absolute error per element")
