@@ -178,7 +178,9 @@ class _Encoder:
         if depth > MAX_DEPTH or self.items > MAX_ITEMS:
             raise WireError("the value is nested too deeply or has too many items")
         kind = type(value)
-        if value is None:
+        if kind is np.ndarray:
+            self._array(value)
+        elif value is None:
             self.out += b"N"
         elif kind is bool:
             self.out += b"T" if value else b"F"
@@ -221,15 +223,14 @@ class _Encoder:
         self.out += b"I" + _U32.pack(len(digits)) + digits
 
     def _array(self, value: np.ndarray) -> None:
-        if value.dtype.kind not in NUMERIC_KINDS or value.dtype.hasobject:
-            raise WireError(f"an array of dtype {value.dtype} is not numeric")
+        dtype = value.dtype
+        if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
+            raise WireError(f"an array of dtype {dtype} is not numeric")
         if value.ndim > MAX_DIMS:
             raise WireError("an array with too many dimensions")
-        dtype = value.dtype.str.encode()
         offset = self.layout.place(value) if self.layout is not None and value.size else None
-        self.out += (b"a" if offset is None else b"r") + bytes((len(dtype),)) + dtype + bytes((value.ndim,))
-        for dim in value.shape:
-            self.out += _U64.pack(dim)
+        self.out += (b"a" if offset is None else b"r") + _dtype_header(dtype) + bytes((value.ndim,))
+        self.out += _SHAPES[value.ndim].pack(*value.shape)
         self.out += value.tobytes(order="C") if offset is None else _U64.pack(offset)
 
     def frame(self) -> bytes:
@@ -250,6 +251,13 @@ class _Encoder:
             self.node(item, depth + 1)
 
 
+@functools.lru_cache(maxsize=64)
+def _dtype_header(dtype: np.dtype) -> bytes:
+    """An array node's dtype bytes: its `dtype.str`, after its length."""
+    text = dtype.str.encode()
+    return bytes((len(text),)) + text
+
+
 def encode(value: Any) -> bytes:
     """Serialise `value` into one frame; raises WireError for anything not allowed."""
     encoder = _Encoder()
@@ -264,6 +272,10 @@ def body_of(frame: bytes) -> bytes:
 
 # --- decoding --------------------------------------------------------------------------------
 
+#: The struct of a shape of each number of dimensions.
+_SHAPES = [struct.Struct(f"<{ndim}Q") for ndim in range(MAX_DIMS + 1)]
+
+
 @functools.lru_cache(maxsize=64)
 def _dtype(text: bytes) -> np.dtype:
     """A numeric dtype from its `dtype.str`; WireError for anything else (cached: few exist)."""
@@ -277,27 +289,38 @@ def _dtype(text: bytes) -> np.dtype:
 
 
 class _Decoder:
+    """Reads one value from a frame's body. Every read is bounds-checked against `size`; the
+    common nodes (text, dicts, arrays) read their bytes inline: this runs for every call."""
+
     def __init__(self, body: bytes, arena: mmap.mmap | None = None) -> None:
         self.body, self.view, self.pos, self.items = body, memoryview(body), 0, 0
+        self.size = len(body)
         self.arena = arena
 
     def take(self, size: int) -> int:
         """Claim the next `size` bytes; return where they start."""
-        start, self.pos = self.pos, self.pos + size
-        if self.pos > len(self.body):
+        start = self.pos
+        end = start + size
+        if end > self.size:
             raise WireError("truncated message")
+        self.pos = end
         return start
 
     def count(self) -> int:
         """A u32 count or length, which cannot exceed the bytes left."""
-        value = _U32.unpack_from(self.body, self.take(4))[0]
-        if value > len(self.body) - self.pos:
+        pos = self.pos + 4
+        if pos > self.size:
+            raise WireError("truncated message")
+        value = _U32.unpack_from(self.body, pos - 4)[0]
+        if value > self.size - pos:
             raise WireError("malformed length")
+        self.pos = pos
         return value
 
     def text(self) -> str:
-        size = self.count()
-        start = self.take(size)
+        size = self.count()  # within the body: count checked it
+        start = self.pos
+        self.pos = start + size
         try:
             return str(self.body[start:start + size], "utf-8", "surrogatepass")
         except UnicodeDecodeError:
@@ -307,26 +330,30 @@ class _Decoder:
         self.items += 1
         if depth > MAX_DEPTH or self.items > MAX_ITEMS:
             raise WireError("message nested too deeply or too large")
-        tag = self.body[self.take(1)]
+        pos = self.pos
+        if pos >= self.size:
+            raise WireError("truncated message")
+        tag = self.body[pos]
+        self.pos = pos + 1
+        if tag == 0x73:  # s
+            return self.text()
+        if tag == 0x72 and self.arena is not None:  # r
+            return self.arena_array()
+        if tag == 0x61:  # a
+            return self.array()
+        if tag == 0x64:  # d
+            return {self.text(): self.node(depth + 1) for _ in range(self.count())}
+        if tag == 0x69:  # i
+            return _I64.unpack_from(self.body, self.take(8))[0]
+        if tag == 0x74 or tag == 0x6C:  # t, l
+            items = [self.node(depth + 1) for _ in range(self.count())]
+            return tuple(items) if tag == 0x74 else items
+        if tag == 0x66:  # f
+            return _F64.unpack_from(self.body, self.take(8))[0]
         if tag == 0x4E:  # N
             return None
         if tag == 0x54 or tag == 0x46:  # T, F
             return tag == 0x54
-        if tag == 0x69:  # i
-            return _I64.unpack_from(self.body, self.take(8))[0]
-        if tag == 0x66:  # f
-            return _F64.unpack_from(self.body, self.take(8))[0]
-        if tag == 0x73:  # s
-            return self.text()
-        if tag == 0x61:  # a
-            return self.array()
-        if tag == 0x72 and self.arena is not None:  # r
-            return self.arena_array()
-        if tag == 0x74 or tag == 0x6C:  # t, l
-            items = [self.node(depth + 1) for _ in range(self.count())]
-            return tuple(items) if tag == 0x74 else items
-        if tag == 0x64:  # d
-            return {self.text(): self.node(depth + 1) for _ in range(self.count())}
         if tag == 0x49:  # I
             return self.big_int()
         raise WireError("malformed message")
@@ -340,12 +367,18 @@ class _Decoder:
 
     def header(self) -> tuple[np.dtype, tuple[int, ...], int]:
         """An array node's dtype, shape and data size in bytes."""
-        size = self.body[self.take(1)]
-        dtype = _dtype(bytes(self.view[self.take(size):self.pos]))
-        ndim = self.body[self.take(1)]
+        body, pos = self.body, self.pos
+        if pos >= self.size:
+            raise WireError("truncated message")
+        end = pos + 1 + body[pos]
+        if end >= self.size:
+            raise WireError("truncated message")
+        dtype = _dtype(body[pos + 1:end])
+        ndim = body[end]
         if ndim > MAX_DIMS:
             raise WireError("malformed array shape")
-        shape = struct.unpack_from(f"<{ndim}Q", self.body, self.take(8 * ndim))
+        self.pos = end + 1
+        shape = _SHAPES[ndim].unpack_from(body, self.take(8 * ndim))
         return dtype, shape, math.prod(shape) * dtype.itemsize  # Python ints: cannot wrap around
 
     def arena_array(self) -> np.ndarray:
@@ -376,12 +409,12 @@ def decode(body: bytes, arena: mmap.mmap | None = None) -> Any:
     """Rebuild a value from a frame's body (never unpickles); WireError if it is malformed.
 
     `arena` (the child's only) lets "r" nodes become views of that shared memory."""
-    decoder = _Decoder(bytes(body), arena)
+    decoder = _Decoder(body if type(body) is bytes else bytes(body), arena)
     try:
         value = decoder.node(0)
     except RecursionError:
         raise WireError("message nested too deeply") from None
-    if decoder.pos != len(decoder.body):
+    if decoder.pos != decoder.size:
         raise WireError("trailing bytes after the message")
     return value
 
