@@ -14,6 +14,7 @@ Nobody else's result is touched.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -209,6 +210,9 @@ def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, j
     suite = suite or prepare_suite(settings, seed)
     _STATE = _WorkerState(suite, settings, policy_from(settings, require_sandbox), out, plots)
     report.warm()  # what every worker needs, done once before they fork
+    # Everything made so far (torch, the suite) lives as long as the run: out of the collector's
+    # sight, a full collection in a worker neither walks it nor copies its pages (fork shares them)
+    gc.freeze()
     results: list[SubmissionResult] = []
     attempts: dict[str, int] = {}
     pending = list(submissions)
