@@ -599,7 +599,8 @@ def test_a_cgroup_bounds_the_threads_of_what_joined_it(group: cgroups.Cgroup) ->
         report = child.recv(timeout=10)
     finally:
         child.close()
-    assert report["started"] == 7  # 8 tasks: the main thread and 7 more
+    # 8 tasks: the main thread and 7 more, and the room kept for the keeper (none here)
+    assert report["started"] == 7 + cgroups.KEEPER
 
 
 def test_a_cgroup_bounds_memory_the_address_space_limit_does_not_see(group: cgroups.Cgroup) -> None:
@@ -681,6 +682,42 @@ def test_each_child_runs_in_its_slots_cgroup_which_goes_with_the_sandbox() -> No
         assert any(entry.startswith("cgroup v") for entry in process.isolation), process.isolation
         process.close()
     assert not any(folder.exists() for folder in group.folders)
+
+
+def test_children_are_born_in_their_cgroup_by_its_keeper_which_is_replaced_when_it_dies() -> None:
+    """The zygote stays out of every slot's cgroup; a keeper inside it forks each child there.
+    A keeper killed (here by hand; an OOM kill or a removed cgroup alike) is replaced at the
+    next spawn, whose child is in the cgroup again."""
+    import numpy as np
+
+    from autograder.sandbox.session import Sandbox
+
+    if isinstance(cgroups.Place.find(), str):
+        pytest.skip("no writable cgroups here")
+    sources = {"activations": "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(z, 0)\n"}
+
+    def members(group: cgroups.Cgroup) -> set[int]:
+        return {int(p) for p in (group.folders[-1] / "cgroup.procs").read_text().split()}
+
+    with Sandbox() as sandbox:
+        for round_ in range(2):
+            process = sandbox.open(sources)
+            assert process.call("activations.relu", (-np.ones(2),), 5).value.tolist() == [0.0, 0.0]
+            (group,) = sandbox._cgroups.values()
+            inside = members(group)
+            assert process.pid in inside and sandbox._process.pid not in inside
+            keepers = {pid for pid in inside if _parent(pid) == sandbox._process.pid}
+            assert len(keepers) == 1, (inside, round_)
+            assert any(entry.startswith("cgroup v") for entry in process.isolation), process.isolation
+            process.close()
+            os.kill(keepers.pop(), signal.SIGKILL)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
 
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["namespaces", "no namespaces"])

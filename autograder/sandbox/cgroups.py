@@ -29,6 +29,10 @@ PREFIX = "autograder-"
 _STALE = re.compile(rf"{PREFIX}(\d+)-\d+")
 
 
+#: Processes of a cgroup that are not the student's: the zygote's keeper of its slot.
+KEEPER = 1
+
+
 @dataclass(frozen=True)
 class Cgroup:
     """One cgroup: a folder per v1 hierarchy (memory, pids) or a single v2 folder."""
@@ -88,16 +92,17 @@ class Place:
         return _enable_v2(parent) or Place(2, (parent,))
 
     def create(self, name: str, memory_bytes: int, pids: int) -> Cgroup:
-        """A new cgroup `name` with these limits; OSError when it cannot be made or limited."""
+        """A new cgroup `name` with these limits (and room for the zygote's keeper, which forks
+        the children inside it); OSError when it cannot be made or limited."""
         folders = tuple(parent / name for parent in self.parents)
         try:
             for folder in folders:
                 folder.mkdir()
             if self.version == 1:
                 swap = _limit_v1(folders[0], memory_bytes)
-                (folders[1] / "pids.max").write_text(str(pids))
+                (folders[1] / "pids.max").write_text(str(pids + KEEPER))
             else:
-                swap = _limit_v2(folders[0], memory_bytes, pids)
+                swap = _limit_v2(folders[0], memory_bytes, pids + KEEPER)
         except OSError:
             remove(Cgroup(folders, ""))
             raise

@@ -18,9 +18,13 @@ started. Where no namespace can be had (a container without CAP_SYS_ADMIN, whose
 seccomp profile refuses unshare and mount), the first spawn finds out why and
 every child is then forked directly, with its folder on disk; the child's own
 seccomp filter refuses to create processes, so nothing outlives it even so.
-Right after the fork the child is moved into its scratch slot's cgroup, when the
-sandbox made one. Everything every child needs (paths to allow, Landlock's path
-descriptors, the seccomp program) is prepared once here.
+Where the sandbox made a cgroup for a scratch slot, the child is born in it: the
+zygote forks a keeper for the slot once, moves it into the cgroup, and hands it
+that slot's requests; the keeper spawns as above, from inside the cgroup. Moving a
+process into a cgroup waits for an RCU grace period (about 10 ms on cgroup v1,
+idle time for the grader), once per slot instead of once per child; a keeper
+that died (its cgroup removed) is replaced. Everything every child needs (paths
+to allow, Landlock's path descriptors, the seccomp program) is prepared once here.
 
 Each spawn reports the layers it set up, held or missing (see `confine.missing`).
 """
@@ -35,6 +39,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -128,7 +133,10 @@ def _prepare_run_folder(request: dict, isolated: bool) -> tuple[str, str]:
 
 
 def _join_cgroup(request: dict, pid: int) -> list[str]:
-    """Move the new child into its slot's cgroup, if the sandbox made one; the layer."""
+    """Move the new child into its slot's cgroup, if the sandbox made one; the layer. A child
+    forked by its slot's keeper is in the cgroup already (`in_cgroup` names its layer)."""
+    if request.get("in_cgroup"):
+        return [request["in_cgroup"]]
     spec = request.get("cgroup")
     if not spec:
         return []
@@ -287,6 +295,116 @@ def _home() -> namespaces.Home | None:
         return None
 
 
+class Keeper(NamedTuple):
+    """A process of the zygote's that lives in one slot's cgroup and forks its children there."""
+
+    pid: int
+    channel: socket.socket
+    layer: str  # the cgroup, as the isolation record names it
+
+
+class Keepers:
+    """The zygote's keepers, one per cgroup, started on the first request for it."""
+
+    def __init__(self, home: namespaces.Home | None, control: socket.socket) -> None:
+        self.home, self.control = home, control
+        self.by_cgroup: dict[str, Keeper] = {}
+        self.unjoinable: set[str] = set()  # cgroups a keeper could not join: children try themselves
+
+    def spawn(self, request: dict, fds: ChildFds, unavailable: str) -> dict:
+        """`spawn`, by the keeper of the request's cgroup when it has one (started, or restarted
+        once if it died); by the zygote itself when there is none or it cannot join the cgroup."""
+        spec = request.get("cgroup")
+        key = json.dumps(spec, sort_keys=True)
+        if not spec or key in self.unjoinable:
+            return spawn(request, fds, self.home, unavailable)
+        for _ in range(2):
+            keeper = self.by_cgroup.get(key) or self._start(request, key)
+            if keeper is None:  # the child joins (or says why it cannot) as without keepers
+                return spawn(request, fds, self.home, unavailable)
+            reply = _ask(keeper, {**request, "in_cgroup": keeper.layer}, fds, unavailable)
+            if reply is not None:
+                fds.close()
+                return reply
+            self._drop(key)
+        fds.close()
+        return {"error": "the sandbox's keeper of this cgroup died twice"}
+
+    def _start(self, request: dict, key: str) -> Keeper | None:
+        """Fork a keeper and move it into the request's cgroup (before it forks anything);
+        None if it cannot join."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                self.control.close()
+                for keeper in self.by_cgroup.values():
+                    keeper.channel.close()
+                _keep(theirs, self.home)
+            finally:
+                os._exit(0)
+        theirs.close()
+        layers = _join_cgroup(request, pid)
+        if not layers or layers[0].startswith(MISSING):
+            ours.close()
+            os.kill(pid, signal.SIGKILL)
+            self.unjoinable.add(key)
+            return None
+        self.by_cgroup[key] = Keeper(pid, ours, layers[0])
+        return self.by_cgroup[key]
+
+    def _drop(self, key: str) -> None:
+        keeper = self.by_cgroup.pop(key)
+        keeper.channel.close()
+        if _parent_of(keeper.pid) == os.getpid():
+            os.kill(keeper.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Close every keeper's channel: each kills its children and exits."""
+        for keeper in self.by_cgroup.values():
+            keeper.channel.close()
+        self.by_cgroup.clear()
+
+
+def _ask(keeper: Keeper, request: dict, fds: ChildFds, unavailable: str) -> dict | None:
+    """The keeper's reply to a spawn request, or None if it is gone."""
+    job = json.dumps({"request": request, "unavailable": unavailable}).encode()
+    try:
+        socket.send_fds(keeper.channel, [job], list(fds))
+        reply = keeper.channel.recv(1 << 16)
+    except OSError:
+        return None
+    return json.loads(reply) if reply else None
+
+
+def _keep(channel: socket.socket, home: namespaces.Home | None) -> None:
+    """In a keeper: spawn the children of its cgroup until the zygote closes the channel
+    (or dies), then kill them."""
+    def requests() -> Iterator[tuple[dict, list[int]]]:
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(channel, 1 << 16, len(ChildFds._fields))
+            except OSError:
+                return
+            if not message:
+                return
+            yield json.loads(message), fds
+
+    children: set[int] = set()
+    for job, fds in requests():
+        reply = spawn(job["request"], ChildFds(*fds), home, job["unavailable"])
+        children.update([reply["pid"]] if "pid" in reply else [])
+        channel.send(json.dumps(reply).encode())
+    _kill_own(children)
+
+
+def _kill_own(children: set[int]) -> None:
+    for pid in children:
+        if _parent_of(pid) == os.getpid():  # still ours: the pid was not reused
+            os.kill(pid, signal.SIGKILL)
+
+
 def main(control_fd: int) -> None:
     """Serve spawn requests until the control socket closes, then kill every child."""
     namespaces.set_child_subreaper()
@@ -295,6 +413,7 @@ def main(control_fd: int) -> None:
     home = _home()
     unavailable = ""  # why namespaces fail here, once a spawn found out: not tried again
     control = socket.socket(fileno=control_fd)
+    keepers = Keepers(home, control)
     children: set[int] = set()
     while True:
         try:
@@ -305,7 +424,7 @@ def main(control_fd: int) -> None:
             break
         request = json.loads(message)
         if len(fds) == len(ChildFds._fields):
-            reply = spawn(request, ChildFds(*fds), home, unavailable)
+            reply = keepers.spawn(request, ChildFds(*fds), unavailable)
         else:
             for fd in fds:
                 os.close(fd)
@@ -315,9 +434,8 @@ def main(control_fd: int) -> None:
         if "pid" in reply:
             children.add(reply["pid"])
         control.send(json.dumps(reply).encode())
-    for pid in children:
-        if _parent_of(pid) == os.getpid():  # still ours: the pid was not reused
-            os.kill(pid, signal.SIGKILL)
+    keepers.close()
+    _kill_own(children)
 
 
 def _parent_of(pid: int) -> int | None:
