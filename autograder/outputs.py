@@ -94,7 +94,7 @@ def write_submission(out: Path, result: SubmissionResult, settings: Settings,
     write_atomic(folder / "feedback.md", reports.markdown)
     write_atomic(folder / "summary.txt", reports.text + "\n")
     write_atomic(folder / RESULT, dump_json(result.to_dict(), indent=None))
-    write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings, reports.text)))
+    write_atomic(folder / GRADESCOPE, dump_json(gradescope_json(result, settings, reports.text), indent=None))
     return folder
 
 

@@ -26,7 +26,7 @@ from autograder import course as courses
 from autograder.callplan import Plan
 from autograder.casekit import CaseFailure, Student
 from autograder.config import Settings
-from autograder.i18n import gettext, language, translated
+from autograder.i18n import gettext, language, pinned, translated
 from autograder.intake import Submission
 from autograder.results import CaseResult, SubmissionResult
 from autograder.sandbox.protocol import Answer, Process, StudentError
@@ -292,6 +292,7 @@ def _verdict(case: GradedCase, points: float, student: Student, record: dict | N
     return result
 
 
+@pinned()  # the language in use looked up once, not for each of hundreds of messages
 def grade_submission(submission: Submission, suite: Suite, sandbox: Sandbox, settings: Settings,
                      record: dict | None = None) -> SubmissionResult:
     """Grade one submission against `suite` in its own sandboxed child (or in whatever Process

@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # 3. autograder grade for each size
         results = {}
+        failed: list[str] = []  # a run that did not finish is never timed as a success
         for n in sizes:
             sub_dir = tmp / f"subs_{n}"
             counts = make_submissions(sub_dir, n)
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ngrade N={n} {counts} --jobs {args.jobs}: exit {cp.returncode}")
             if cp.returncode != 0:
                 print("  stderr tail:", cp.stderr.strip()[-800:])
+                failed.append(f"grade N={n} exited {cp.returncode}")
             print(f"  wall {wall:.2f} s, {n / wall:.1f} submissions/s, {wall / n * 1000:.1f} ms/submission")
             print(
                 f"  peak RSS of largest single process (polled /proc every 50 ms): {peak_kb / 1024:.0f} MiB"
@@ -235,27 +237,46 @@ def main(argv: list[str] | None = None) -> int:
             )
         ref_n = 200 if 200 in results else small
         ratio = results[ref_n][0] / t_torch
+        missed = list(failed)
+        if ratio > 10:
+            missed.append(f"grade N={ref_n} took {ratio:.1f}x one torch import")
         print(
             f"  grade N={ref_n} / one `import torch`: {ratio:.1f}x (target <= 10x) "
-            f"{'OK' if ratio <= 10 else 'MISSED'}"
+            f"{verdict(ratio <= 10, failed)}"
         )
+        if 1000 in results:
+            wall = results[1000][0]
+            if wall > 60:
+                missed.append(f"grade N=1000 took {wall:.1f} s")
+            print(f"  grade N=1000: {wall:.1f} s (target <= 60 s) {verdict(wall <= 60, failed)}")
 
-        check_times = []
+        check_times, check_failed = [], []
         for _ in range(3):
             wall, _, cp = run_timed(autograder_cmd() + ["check", str(ALICE)], cwd=ROOT)
             check_times.append(wall)
+            check_failed += [] if cp.returncode == 0 else [f"check exited {cp.returncode}"]
         print(
             f"  autograder check alice_correct, 3 runs: "
             f"{', '.join(f'{t:.2f}' for t in check_times)} s; mean {sum(check_times) / 3:.2f} s, "
             f"best {min(check_times):.2f} s (target <= 2 s) "
-            f"{'OK' if max(check_times) <= 2 else 'MISSED'} (exit {cp.returncode})"
+            f"{verdict(max(check_times) <= 2, check_failed)} (exit {cp.returncode})"
         )
+        missed += check_failed + ([] if max(check_times) <= 2 else ["autograder check took over 2 s"])
+        if missed:
+            print("  targets missed: " + "; ".join(missed))
     finally:
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    return 1 if missed else 0
+
+
+def verdict(within: bool, failed: list[str]) -> str:
+    """OK only when the measured runs finished and the figure is within its target."""
+    if failed:
+        return "NOT MEASURED (a run failed)"
+    return "OK" if within else "MISSED"
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +71,12 @@ def _check_isolation(settings: Settings, require: bool) -> list[str]:
     return lacking
 
 
+def _start_importing_torch() -> None:
+    """Import torch (a second or more, which the oracles need) in a thread while the sandbox is
+    probed and the submissions are found: both mostly wait, on the probe's process and the disk."""
+    threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()  # before the imports: torch is part of what a run costs
     from autograder import outputs
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         text = gettext("--seed must be between 0 and {top}, not {seed}")
         raise UsageError(text.format(top=(1 << 31) - 1, seed=args.seed))
     settings = _settings(args.config)
+    _start_importing_torch()
     lacking = _check_isolation(settings, args.sandbox == "require")
     if lacking:
         text = gettext("WARNING: weaker sandbox: {lacking}")
