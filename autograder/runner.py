@@ -139,7 +139,7 @@ def _forget_cases_of_another_seed(files: list[Path], seed: int) -> None:
     """Case modules build their inputs when imported: those last collected under another seed
     are dropped from sys.modules, so that pytest imports them afresh."""
     stale = {f for f in (Path(f).resolve() for f in files) if _COLLECTED_WITH.get(f, seed) != seed}
-    for name, module in list(sys.modules.items()):
+    for name, module in list(sys.modules.items()) if stale else []:  # thousands, with torch
         path = getattr(module, "__file__", None)
         if path and Path(path).resolve() in stale:
             del sys.modules[name]

@@ -32,6 +32,7 @@ Each spawn reports the layers it set up, held or missing (see `confine.missing`)
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -410,6 +411,10 @@ def main(control_fd: int) -> None:
     namespaces.set_child_subreaper()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children and orphans are reaped at once
     prepare()  # paths listed and opened once here, inherited by every child
+    # What every child inherits (NumPy, the standard library) out of the collector's sight: a
+    # child's collections then neither walk it nor copy its pages (each touch of a shared page
+    # by the collector costs a page fault and a copy)
+    gc.freeze()
     home = _home()
     unavailable = ""  # why namespaces fail here, once a spawn found out: not tried again
     control = socket.socket(fileno=control_fd)

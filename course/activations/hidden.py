@@ -76,11 +76,14 @@ def test_sigmoid(student, case):
     case.run(student, "activations.sigmoid")
 
 
+SIGMOID_EXTREME = Case("z = +-1000", (EXTREME,), oracle.sigmoid(EXTREME))
+
+
 @graded("activations.sigmoid", weight=2)
 def test_sigmoid_extremes(student):
     """sigmoid at +-1000 and +-710: finite, no NaN, no overflow warning"""
     got = student.activations.sigmoid(EXTREME)
-    Case("z = +-1000", (EXTREME,), oracle.sigmoid(EXTREME)).check(student, got)
+    SIGMOID_EXTREME.check(student, got)
     check_no_warnings(student)
 
 
@@ -102,13 +105,16 @@ def test_sigmoid_prime(student, case):
     case.run(student, "activations.sigmoid_prime")
 
 
+with np.errstate(all="ignore"):
+    SIGMOID_PRIME_EXTREME = Case("z = +-1000", (EXTREME,), oracle.sigmoid_prime(EXTREME),
+                                 mistakes=_sigmoid_prime_mistakes(EXTREME))
+
+
 @graded("activations.sigmoid_prime")
 def test_sigmoid_prime_extremes(student):
     """sigmoid' at +-1000: finite (0), no warning"""
     got = student.activations.sigmoid_prime(EXTREME)
-    with np.errstate(all="ignore"):
-        mistakes = _sigmoid_prime_mistakes(EXTREME)
-    Case("z = +-1000", (EXTREME,), oracle.sigmoid_prime(EXTREME), mistakes=mistakes).check(student, got)
+    SIGMOID_PRIME_EXTREME.check(student, got)
     check_no_warnings(student)
 
 

@@ -55,15 +55,9 @@ def _backward_cases():
     cases = []
     for label, x, W, b, dtype in _layers():
         grad_z = R.normal(size=(x.shape[0], W.shape[0])).astype(dtype)
-        cases.append(
-            Case(
-                label,
-                (x, W, b, grad_z),
-                oracle.linear_backward(x, W, b, grad_z),
-                dtype=dtype,
-                names=("x", "W", "b", "grad_z"),
-            )
-        )
+        expected = oracle.linear_backward(x, W, b, grad_z)
+        cases.append(Case(label, (x, W, b, grad_z), expected, dtype=dtype, names=("x", "W", "b", "grad_z"),
+                          mistakes=_backward_mistakes(x, W, grad_z, expected)))
     return cases
 
 
@@ -108,10 +102,8 @@ def test_linear_backward(student, case):
     check_unchanged(student, case.names)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise CaseFailure(_not_three(got), kind="type")
-    x, W, _, grad_z = case.args
-    mistakes = _backward_mistakes(x, W, grad_z, case.expected)
     for name, value, expected in zip(("grad_x", "grad_W", "grad_b"), got, case.expected, strict=True):
-        case.check(student, value, expected=expected, what=name, mistakes=mistakes[name])
+        case.check(student, value, expected=expected, what=name, mistakes=case.mistakes[name])
 
 
 def _not_three(got):

@@ -74,12 +74,17 @@ def _gradient_mistakes(x, expected):
     }
 
 
+def _gradients_case(label, args, dtype):
+    expected = oracle.classifier_gradients(*args)
+    return Case(label, args, expected, dtype=dtype, names=NAMES,
+                mistakes=_gradient_mistakes(args[0], expected))
+
+
 @graded("network.classifier_gradients")
 @pytest.mark.parametrize(
     "case",
     [
-        Case(label, (x, y, W, b), oracle.classifier_gradients(x, y, W, b), dtype=dt, names=NAMES)
-        for label, x, y, W, b, dt in INPUTS
+        _gradients_case(label, (x, y, W, b), dt) for label, x, y, W, b, dt in INPUTS
     ],
     ids=str,
 )
@@ -90,9 +95,8 @@ def test_classifier_gradients(student, case):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         text = gettext("expected a tuple (grad_W, grad_b), got {type}")
         raise CaseFailure(text.format(type=type(got).__name__), kind="type")
-    hints = _gradient_mistakes(case.args[0], case.expected)
     for what, value, expected in zip(("grad_W", "grad_b"), got, case.expected, strict=True):
-        case.check(student, value, expected=expected, what=what, mistakes=hints[what])
+        case.check(student, value, expected=expected, what=what, mistakes=case.mistakes[what])
 
 
 @hs.composite
