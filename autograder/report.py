@@ -156,6 +156,7 @@ def _autoescape(name: str | None) -> bool:
 
 ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
+    auto_reload=False,  # the templates do not change during a run: no stat of each file per report
     autoescape=_autoescape,
     undefined=StrictUndefined,
     trim_blocks=True,
