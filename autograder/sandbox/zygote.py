@@ -320,7 +320,7 @@ class Keepers:
         if not spec or key in self.unjoinable:
             return spawn(request, fds, self.home, unavailable)
         for _ in range(2):
-            keeper = self.by_cgroup.get(key) or self._start(request, key)
+            keeper = self.by_cgroup.get(key) or self._start(request, key, fds)
             if keeper is None:  # the child joins (or says why it cannot) as without keepers
                 return spawn(request, fds, self.home, unavailable)
             reply = _ask(keeper, {**request, "in_cgroup": keeper.layer}, fds, unavailable)
@@ -331,14 +331,16 @@ class Keepers:
         fds.close()
         return {"error": "the sandbox's keeper of this cgroup died twice"}
 
-    def _start(self, request: dict, key: str) -> Keeper | None:
+    def _start(self, request: dict, key: str, fds: ChildFds) -> Keeper | None:
         """Fork a keeper and move it into the request's cgroup (before it forks anything);
-        None if it cannot join."""
+        None if it cannot join. The keeper keeps nothing of the zygote's open channels: a copy
+        of a child's channel would hide that child's death (no end of file for the grader)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             try:
                 ours.close()
+                fds.close()
                 self.control.close()
                 for keeper in self.by_cgroup.values():
                     keeper.channel.close()
