@@ -384,22 +384,24 @@ def _ask(keeper: Keeper, request: dict, fds: ChildFds, unavailable: str) -> dict
 def _keep(channel: socket.socket, home: namespaces.Home | None) -> None:
     """In a keeper: spawn the children of its cgroup until the zygote closes the channel
     (or dies), then kill them."""
-    def requests() -> Iterator[tuple[dict, list[int]]]:
-        while True:
-            try:
-                message, fds, _, _ = socket.recv_fds(channel, 1 << 16, len(ChildFds._fields))
-            except OSError:
-                return
-            if not message:
-                return
-            yield json.loads(message), fds
-
     children: set[int] = set()
-    for job, fds in requests():
+    for job, fds in _requests(channel):
         reply = spawn(job["request"], ChildFds(*fds), home, job["unavailable"])
         children.update([reply["pid"]] if "pid" in reply else [])
         channel.send(json.dumps(reply).encode())
     _kill_own(children)
+
+
+def _requests(channel: socket.socket) -> Iterator[tuple[dict, list[int]]]:
+    """Each spawn request on `channel` with the descriptors it carried, until the channel closes."""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(channel, 1 << 16, len(ChildFds._fields))
+        except OSError:
+            return
+        if not message:
+            return
+        yield json.loads(message), fds
 
 
 def _kill_own(children: set[int]) -> None:
@@ -422,14 +424,7 @@ def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     keepers = Keepers(home, control)
     children: set[int] = set()
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 16, len(ChildFds._fields))
-        except OSError:
-            message, fds = b"", []
-        if not message:
-            break
-        request = json.loads(message)
+    for request, fds in _requests(control):
         if len(fds) == len(ChildFds._fields):
             reply = keepers.spawn(request, ChildFds(*fds), unavailable)
         else:
