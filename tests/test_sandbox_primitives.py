@@ -713,6 +713,29 @@ def test_children_are_born_in_their_cgroup_by_its_keeper_which_is_replaced_when_
             os.kill(keepers.pop(), signal.SIGKILL)
 
 
+def test_two_sandboxes_of_one_process_each_keep_their_own_cgroups() -> None:
+    """Cgroup names are unique in the process, not per Sandbox: a second Sandbox (the mutation
+    benchmark makes several, tests make one beside the session's) neither takes the first one's
+    cgroup name nor, failing to, removes that cgroup and kills what runs in it."""
+    import numpy as np
+
+    from autograder.sandbox.session import Sandbox
+
+    if isinstance(cgroups.Place.find(), str):
+        pytest.skip("no writable cgroups here")
+    sources = {"activations": "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(z, 0)\n"}
+    with Sandbox() as first, Sandbox() as second:
+        one = first.open(sources)
+        assert one.call("activations.relu", (-np.ones(2),), 5).value.tolist() == [0.0, 0.0]
+        two = second.open(sources)
+        assert two.call("activations.relu", (np.ones(2),), 5).value.tolist() == [1.0, 1.0]
+        assert one.call("activations.relu", (np.ones(2),), 5).value.tolist() == [1.0, 1.0]
+        (mine,), (theirs,) = first._cgroups.values(), second._cgroups.values()
+        assert mine.folders != theirs.folders and all(f.exists() for f in mine.folders + theirs.folders)
+        one.close()
+        two.close()
+
+
 def _parent(pid: int) -> int | None:
     try:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

@@ -17,6 +17,7 @@ mounted read-only; not root) `Place.find` says why, and the sandbox records it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -27,6 +28,13 @@ from pathlib import Path
 MB = 1 << 20
 PREFIX = "autograder-"
 _STALE = re.compile(rf"{PREFIX}(\d+)-\d+")
+_NUMBERS = itertools.count()
+
+
+def name() -> str:
+    """A cgroup name that no other cgroup of this process has, whichever Sandbox asks: the
+    prefix, our pid (which `remove_stale` reads to tell whether its grader still runs), a number."""
+    return f"{PREFIX}{os.getpid()}-{next(_NUMBERS)}"
 
 
 #: Processes of a cgroup that are not the student's: the zygote's keeper of its slot.
@@ -95,16 +103,18 @@ class Place:
         """A new cgroup `name` with these limits (and room for the zygote's keeper, which forks
         the children inside it); OSError when it cannot be made or limited."""
         folders = tuple(parent / name for parent in self.parents)
+        made: list[Path] = []
         try:
             for folder in folders:
                 folder.mkdir()
+                made.append(folder)
             if self.version == 1:
                 swap = _limit_v1(folders[0], memory_bytes)
                 (folders[1] / "pids.max").write_text(str(pids + KEEPER))
             else:
                 swap = _limit_v2(folders[0], memory_bytes, pids + KEEPER)
         except OSError:
-            remove(Cgroup(folders, ""))
+            remove(Cgroup(tuple(made), ""))  # only ours: an existing folder with this name is not
             raise
         description = (f"cgroup v{self.version}: memory {memory_bytes // MB} MB"
                        f"{' (swap included)' if swap else ''}, {pids} processes and threads")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import json
 import math
 import os
@@ -136,7 +135,6 @@ class Sandbox:
         self._free: list[Path] = []  # scratch folders of closed submissions, emptied
         self._cgroups: dict[Path, cgroups.Cgroup] = {}  # scratch folder -> its cgroup
         self._cgroup_place = cgroups.Place.find()  # where to make them, or why nowhere
-        self._cgroup_numbers = itertools.count()
         if isinstance(self._cgroup_place, cgroups.Place):
             self._cgroup_place.remove_stale()
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -214,10 +212,9 @@ class Sandbox:
         if isinstance(place, str):
             return
         limits = self.policy.limits
-        name = f"{cgroups.PREFIX}{os.getpid()}-{next(self._cgroup_numbers)}"
         try:
-            self._cgroups[scratch] = place.create(name, (limits.memory_mb + self.policy.tmpfs_mb) * MB,
-                                                  limits.processes)
+            memory = (limits.memory_mb + self.policy.tmpfs_mb) * MB
+            self._cgroups[scratch] = place.create(cgroups.name(), memory, limits.processes)
         except OSError as exc:
             self._cgroup_place = f"could not be made in {place.parents[0]}: {exc.strerror}"
 
