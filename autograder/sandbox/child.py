@@ -36,7 +36,6 @@ from autograder.sandbox.protocol import Failure
 #: The package name student modules are imported under (besides their bare names).
 PACKAGE = "exercises"
 MAX_TEXT = protocol.MAX_TEXT
-ARENA_FD = 4
 
 
 class TorchBlocker:

@@ -210,8 +210,6 @@ class Raised:
     failure: Failure
 
 
-Response = Returned | Raised
-
 
 def returned(call_id: int, value: Any, modified: list[bool], warnings: list[str]) -> dict[str, Any]:
     """The wire form of a Returned response (empty fields left out: most calls have none)."""

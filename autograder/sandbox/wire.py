@@ -192,7 +192,7 @@ class _Encoder:
         elif kind is str:
             self.out += b"s"
             self.text(value)
-        elif kind is np.ndarray or (isinstance(value, np.generic) and kind.__module__ == "numpy"):
+        elif isinstance(value, np.generic) and kind.__module__ == "numpy":
             self._array(np.asarray(value))  # a NumPy scalar travels as a 0-d array of its dtype
         elif isinstance(value, (tuple, list)):
             # a namedtuple or another subclass travels as the plain container it is built on; its

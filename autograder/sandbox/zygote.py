@@ -62,7 +62,6 @@ class ChildFds(NamedTuple):
     def close(self) -> None:
         for fd in self:
             os.close(fd)
-MS_BIND, MS_MOVE, MS_REC = 0x1000, 0x2000, 0x4000
 
 
 #: Files and folders a scratch tmpfs may hold (student code needs a handful).
@@ -134,10 +133,7 @@ def _prepare_run_folder(request: dict, isolated: bool) -> tuple[str, str]:
 
 
 def _join_cgroup(request: dict, pid: int) -> list[str]:
-    """Move the new child into its slot's cgroup, if the sandbox made one; the layer. A child
-    forked by its slot's keeper is in the cgroup already (`in_cgroup` names its layer)."""
-    if request.get("in_cgroup"):
-        return [request["in_cgroup"]]
+    """Move the new child into its slot's cgroup, if the sandbox made one; the layer."""
     spec = request.get("cgroup")
     if not spec:
         return []
@@ -305,36 +301,49 @@ class Keeper(NamedTuple):
 
 
 class Keepers:
-    """The zygote's keepers, one per cgroup, started on the first request for it."""
+    """Who forks each child: the keeper of the request's cgroup (started on the first request
+    for it), or the zygote itself where there is no cgroup or no keeper could join it."""
 
     def __init__(self, home: namespaces.Home | None, control: socket.socket) -> None:
         self.home, self.control = home, control
-        self.by_cgroup: dict[str, Keeper] = {}
-        self.unjoinable: set[str] = set()  # cgroups a keeper could not join: children try themselves
+        self.by_cgroup: dict[tuple[str, ...], Keeper] = {}
+        self.unjoinable: set[tuple[str, ...]] = set()  # cgroups a keeper could not join
+        self.forked: set[int] = set()  # children the zygote forked itself (a keeper kills its own)
 
     def spawn(self, request: dict, fds: ChildFds, unavailable: str) -> dict:
         """`spawn`, by the keeper of the request's cgroup when it has one (started, or restarted
-        once if it died); by the zygote itself when there is none or it cannot join the cgroup."""
+        once if it died); by the zygote itself when there is none or it cannot join the cgroup
+        (the child then tries to join itself, and its record says why it could not)."""
         spec = request.get("cgroup")
-        key = json.dumps(spec, sort_keys=True)
+        key = tuple(spec["folders"]) if spec else ()
         if not spec or key in self.unjoinable:
-            return spawn(request, fds, self.home, unavailable)
+            return self._here(request, fds, unavailable)
         for _ in range(2):
             keeper = self.by_cgroup.get(key) or self._start(request, key, fds)
-            if keeper is None:  # the child joins (or says why it cannot) as without keepers
-                return spawn(request, fds, self.home, unavailable)
-            reply = _ask(keeper, {**request, "in_cgroup": keeper.layer}, fds, unavailable)
+            if keeper is None:
+                return self._here(request, fds, unavailable)
+            reply = _ask(keeper, {**request, "cgroup": None}, fds, unavailable)
             if reply is not None:
                 fds.close()
+                if "isolation" in reply:
+                    reply["isolation"].append(keeper.layer)
                 return reply
             self._drop(key)
         fds.close()
         return {"error": "the sandbox's keeper of this cgroup died twice"}
 
-    def _start(self, request: dict, key: str, fds: ChildFds) -> Keeper | None:
+    def _here(self, request: dict, fds: ChildFds, unavailable: str) -> dict:
+        reply = spawn(request, fds, self.home, unavailable)
+        self.forked.update([reply["pid"]] if "pid" in reply else [])
+        return reply
+
+    def _start(self, request: dict, key: tuple[str, ...], fds: ChildFds) -> Keeper | None:
         """Fork a keeper and move it into the request's cgroup (before it forks anything);
         None if it cannot join. The keeper keeps nothing of the zygote's open channels: a copy
-        of a child's channel would hide that child's death (no end of file for the grader)."""
+        of a child's channel would hide that child's death (no end of file for the grader).
+        Keepers of cgroups the sandbox removed since (it killed them) are forgotten first."""
+        for gone in [k for k, keeper in self.by_cgroup.items() if _parent_of(keeper.pid) != os.getpid()]:
+            self._drop(gone)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
@@ -357,7 +366,7 @@ class Keepers:
         self.by_cgroup[key] = Keeper(pid, ours, layers[0])
         return self.by_cgroup[key]
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key: tuple[str, ...]) -> None:
         keeper = self.by_cgroup.pop(key)
         keeper.channel.close()
         if _parent_of(keeper.pid) == os.getpid():
@@ -423,7 +432,6 @@ def main(control_fd: int) -> None:
     unavailable = ""  # why namespaces fail here, once a spawn found out: not tried again
     control = socket.socket(fileno=control_fd)
     keepers = Keepers(home, control)
-    children: set[int] = set()
     for request, fds in _requests(control):
         if len(fds) == len(ChildFds._fields):
             reply = keepers.spawn(request, ChildFds(*fds), unavailable)
@@ -433,11 +441,9 @@ def main(control_fd: int) -> None:
             reply = {"error": "the request did not carry a channel, an output pipe and an arena"}
         if request.get("namespaces") and not unavailable:
             unavailable = _why_no_namespaces(reply)
-        if "pid" in reply:
-            children.add(reply["pid"])
         control.send(json.dumps(reply).encode())
     keepers.close()
-    _kill_own(children)
+    _kill_own(keepers.forked)
 
 
 def _parent_of(pid: int) -> int | None:
