@@ -373,6 +373,23 @@ def test_prairielearn_schema(tmp_path):
     assert error["gradable"] is False and error["format_errors"][0].startswith("0/0: grading failed")
 
 
+def test_prairielearn_shows_what_grading_showed_whatever_course_toml_says_now(tmp_path):
+    """The class graded with --config hiding every hidden case: the export, which reads
+    course.toml (hidden cases "after_published"), still leaves them out, as results.json did."""
+    from dataclasses import replace
+
+    out = tmp_path / "OUT"
+    result = _result(CLASS[0])
+    outputs.write_submission(out, result, replace(load(), hidden_visibility="hidden"))
+    outputs.write_grades_csv(out, [result])
+    shown = json.loads((out / CLASS[0]["id"] / "results.json").read_text(encoding="utf-8"))
+    visible = [t["name"] for t in shown["tests"] if t["visibility"] != "hidden"]
+    (path,) = prairielearn.write_results(load_out(out).submissions)
+    exported = json.loads(path.read_text(encoding="utf-8"))
+    assert [t["name"] for t in exported["tests"]] == visible
+    assert any(c.hidden for c in result.cases) and len(visible) < len(result.cases)
+
+
 def test_prairielearn_output_dir_and_clipping(tmp_path):
     out = load_out(write_out(tmp_path, [{"id": "101", "score": 5}]))
     sub = out.submissions[0]

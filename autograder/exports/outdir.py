@@ -9,6 +9,7 @@ is missing or malformed in OUT is a one-line UsageError naming the file.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +32,6 @@ class TestResult:
     output: str = ""
     visibility: str = "visible"
     tags: tuple[str, ...] = ()
-    description: str = ""
 
     @property
     def passed(self) -> bool:
@@ -86,10 +86,14 @@ class Submission:
 
     @cached_property
     def _student_view(self) -> dict[str, Any]:
-        from autograder.config import load
-        from autograder.outputs import gradescope_json
-
-        return gradescope_json(self.result, load())
+        """The results.json grading wrote: what the student was shown, under the settings the
+        class was graded with (not whatever course.toml says at export time)."""
+        try:
+            view = json.loads(self.results_path.read_text(encoding="utf-8"))
+            view["output"], view["tests"]  # noqa: B018 - both must be there
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+            raise UsageError(f"{self.results_path}: not a results.json written by grade ({exc})") from None
+        return view
 
     @property
     def output(self) -> str:

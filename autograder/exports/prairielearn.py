@@ -58,7 +58,7 @@ def fraction(score: float, max_score: float) -> float:
 def _test(test: TestResult) -> dict[str, Any]:
     return {
         "name": test.name,
-        "description": test.description or ", ".join(test.tags),
+        "description": ", ".join(test.tags),
         "points": test.score,
         "max_points": test.max_score,
         "message": "Passed" if test.passed else "Failed",
