@@ -224,6 +224,10 @@ def test_a_knock_on_function_keeps_its_points_and_says_where_the_mistake_enters(
     md = renders(result)["md"]
     assert "W1: expected shape (3, 2), got (2, 3)" in md, "a public case's own failure is shown"
     assert KIND_TEXT["shape"] in md
+    # one count of the functions that pass, in the headline and in the list of those that do
+    headline = re.search(r"(\d+) of (\d+) functions pass every check", md)
+    listed = re.search(r"Every check passed \((\d+) of (\d+)\)", md)
+    assert headline and listed and headline.groups() == listed.groups()
 
 
 def test_a_knock_on_from_a_hidden_case_shows_its_kind_not_its_message():
