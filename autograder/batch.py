@@ -201,13 +201,12 @@ class Pool:
                 worker.process.kill()
 
 
-def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, jobs: int,
-              require_sandbox: bool, on_result: Callable[[SubmissionResult], None],
-              plots: bool = True, seed: int | None = None, suite: runner.Suite | None = None,
-              ) -> list[SubmissionResult]:
-    """Grade `submissions` into `out` with `jobs` workers; call on_result as each finishes."""
+def grade_all(submissions: list[Submission], out: Path, settings: Settings, *, suite: runner.Suite,
+              jobs: int, require_sandbox: bool, on_result: Callable[[SubmissionResult], None],
+              plots: bool = True) -> list[SubmissionResult]:
+    """Grade `submissions` against `suite` (`prepare_suite`) into `out` with `jobs` workers; call
+    on_result as each finishes."""
     global _STATE
-    suite = suite or prepare_suite(settings, seed)
     _STATE = _WorkerState(suite, settings, policy_from(settings, require_sandbox), out, plots)
     report.warm()  # what every worker needs, done once before they fork
     # Everything made so far (torch, the suite) lives as long as the run: out of the collector's

@@ -149,16 +149,6 @@ class Student:
         return _Module(self, module)
 
 
-def shape_of(value: Any) -> tuple[int, ...] | None:
-    """The shape of an array (or of a regular nested list), None for anything else."""
-    if isinstance(value, np.ndarray):
-        return tuple(value.shape)
-    try:
-        return tuple(np.shape(value)) if isinstance(value, (list, tuple, int, float)) else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _shape(value: Any) -> str:
     return str(tuple(value.shape)) if isinstance(value, np.ndarray) else type(value).__name__
 

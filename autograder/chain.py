@@ -29,13 +29,10 @@ import numpy as np
 
 from autograder import course as courses
 from autograder.casekit import Student
-from autograder.results import CaseResult, SubmissionResult
+from autograder.results import FILE_KINDS, CaseResult, SubmissionResult
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Help, HelpRequest
 
-#: Failure kinds about the function itself (its file, its absence, its stub): correct helpers
-#: cannot change them.
-OWN_KINDS = ("import", "missing", "not_implemented")
 #: Bounds on what one helper call may ask of the reference, whatever the student's code sends:
 #: at most this many elements (or ELEMENT_FACTOR times the re-run call's own), and no dimension
 #: above MAX_DIM (or DIM_FACTOR times the largest of the call's own arrays).
@@ -173,7 +170,7 @@ def credit_knock_on(result: SubmissionResult, run_case: Callable[[int, Student],
 
 
 def _worth_a_rerun(case: CaseResult, failing: set[str]) -> bool:
-    return (not case.passed and case.kind not in OWN_KINDS
+    return (not case.passed and case.kind not in FILE_KINDS
             and not failing.isdisjoint(helpers_of(case.function)))
 
 

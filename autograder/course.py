@@ -34,7 +34,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 ENV = "AUTOGRADER_COURSE"
-CASE_KINDS = ("public", "hidden")
 
 
 class CourseError(ValueError):

@@ -4,12 +4,15 @@ reports, and OUT/grades.csv. Every file is written atomically."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 from autograder import course as courses
 from autograder.config import Settings
+from autograder.errors import UsageError
 from autograder.i18n import N_, gettext
 from autograder.intake import FORMULA_START
 from autograder.results import SubmissionResult, dump_json, write_atomic
@@ -158,11 +161,6 @@ class OutLock:
         self.fd: int | None = None
 
     def __enter__(self) -> OutLock:
-        import fcntl
-        import os
-
-        from autograder.cli import UsageError
-
         if self.out.exists() and not self.out.is_dir():
             raise UsageError(f"--out {self.out} exists and is not a folder")
         try:

@@ -678,9 +678,13 @@ def render_feedback_html(result: SubmissionResult, settings: Settings,
 @i18n.pinned()
 def render_feedback_md(result: SubmissionResult, settings: Settings, views: Views | None = None) -> str:
     """The student's feedback as Markdown, for Gradescope's `md` output and LMS comments."""
-    context = _feedback_context(result, settings, views=views)
-    context["output"], context["output_omitted"] = _truncate(_printable(result.output), MD_OUTPUT_LIMIT)
-    return ENV.get_template("feedback.md.j2").render(context)
+    return _markdown(result, _feedback_context(result, settings, views=views))
+
+
+def _markdown(result: SubmissionResult, context: dict[str, Any]) -> str:
+    """feedback.md from the feedback context, with what was printed cut to Markdown's own limit."""
+    output, omitted = _truncate(_printable(result.output), MD_OUTPUT_LIMIT)
+    return ENV.get_template("feedback.md.j2").render({**context, "output": output, "output_omitted": omitted})
 
 
 @dataclass(frozen=True)
@@ -698,8 +702,9 @@ def render_reports(result: SubmissionResult, settings: Settings,
     """All three feedback texts of `result`, its cases seen as the student may see them once
     (not once per text: a third of the cost of writing a submission's files)."""
     views = _student_views(result, settings, plots or {})
-    html = ENV.get_template("feedback.html.j2").render(_feedback_context(result, settings, plots, views))
-    return Reports(html, render_feedback_md(result, settings, views), plain_summary(result, settings, views))
+    context = _feedback_context(result, settings, plots, views)
+    html = ENV.get_template("feedback.html.j2").render(context)
+    return Reports(html, _markdown(result, context), plain_summary(result, settings, views))
 
 
 @i18n.pinned()

@@ -13,7 +13,8 @@ from typing import Any
 from autograder import course as courses
 from autograder.i18n import N_, gettext, ngettext
 
-#: Failure kinds whose message is about the student's file, not about a case's inputs.
+#: Failure kinds about the student's file or the function itself (its file, its absence, its
+#: stub), not about a case's inputs: correct helpers cannot change them.
 FILE_KINDS = ("import", "missing", "not_implemented")
 
 #: Why a case failed, in words, by CaseResult.kind: the headline of a failure (English: `shown`

@@ -318,7 +318,7 @@ def grade_submission(submission: Submission, suite: Suite, sandbox: Sandbox, set
         calls = Calls(process, settings, record, suite.recorded)
         student = Student(calls, settings)
         for index, (case, case_points) in enumerate(zip(suite.cases, suite.points, strict=True)):
-            if case.hidden and not calls.hidden:
+            if case.hidden:
                 calls.enter_hidden()
             process.begin_case(suite.plan.case(index))
             result.cases.append(_verdict(case, case_points, student, record))

@@ -351,3 +351,14 @@ def test_checks_that_failed_the_same_way_are_named_by_their_labels(grade, make_s
     named = [c.label for c in hidden if c.label.replace("_", "\\_") in markdown or c.label in markdown]
     assert len(named) >= min(len(hidden), report.MORE_LABELS)
     assert "more hidden checks failed the same way:" in markdown
+
+
+def test_the_three_texts_written_together_are_the_texts_written_one_by_one():
+    """`render_reports` (what grade writes) builds the views and the context once for all three
+    texts; each is still the text its own renderer gives, what was printed cut to each one's limit."""
+    result = knock_on()
+    result.output = "printed\n" * 5000
+    together = report.render_reports(result, SETTINGS, {})
+    assert together.html == report.render_feedback_html(result, SETTINGS, {})
+    assert together.markdown == report.render_feedback_md(result, SETTINGS)
+    assert together.text == report.plain_summary(result, SETTINGS)

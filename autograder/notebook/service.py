@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.i18n import gettext
+from autograder.notebook.kernel import SERVICE_WAIT
 from autograder.sandbox import protocol, wire
 from autograder.sandbox.protocol import Answer, CasePlan, Process, StudentError
-
-SERVICE_WAIT = 110.0  # below the 120 s per cell that the written nbgrader_config.py allows
 
 
 class RemoteProcess(Process):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from autograder import plots, svg
+from autograder.figures import VALUE_ERRORS
 from autograder.i18n import N_, gettext
 from course.xor import oracle
 
@@ -70,6 +71,6 @@ def draw(calls: dict[str, list[tuple[tuple, Any]]]) -> dict[str, str]:
                           ("decision_boundary", lambda: decision_boundary(oracle.forward(grid, trained)))):
         try:
             figures[key] = draw_one()
-        except (TypeError, ValueError, KeyError, OverflowError, RuntimeError):
+        except VALUE_ERRORS:
             pass  # the student's values cannot be drawn: no figure, and no failure
     return figures
