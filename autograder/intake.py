@@ -625,12 +625,13 @@ def _note_unused(sub: Submission, files: list[_File], chosen: tuple[str, ...]) -
             why = gettext("submissions cannot configure the grader")
             sub.notes.append(gettext("ignored {file}: {why}").format(file=f.shown, why=why))
         elif name.endswith(".py") and f.parts[:-1] == chosen and not _module_of(f):
-            why = gettext("only the five exercise files are used")
+            why = gettext("only the exercise files are used: {files}").format(
+                files=", ".join(f"{module}.py" for module in modules()))
             sub.notes.append(gettext("ignored {file}: {why}").format(file=f.shown, why=why))
 
 
 def _assemble(sid: str, files: list[_File], notes: list[str]) -> Submission:
-    """Choose, read and decode the five modules among a submission's files."""
+    """Choose, read and decode the course's modules among a submission's files."""
     sub = Submission(sid, notes=list(notes))
     files = [f for f in files if not any(_ignored_name(p) for p in f.parts)]
     found = _candidates(files)

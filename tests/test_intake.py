@@ -36,6 +36,7 @@ from autograder.intake import (
     Submission,
     discover,
     load_one,
+    modules,
 )
 
 CD_SIGNATURE = b"PK\x01\x02"
@@ -226,7 +227,8 @@ def test_grader_looking_files_are_noted_not_used(tmp_path: Path) -> None:
     assert "ignored conftest.py: submissions cannot configure the grader" in sub.notes
     for name in ("pytest.ini", "evil.pth", "sitecustomize.py", "results.json"):
         assert any(n.startswith(f"ignored {name}:") for n in sub.notes)
-    assert "ignored helpers.py: only the five exercise files are used" in sub.notes
+    exercises = ", ".join(f"{module}.py" for module in modules())
+    assert f"ignored helpers.py: only the exercise files are used: {exercises}" in sub.notes
     assert not any(".hidden" in n for n in sub.notes)
 
 
@@ -596,7 +598,8 @@ def test_odd_file_names_inside_a_submission_are_noted_printably(tmp_path: Path) 
     (folder / "evil\x1b]0;title\x07.py").write_text("y")
     [sub] = discover(tmp_path / "subs")
     assert_complete(sub)
-    assert "ignored caf%E9.py: only the five exercise files are used" in sub.notes
+    exercises = ", ".join(f"{module}.py" for module in modules())
+    assert f"ignored caf%E9.py: only the exercise files are used: {exercises}" in sub.notes
     for note in sub.notes:
         note.encode("utf-8")
         assert not any(unicodedata.category(c) == "Cc" for c in note)
