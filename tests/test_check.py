@@ -298,7 +298,7 @@ def test_lines_fit_the_terminal(buggy, capsys, monkeypatch):
     assert code == 1
     assert max(len(line) for line in out.splitlines()) <= 60
     assert "FAIL  linear.linear_backward" in out
-    assert "shaped (n_out, n_in) like W" in " ".join(out.split())  # the hint is all there
+    assert "shape (n_out, n_in) like W" in " ".join(out.split())  # the hint is all there
     narrow = _strip_colour(_on_a_terminal(buggy, 60))
     assert max(len(line) for line in narrow.splitlines()) <= 60
 

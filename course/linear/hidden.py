@@ -10,6 +10,7 @@ from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng, 
 from autograder.i18n import N_, gettext, ngettext
 from autograder.properties import Family, graded_properties
 from course.linear import oracle
+from course.linear.public import TRANSPOSED_W
 
 R = rng("linear")
 # (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
@@ -81,7 +82,7 @@ def _backward_mistakes(x, W, grad_z, expected):
         "grad_W": {
             N_("elementwise * was used where a matrix product @ was needed: grad_W = grad_z.T @ x"):
             _times(grad_z.T, x),
-            N_("dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W"): grad_W.T,
+            TRANSPOSED_W: grad_W.T,
             N_("dL/dW was divided by m: the mean already happened in the loss"): grad_W / m,
             N_("dL/dW is m times too large"): grad_W * m,
         },

@@ -9,6 +9,9 @@ from autograder.casekit import CaseFailure, check_array, public
 from autograder.i18n import N_, gettext
 from course.articles import EXACT
 
+#: The hint of a transposed dL/dW, shared with the hidden cases.
+TRANSPOSED_W = N_("dL/dW is transposed: it must be grad_z.T @ x, shape (n_out, n_in) like W")
+
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
 W = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 B = np.array([0.5, -0.5, 0.0])
@@ -30,8 +33,7 @@ def test_linear_backward_small(student):
         raise CaseFailure(gettext("expected a tuple (grad_x, grad_W, grad_b)"), kind="type")
     mistakes = {
         "grad_x": {},
-        "grad_W": {N_("dL/dW is transposed: it must be grad_z.T @ x, shaped (n_out, n_in) like W"):
-                   [[1.0, 3.0, 7.0], [2.0, 4.0, 10.0]]},
+        "grad_W": {TRANSPOSED_W: [[1.0, 3.0, 7.0], [2.0, 4.0, 10.0]]},
         "grad_b": {N_("dL/db was averaged over the batch: sum grad_z over axis 0 instead"): [0.5, 0.5, 1.5]},
     }
     expected = {"grad_x": [[2.0, 1.0], [2.0, 3.0]], "grad_W": [[1.0, 2.0], [3.0, 4.0], [7.0, 10.0]],
