@@ -222,8 +222,7 @@ class Calls:
         self.deadline = time.monotonic() + settings.submission_timeout
         self.record, self.recorded = record, recorded
         self.hidden = False
-        if hasattr(process, "timeout_of"):
-            process.timeout_of = self._timeout_of
+        process.timeout_of = self._timeout_of
 
     def enter_hidden(self) -> None:
         """From now on nothing the calls return or print may be shown to the student."""

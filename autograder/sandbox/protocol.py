@@ -27,6 +27,7 @@ exception's own message is student code's, and stays as it was raised).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -372,6 +373,9 @@ class StudentError(Exception):
         return cls(failure.kind, message, failure.detail)
 
 
+DEFAULT_CALL_TIMEOUT = 5.0  # seconds a call may take, unless the runner says otherwise
+
+
 class Process(ABC):
     """Where one submission's functions run, as the grading pipeline sees it.
 
@@ -381,6 +385,8 @@ class Process(ABC):
 
     isolation: list[str]
     answers_helpers = False  # whether `ask_given` works here (the sandboxed child: yes)
+    #: The time limit of a call of a function, for calls no case asks for (the runner sets it).
+    timeout_of: Callable[[str], float] = staticmethod(lambda function: DEFAULT_CALL_TIMEOUT)
 
     @abstractmethod
     def unusable(self, module: str) -> str | None:

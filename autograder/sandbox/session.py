@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -63,7 +62,6 @@ ARENA_SIZE = 16 << 20        # shared memory for one submission's call arguments
 MAX_RESPAWNS = 40
 START_TIMEOUT = 20.0
 IMPORT_TIMEOUT = 5.0         # seconds one module may take to import
-DEFAULT_CALL_TIMEOUT = 5.0   # seconds a call may take, unless the runner says otherwise
 LIVE_IDS = 1 << 40           # ids of live calls start here; planned calls use their plan index
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -392,7 +390,6 @@ class StudentProcess(Process):
     def __init__(self, sandbox: Sandbox, scratch: Path, modules: tuple[str, ...],
                  unusable: dict[str, str], functions: dict[str, tuple[str, ...]] | None = None) -> None:
         self.sandbox, self.scratch = sandbox, scratch
-        self.timeout_of: Callable[[str], float] = lambda function: DEFAULT_CALL_TIMEOUT  # set by the runner
         self.modules = tuple(modules)
         self.functions = dict(functions or {})
         self.helper: HelperAnswer | None = None  # answers the helpers of the call being awaited
