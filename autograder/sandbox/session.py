@@ -583,7 +583,7 @@ class StudentProcess(Process):
         arguments are written to the arena when they are sent."""
         self.drain()
         self.case, self.cursor = case, 0
-        self.live_base = -len(case.image) % wire.ALIGN + len(case.image)
+        self.live_base = wire.aligned(len(case.image))
 
     def ask(self, function: str, args: tuple, timeout: float) -> Answer:
         """The answer to `function(*args)`: from the case's streamed batch if it is a planned

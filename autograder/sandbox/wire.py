@@ -116,6 +116,11 @@ ALIGN = 64  # arena offsets: every array starts on a cache line
 NOTHING = object()  # Reader.take: no whole message is buffered yet
 
 
+def aligned(offset: int) -> int:
+    """The first offset at or after `offset` where an array may start in the arena."""
+    return -offset % ALIGN + offset
+
+
 class Layout:
     """Where the arrays of some calls go in an arena: offsets from `base`, and their bytes.
 
@@ -135,7 +140,7 @@ class Layout:
 
     def place(self, value: np.ndarray) -> int | None:
         """The arena offset of a copy of `value`, or None when the arena is full."""
-        start = -len(self.image) % ALIGN + len(self.image)
+        start = aligned(len(self.image))
         data = value.tobytes(order="C")
         if self.capacity and self.base + start + len(data) > self.capacity:
             return None
