@@ -145,8 +145,8 @@ def _badge(status: str) -> Markup:
     """A status as an icon and a word, coloured too. A filter, not a macro: a report has one
     per check, and a Jinja macro call costs ten times a filter's."""
     icon, css = STATUS_LOOK.get(status, OTHER_LOOK)
-    word = escape(gettext(STATUS_WORDS.get(status, status)))
-    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> {word}</span>')
+    return Markup(f'<span class="badge {css}"><span aria-hidden="true">{icon}</span> '
+                  f'{escape(_status_word(status))}</span>')
 
 
 def _autoescape(name: str | None) -> bool:
@@ -903,12 +903,17 @@ def _problems(results: list[SubmissionResult]) -> list[tuple[str, str, str]]:
                   for r in results for module, why in r.problems.items())
 
 
+#: Students named in the summary beside each mistake and root cause; the rest are folded away.
+STUDENTS_SHOWN = 12
+
+
 def _summary_context(results: list[SubmissionResult]) -> dict[str, Any]:
     """Everything the class summary shows."""
     graded = [r for r in results if r.status != "error"]
     percents = [_percent(r.score, r.max_score) for r in graded]
     roots, mistakes = _failures(graded)
     return {
+        "students_shown": STUDENTS_SHOWN,
         "total": len(results),
         "graded": len(graded),
         "errored": sorted((r for r in results if r.status == "error"), key=lambda r: r.id),
