@@ -10,7 +10,18 @@ from autograder.i18n import N_
 from autograder.properties import Family, graded_properties
 from course.activations import oracle
 from course.activations.mistakes import global_shift_softmax
-from course.activations.public import GLOBAL_SHIFT
+from course.activations.public import (
+    DIAGONAL_ONLY,
+    GLOBAL_SHIFT,
+    JACOBIAN_FLIPPED,
+    JACOBIAN_OF_Z,
+    RELU_PRIME_AT_0,
+    SIGMA_PRIME_OF_OUTPUT,
+    SIGMA_PRIME_OF_Z,
+    SIGMOID_RETURNED,
+    WHOLE_ARRAY,
+    WRONG_AXIS,
+)
 
 R = rng("activations")
 
@@ -53,7 +64,7 @@ def test_relu(student, case):
 
 
 def _relu_prime_mistakes(z):
-    return {N_("relu'(0) must be 0 (as torch): use z > 0, not z >= 0"): (np.asarray(z) >= 0).astype(float)}
+    return {RELU_PRIME_AT_0: (np.asarray(z) >= 0).astype(float)}
 
 
 @graded("activations.relu_prime")
@@ -90,11 +101,9 @@ def test_sigmoid_extremes(student):
 def _sigmoid_prime_mistakes(z):
     s = _sigmoid(z)
     return {
-        N_("sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
-           "not sigma'(sigmoid(z))"): _sigmoid(s) * (1 - _sigmoid(s)),
-        N_("sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)"):
-        np.asarray(z) * (1 - np.asarray(z)),
-        N_("the sigmoid itself was returned, not its derivative"): s,
+        SIGMA_PRIME_OF_OUTPUT: _sigmoid(s) * (1 - _sigmoid(s)),
+        SIGMA_PRIME_OF_Z: np.asarray(z) * (1 - np.asarray(z)),
+        SIGMOID_RETURNED: s,
     }
 
 
@@ -133,10 +142,8 @@ def _softmax_mistakes(z):
     with np.errstate(all="ignore"):
         e = np.exp(z - z.max())
         return {
-            N_("softmax was normalised over the wrong axis: sum over each row (axis=-1)"): e
-            / e.sum(axis=0, keepdims=True),
-            N_("softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)"): e
-            / e.sum(),
+            WRONG_AXIS: e / e.sum(axis=0, keepdims=True),
+            WHOLE_ARRAY: e / e.sum(),
             GLOBAL_SHIFT: global_shift_softmax(z),
             **_missing_keepdims(z),
         }
@@ -198,12 +205,9 @@ def _jacobian(s):
 def _jacobian_mistakes(z):
     s = oracle.softmax(z)
     return {
-        N_("only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k"): s[:, :, None]
-        * np.eye(s.shape[-1])
-        * (1 - s[:, :, None]),
-        N_("the Jacobian's sign is flipped: J = diag(s) - s s^T"): -_jacobian(s),
-        N_("the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself"):
-        _jacobian(np.asarray(z, dtype=np.float64)),
+        DIAGONAL_ONLY: s[:, :, None] * np.eye(s.shape[-1]) * (1 - s[:, :, None]),
+        JACOBIAN_FLIPPED: -_jacobian(s),
+        JACOBIAN_OF_Z: _jacobian(np.asarray(z, dtype=np.float64)),
     }
 
 

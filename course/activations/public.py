@@ -21,9 +21,23 @@ SHIFTED_Z = ARTICLE_Z + np.array([[0.0], [1000.0]])
 #: One logit far above the others: its softmax is [[0, 0, 1]] (e^-1000 is 0 in float64); a shift by
 #: anything but the row's maximum overflows.
 WIDE_Z = np.array([[0.0, 0.0, 1000.0]])
+#: Hints (marked N_: a report shows them in the language in use), shared with the hidden cases
+#: (GLOBAL_SHIFT also with the losses').
 GLOBAL_SHIFT = N_("the logits were shifted by the largest of the whole array, not by each row's own maximum: "
                   "in a row far below it every exp underflows to 0 and 0/0 gives NaN; subtract "
                   "z.max(axis=-1, keepdims=True)")
+RELU_PRIME_AT_0 = N_("relu'(0) must be 0 (as torch): use z > 0, not z >= 0")
+SIGMA_PRIME_OF_OUTPUT = N_("sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with "
+                           "s = sigmoid(z), not sigma'(sigmoid(z))")
+SIGMA_PRIME_OF_Z = N_("sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)")
+SIGMOID_RETURNED = N_("the sigmoid itself was returned, not its derivative")
+WRONG_AXIS = N_("softmax was normalised over the wrong axis: sum over each row (axis=-1)")
+WHOLE_ARRAY = N_("softmax was normalised over the whole array: normalise each row (axis=-1, "
+                 "keepdims=True)")
+DIAGONAL_ONLY = N_("only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k")
+JACOBIAN_FLIPPED = N_("the Jacobian's sign is flipped: J = diag(s) - s s^T")
+JACOBIAN_OF_Z = N_("the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z "
+                   "itself")
 
 
 @public("activations.relu")
@@ -40,7 +54,7 @@ def test_relu_prime_small(student):
         [0.0, 0.0, 1.0, 1.0],
         what="relu'",
         tol=EXACT,
-        mistakes={N_("relu'(0) must be 0 (as torch): use z > 0, not z >= 0"): [0.0, 1.0, 1.0, 1.0]},
+        mistakes={RELU_PRIME_AT_0: [0.0, 1.0, 1.0, 1.0]},
     )
 
 
@@ -60,13 +74,10 @@ def test_sigmoid_prime_small(student):
         what="sigmoid'",
         tol=EXACT,
         mistakes={  # what the mistakes give at Z
-            N_("sigma' was applied to the sigmoid's output: sigma'(z) = s(1 - s) with s = sigmoid(z), "
-               "not sigma'(sigmoid(z))"):
+            SIGMA_PRIME_OF_OUTPUT:
                 [0.2350037122015945, 0.22726609175218423, 0.24129887788965604, 0.19661193324148185, 0.25],
-            N_("sigma'(z) = sigmoid(z) * (1 - sigmoid(z)); this is z * (1 - z)"):
-                [0.0, 0.25, -0.75, -999000.0, -1001000.0],
-            N_("the sigmoid itself was returned, not its derivative"):
-                [0.5, 0.6224593312018546, 0.3775406687981454, 1.0, 0.0],
+            SIGMA_PRIME_OF_Z: [0.0, 0.25, -0.75, -999000.0, -1001000.0],
+            SIGMOID_RETURNED: [0.5, 0.6224593312018546, 0.3775406687981454, 1.0, 0.0],
         },
     )
 
@@ -79,10 +90,8 @@ def test_softmax_article(student):
     nothing in its softmax.
     """
     mistakes = {
-        N_("softmax was normalised over the wrong axis: sum over each row (axis=-1)"):
-            [[0.450166, 0.37754067, 0.40131234], [0.549834, 0.62245933, 0.59868766]],
-        N_("softmax was normalised over the whole array: normalise each row (axis=-1, keepdims=True)"):
-            [[0.11694956, 0.1578654, 0.12924926], [0.14284252, 0.26027604, 0.19281723]],
+        WRONG_AXIS: [[0.450166, 0.37754067, 0.40131234], [0.549834, 0.62245933, 0.59868766]],
+        WHOLE_ARRAY: [[0.11694956, 0.1578654, 0.12924926], [0.14284252, 0.26027604, 0.19281723]],
     }
     got = student.activations.softmax(ARTICLE_Z)
     check_array(got, ARTICLE_SOFTMAX, what="softmax", tol=ARTICLE, mistakes=mistakes)
@@ -99,10 +108,8 @@ def test_softmax_prime_two_classes(student):
     """the Jacobian of softmax([0, 0]) is [[0.25, -0.25], [-0.25, 0.25]], shape (1, 2, 2)"""
     got = student.activations.softmax_prime(np.array([[0.0, 0.0]]))
     mistakes = {
-        N_("only the diagonal of the Jacobian was computed: off-diagonal terms are -s_j s_k"):
-            [[[0.25, 0.0], [0.0, 0.25]]],
-        N_("the Jacobian's sign is flipped: J = diag(s) - s s^T"): [[[-0.25, 0.25], [0.25, -0.25]]],
-        N_("the Jacobian was built from z: J = diag(s) - s s^T with s = softmax(z), not z itself"):
-            [[[0.0, 0.0], [0.0, 0.0]]],
+        DIAGONAL_ONLY: [[[0.25, 0.0], [0.0, 0.25]]],
+        JACOBIAN_FLIPPED: [[[-0.25, 0.25], [0.25, -0.25]]],
+        JACOBIAN_OF_Z: [[[0.0, 0.0], [0.0, 0.0]]],
     }
     check_array(got, [[[0.25, -0.25], [-0.25, 0.25]]], what=gettext("Jacobian"), tol=EXACT, mistakes=mistakes)

@@ -10,7 +10,7 @@ from autograder.casekit import Case, CaseFailure, check_unchanged, graded, rng, 
 from autograder.i18n import N_, gettext, ngettext
 from autograder.properties import Family, graded_properties
 from course.linear import oracle
-from course.linear.public import TRANSPOSED_W
+from course.linear.public import AVERAGED_B, NO_BIAS, TRANSPOSED_W
 
 R = rng("linear")
 # (m, n_in, n_out): a batch of one, square and non-square W, a wide layer, and all three
@@ -35,7 +35,7 @@ def _layers():
 
 
 def _forward_mistakes(x, W, b):
-    mistakes = {N_("the bias was left out: z = x @ W.T + b"): x @ W.T}
+    mistakes = {NO_BIAS: x @ W.T}
     if x.shape[1] == W.shape[0]:
         mistakes[N_("W was used without its transpose: z = x @ W.T + b (W is (n_out, n_in))")] = x @ W + b
     if _times(x, W.T) is not None:
@@ -87,7 +87,7 @@ def _backward_mistakes(x, W, grad_z, expected):
             N_("dL/dW is m times too large"): grad_W * m,
         },
         "grad_b": {
-            N_("dL/db was averaged over the batch: sum grad_z over axis 0 instead"): grad_b / m,
+            AVERAGED_B: grad_b / m,
             N_("dL/db was summed over the wrong axis: sum grad_z over the examples (axis 0)"):
             grad_z.sum(axis=1),
         },

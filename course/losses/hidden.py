@@ -14,9 +14,23 @@ from course.activations.mistakes import global_shift_softmax
 from course.activations.public import GLOBAL_SHIFT
 from course.losses import oracle
 from course.losses.public import (
+    BY_ROWS,
+    CE_PRIME_FLIPPED,
+    EVERY_CLASS,
     HALVED,
+    M_TIMES,
+    M_TWICE,
+    MSE_PRIME_FLIPPED,
+    N_TIMES,
+    NO_FACTOR_2,
+    NO_MINUS,
     PICKED_BLOCK,
     PICKED_BLOCK_UNSCALED,
+    ROWS_ONLY,
+    SCE_PRIME_FLIPPED,
+    SUMMED,
+    SUMMED_ROWS,
+    UNSQUARED,
     WRT_LOGITS,
     WRT_LOGITS_UNSCALED,
 )
@@ -36,9 +50,9 @@ def _mse_inputs():
 def _mse_mistakes(y_hat, y):
     diff = np.asarray(y_hat, dtype=np.float64) - y
     return {
-        N_("a sum was used instead of a mean: divide by the number of elements"): (diff**2).sum(),
-        N_("the mean was taken over rows only: average over every element"): (diff**2).sum() / len(diff),
-        N_("the square is missing: mean of (y_hat - y)**2"): diff.mean(),
+        SUMMED: (diff**2).sum(),
+        ROWS_ONLY: (diff**2).sum() / len(diff),
+        UNSQUARED: diff.mean(),
         HALVED: (diff**2).mean() / 2,
     }
 
@@ -46,10 +60,10 @@ def _mse_mistakes(y_hat, y):
 def _mse_prime_mistakes(y_hat, y):
     diff = np.asarray(y_hat, dtype=np.float64) - y
     return {
-        N_("the gradient is N times too large: the mean's 1/N was forgotten"): 2 * diff,
-        N_("the factor 2 from the square is missing"): diff / diff.size,
-        N_("the gradient was divided by the number of rows, not by every element"): 2 * diff / len(diff),
-        N_("the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)"): -2 * diff / diff.size,
+        N_TIMES: 2 * diff,
+        NO_FACTOR_2: diff / diff.size,
+        BY_ROWS: 2 * diff / len(diff),
+        MSE_PRIME_FLIPPED: -2 * diff / diff.size,
     }
 
 
@@ -111,9 +125,9 @@ def _ce_mistakes(p, y):
     picked = p[np.arange(len(y)), y]
     block = -np.log(p[:, y])
     return {
-        N_("a sum was used instead of a mean over the rows"): -np.log(picked).sum(),
-        N_("the minus sign is missing: L = -mean(log p[i, y[i]])"): np.log(picked).mean(),
-        N_("every class was counted, not only the true one: pick p[i, y[i]]"): -np.log(p).mean(axis=0).sum(),
+        SUMMED_ROWS: -np.log(picked).sum(),
+        NO_MINUS: np.log(picked).mean(),
+        EVERY_CLASS: -np.log(p).mean(axis=0).sum(),
         PICKED_BLOCK: block.mean(),
         PICKED_BLOCK_UNSCALED: block.sum() / len(y),
     }
@@ -125,9 +139,9 @@ def _ce_prime_mistakes(p, y):
     wrt_logits = np.array(p, dtype=np.float64)
     wrt_logits[np.arange(m), y] -= 1
     return {
-        N_("the gradient is m times too large: the mean's 1/m was forgotten"): grad * m,
-        N_("m was divided twice"): grad / m,
-        N_("the sign is flipped: d(-log p)/dp = -1/p"): -grad,
+        M_TIMES: grad * m,
+        M_TWICE: grad / m,
+        CE_PRIME_FLIPPED: -grad,
         WRT_LOGITS: wrt_logits / m,
         WRT_LOGITS_UNSCALED: wrt_logits,
     }
@@ -173,9 +187,9 @@ def _sce_mistakes(z, y):
     shifted = global_shift_softmax(np.asarray(z, dtype=np.float64))
     shifted[np.arange(m), y] -= 1
     return {
-        N_("the gradient is m times too large: the mean's 1/m was forgotten"): grad * m,
-        N_("m was divided twice"): grad / m,
-        N_("the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m"): -grad,
+        M_TIMES: grad * m,
+        M_TWICE: grad / m,
+        SCE_PRIME_FLIPPED: -grad,
         GLOBAL_SHIFT: shifted / m,
     }
 

@@ -28,13 +28,28 @@ Y = np.array([[0.0, 1.0], [2.0, 3.0]])
 ARTICLE_GRAD_Z = np.array([[0.14471656, 0.19534692, -0.34006347], [-0.38015117, 0.21837591, 0.16177526]])
 #: Hints (marked N_: a report shows them in the language in use). A hint that adds to another is written
 #: out whole, so that each is one message to translate.
+SUMMED = N_("a sum was used instead of a mean: divide by the number of elements")
+ROWS_ONLY = N_("the mean was taken over rows only: average over every element")
+UNSQUARED = N_("the square is missing: mean of (y_hat - y)**2")
 HALVED = N_("the loss was halved: mse is the plain mean of (y_hat - y)**2 (torch.nn.MSELoss), without the "
             "1/2 some texts put in front")
+N_TIMES = N_("the gradient is N times too large: the mean's 1/N was forgotten")
+NO_FACTOR_2 = N_("the factor 2 from the square is missing")
+BY_ROWS = N_("the gradient was divided by the number of rows, not by every element")
+MSE_PRIME_FLIPPED = N_("the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)")
+SUMMED_ROWS = N_("a sum was used instead of a mean over the rows")
+NO_MINUS = N_("the minus sign is missing: L = -mean(log p[i, y[i]])")
+EVERY_CLASS = N_("every class was counted, not only the true one: pick p[i, y[i]]")
 PICKED_BLOCK = N_("p[:, y] picks every row's probability of every row's label (an m x m block, right only "
                   "when m = 1): pick p[np.arange(m), y], one entry per row")
 PICKED_BLOCK_UNSCALED = N_("p[:, y] picks every row's probability of every row's label (an m x m block, "
                            "right only when m = 1): pick p[np.arange(m), y], one entry per row (and divide "
                            "by m)")
+#: The derivatives' hints: M_TIMES and M_TWICE are cross_entropy_prime's and softmax_cross_entropy_prime's.
+M_TIMES = N_("the gradient is m times too large: the mean's 1/m was forgotten")
+M_TWICE = N_("m was divided twice")
+CE_PRIME_FLIPPED = N_("the sign is flipped: d(-log p)/dp = -1/p")
+SCE_PRIME_FLIPPED = N_("the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m")
 WRT_LOGITS = N_("p - onehot(y) is the gradient with respect to the logits z (softmax_cross_entropy_prime); "
                 "with respect to p it is -1 / (m p[i, y[i]]) at the true class and 0 elsewhere")
 WRT_LOGITS_UNSCALED = N_("p - onehot(y) is the gradient with respect to the logits z "
@@ -51,9 +66,9 @@ def test_mse_article(student):
     got = student.losses.mse(np.array([[Y_HAT_00]]), np.array([[0.0]]))
     check_array(got, LOSS_00, what="mse", tol=ARTICLE, mistakes={HALVED: LOSS_00 / 2})
     mistakes = {
-        N_("a sum was used instead of a mean: divide by the number of elements"): 30.0,
-        N_("the mean was taken over rows only: average over every element"): 15.0,
-        N_("the square is missing: mean of (y_hat - y)**2"): 2.5,
+        SUMMED: 30.0,
+        ROWS_ONLY: 15.0,
+        UNSQUARED: 2.5,
         HALVED: 3.75,
     }
     got = student.losses.mse(Y_HAT, Y)
@@ -64,10 +79,10 @@ def test_mse_article(student):
 def test_mse_prime_small(student):
     """d mse / d y_hat for y_hat - y = [[1, 2], [3, 4]] is 2 (y_hat - y) / 4 = [[0.5, 1], [1.5, 2]]"""
     mistakes = {
-        N_("the gradient is N times too large: the mean's 1/N was forgotten"): [[2.0, 4.0], [6.0, 8.0]],
-        N_("the factor 2 from the square is missing"): [[0.25, 0.5], [0.75, 1.0]],
-        N_("the gradient was divided by the number of rows, not by every element"): [[1.0, 2.0], [3.0, 4.0]],
-        N_("the sign is flipped: d/dy_hat of (y_hat - y)**2 is +2 (y_hat - y)"): [[-0.5, -1.0], [-1.5, -2.0]],
+        N_TIMES: [[2.0, 4.0], [6.0, 8.0]],
+        NO_FACTOR_2: [[0.25, 0.5], [0.75, 1.0]],
+        BY_ROWS: [[1.0, 2.0], [3.0, 4.0]],
+        MSE_PRIME_FLIPPED: [[-0.5, -1.0], [-1.5, -2.0]],
     }
     got = student.losses.mse_prime(Y_HAT, Y)
     check_array(got, [[0.5, 1.0], [1.5, 2.0]], what="mse'", tol=EXACT, mistakes=mistakes)
@@ -81,9 +96,9 @@ def test_cross_entropy_article(student):
     decimals; without rounding the value is 1.28411.
     """
     mistakes = {
-        N_("a sum was used instead of a mean over the rows"): 2.56820791,
-        N_("the minus sign is missing: L = -mean(log p[i, y[i]])"): -1.28410395,
-        N_("every class was counted, not only the true one: pick p[i, y[i]]"): 3.35233012,
+        SUMMED_ROWS: 2.56820791,
+        NO_MINUS: -1.28410395,
+        EVERY_CLASS: 3.35233012,
         PICKED_BLOCK: 1.23410975,
         PICKED_BLOCK_UNSCALED: 2.46821951,
     }
@@ -97,9 +112,9 @@ def test_cross_entropy_prime_small(student):
     p = np.array([[0.25, 0.5, 0.25], [0.2, 0.4, 0.4]])
     expected = np.array([[-2.0, 0.0, 0.0], [0.0, -1.25, 0.0]])
     mistakes = {
-        N_("the gradient is m times too large: the mean's 1/m was forgotten"): expected * 2,
-        N_("m was divided twice"): expected / 2,
-        N_("the sign is flipped: d(-log p)/dp = -1/p"): -expected,
+        M_TIMES: expected * 2,
+        M_TWICE: expected / 2,
+        CE_PRIME_FLIPPED: -expected,
         WRT_LOGITS: [[-0.375, 0.25, 0.125], [0.1, -0.3, 0.2]],
         WRT_LOGITS_UNSCALED: [[-0.75, 0.5, 0.25], [0.2, -0.6, 0.4]],
     }
@@ -115,9 +130,9 @@ def test_softmax_cross_entropy_prime_article(student):
     [[0, 0, 1000]] is [[0, 0, 1]]: with y = [0], the gradient is [[-1, 0, 1]].
     """
     mistakes = {
-        N_("the gradient is m times too large: the mean's 1/m was forgotten"): ARTICLE_GRAD_Z * 2,
-        N_("m was divided twice"): ARTICLE_GRAD_Z / 2,
-        N_("the sign is flipped: dL/dz = (softmax(z) - onehot(y)) / m"): -ARTICLE_GRAD_Z,
+        M_TIMES: ARTICLE_GRAD_Z * 2,
+        M_TWICE: ARTICLE_GRAD_Z / 2,
+        SCE_PRIME_FLIPPED: -ARTICLE_GRAD_Z,
     }
     got = student.losses.softmax_cross_entropy_prime(ARTICLE_Z, ARTICLE_Y)
     check_array(got, ARTICLE_GRAD_Z, what="dL/dz", tol=ARTICLE, mistakes=mistakes)

@@ -11,6 +11,7 @@ from autograder.i18n import N_, gettext
 from autograder.properties import Family, graded_properties
 from course.linear.hidden import layer
 from course.network import oracle
+from course.network.public import M_TIMES_B, M_TIMES_W, M_TWICE_B, M_TWICE_W, TRANSPOSED_W
 
 R = rng("network")
 NAMES = ("x", "y", "W", "b")
@@ -63,13 +64,13 @@ def _gradient_mistakes(x, expected):
     m = x.shape[0]
     return {
         "grad_W": {
-            N_("dL/dW is m times too large: the mean's 1/m was forgotten"): grad_W * m,
-            N_("m was divided twice in dL/dW"): grad_W / m,
-            N_("dL/dW is transposed: shape (K, n_in) like W"): grad_W.T,
+            M_TIMES_W: grad_W * m,
+            M_TWICE_W: grad_W / m,
+            TRANSPOSED_W: grad_W.T,
         },
         "grad_b": {
-            N_("dL/db is m times too large: the mean's 1/m was forgotten"): grad_b * m,
-            N_("m was divided twice in dL/db"): grad_b / m,
+            M_TIMES_B: grad_b * m,
+            M_TWICE_B: grad_b / m,
         },
     }
 

@@ -16,6 +16,13 @@ from course.articles import (
     CLASSIFIER_GRAD_W,
 )
 
+#: Hints (marked N_: a report shows them in the language in use), shared with the hidden cases.
+M_TIMES_W = N_("dL/dW is m times too large: the mean's 1/m was forgotten")
+M_TWICE_W = N_("m was divided twice in dL/dW")
+TRANSPOSED_W = N_("dL/dW is transposed: shape (K, n_in) like W")
+M_TIMES_B = N_("dL/db is m times too large: the mean's 1/m was forgotten")
+M_TWICE_B = N_("m was divided twice in dL/db")
+
 
 @public("network.classifier_loss")
 def test_classifier_loss_article(student):
@@ -33,13 +40,13 @@ def test_classifier_gradients_article(student):
     m = len(ARTICLE_Y)
     hints = {
         "grad_W": (CLASSIFIER_GRAD_W, {
-            N_("dL/dW is m times too large: the mean's 1/m was forgotten"): CLASSIFIER_GRAD_W * m,
-            N_("m was divided twice in dL/dW"): CLASSIFIER_GRAD_W / m,
-            N_("dL/dW is transposed: shape (K, n_in) like W"): CLASSIFIER_GRAD_W.T,
+            M_TIMES_W: CLASSIFIER_GRAD_W * m,
+            M_TWICE_W: CLASSIFIER_GRAD_W / m,
+            TRANSPOSED_W: CLASSIFIER_GRAD_W.T,
         }),
         "grad_b": (CLASSIFIER_GRAD_B, {
-            N_("dL/db is m times too large: the mean's 1/m was forgotten"): CLASSIFIER_GRAD_B * m,
-            N_("m was divided twice in dL/db"): CLASSIFIER_GRAD_B / m,
+            M_TIMES_B: CLASSIFIER_GRAD_B * m,
+            M_TWICE_B: CLASSIFIER_GRAD_B / m,
         }),
     }
     for (what, (expected, mistakes)), value in zip(hints.items(), got, strict=True):

@@ -14,6 +14,8 @@ from course.articles import SEED_PARAMS, XOR_X, XOR_Y
 from course.losses import oracle as losses
 from course.xor import oracle
 from course.xor.public import (
+    LOSS_AFTER_STEP,
+    NO_OUTPUT_SIGMOID,
     ON_ACTIVATION,
     ON_ACTIVATION_HIDDEN,
     ON_ACTIVATION_OUTPUT,
@@ -23,6 +25,7 @@ from course.xor.public import (
     TWICE,
     TWICE_HIDDEN,
     TWICE_OUTPUT,
+    UPHILL,
 )
 
 R = rng("xor")
@@ -71,8 +74,7 @@ def _sigmoid(z):
 
 def _forward_mistakes(X, params):
     hidden = _sigmoid(X @ params["W1"].T + params["b1"])
-    return {N_("the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))"):
-            hidden @ params["W2"].T + params["b2"]}
+    return {NO_OUTPUT_SIGMOID: hidden @ params["W2"].T + params["b2"]}
 
 
 @graded("xor.forward")
@@ -159,7 +161,7 @@ def test_gradients(student, case):
 
 
 def _sgd_mistakes(params, grads, lr):
-    return {k: {N_("the step went uphill: param - lr * grad"): params[k] + lr * grads[k]} for k in KEYS}
+    return {k: {UPHILL: params[k] + lr * grads[k]} for k in KEYS}
 
 
 def _sgd_case(label, params, lr):
@@ -188,7 +190,7 @@ def _train_case(label, params, lr, epochs):
     final, losses = oracle.train(XOR_X, XOR_Y, params, lr, epochs)
     _, longer = oracle.train(XOR_X, XOR_Y, params, lr, epochs + 1)
     case = Case(label, (XOR_X, XOR_Y, params, lr, epochs), (final, losses))
-    case.mistakes = {N_("losses were recorded after each step: record the loss before the step"): longer[1:]}
+    case.mistakes = {LOSS_AFTER_STEP: longer[1:]}
     return case
 
 

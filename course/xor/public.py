@@ -25,6 +25,10 @@ from course.articles import (
 )
 
 KEYS = ("W1", "b1", "W2", "b2")
+#: Hints (marked N_: a report shows them in the language in use), shared with the hidden cases.
+NO_OUTPUT_SIGMOID = N_("the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))")
+UPHILL = N_("the step went uphill: param - lr * grad")
+LOSS_AFTER_STEP = N_("losses were recorded after each step: record the loss before the step")
 #: sigma' misused (hints, marked N_: a report shows them in the language in use), in both layers, in the
 #: hidden one or in the output one; each written out whole, so that each is one message to translate.
 TWICE = N_("sigma' was applied twice: multiply by sigmoid'(z) once per layer")
@@ -98,7 +102,7 @@ def check_params(student, got, expected, mistakes, tol=None):
 def test_forward_article(student):
     """the article's network on [0, 0] with its initial weights gives y_hat = 0.41126"""
     got = student.xor.forward(XOR_00[0], SEED_PARAMS)
-    mistakes = {N_("the output sigmoid is missing: y_hat = sigmoid(linear(a1, W2, b2))"): [[-0.35875332]]}
+    mistakes = {NO_OUTPUT_SIGMOID: [[-0.35875332]]}
     check_array(got, [[Y_HAT_00]], what="y_hat", tol=ARTICLE, mistakes=mistakes)
 
 
@@ -127,7 +131,7 @@ def test_sgd_step_small(student):
     """one step with lr = 0.5 and gradients of 2 subtracts 1 everywhere"""
     grads = {k: np.full_like(v, 2.0) for k, v in SEED_PARAMS.items()}
     got = student.xor.sgd_step(SEED_PARAMS, grads, 0.5)
-    uphill = {k: {N_("the step went uphill: param - lr * grad"): v + 1.0} for k, v in SEED_PARAMS.items()}
+    uphill = {k: {UPHILL: v + 1.0} for k, v in SEED_PARAMS.items()}
     check_params(student, got, {k: v - 1.0 for k, v in SEED_PARAMS.items()}, uphill, tol=EXACT)
 
 
@@ -148,7 +152,7 @@ def _train(student, epochs, lr):
 def test_train_first_loss(student):
     """train returns (params, losses) with len(losses) == epochs and losses[0] = 0.25700"""
     _, losses = _train(student, 3, 0.5)
-    after = {N_("losses were recorded after each step: record the loss before the step"): LOSS_AFTER_ONE_STEP}
+    after = {LOSS_AFTER_STEP: LOSS_AFTER_ONE_STEP}
     check_array(losses[0], SOLVE_LOSSES[0], what="losses[0]", tol=ARTICLE, mistakes=after)
 
 
