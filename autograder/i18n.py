@@ -54,7 +54,7 @@ ENV = "AUTOGRADER_LANG"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 ENGINE_DOMAIN, COURSE_DOMAIN = "messages", "course"
 #: Commands whose output people read: each takes --lang.
-VERBS = ("check", "grade", "release", "export", "gradescope", "nbgrader")
+VERBS = ("check", "grade", "release", "export", "gradescope", "prairielearn", "nbgrader")
 
 
 class LanguageError(ValueError):

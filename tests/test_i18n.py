@@ -359,6 +359,15 @@ def test_the_gradescope_zip_carries_compiled_catalogs_and_its_language(tmp_path)
     assert 'export AUTOGRADER_LANG="zh_CN"' in script
 
 
+def test_the_prairielearn_image_carries_compiled_catalogs_and_its_language(tmp_path):
+    """As the Gradescope zip: the image grades in the language it was written with, whatever
+    the container's locale."""
+    out = tmp_path / "image"
+    assert main(["prairielearn", "--lang", ZH, str(out)]) == 0
+    assert (out / "autograder/locale/zh_CN/LC_MESSAGES/messages.mo").is_file()
+    assert 'export AUTOGRADER_LANG="zh_CN"' in (out / "grade.sh").read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------- the cause-first reports, part by part
 
 

@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from autograder import platforms
-from autograder.i18n import gettext
+from autograder.i18n import gettext, language
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(gettext("{out} is not empty: name a new folder (or empty this one)").format(out=out))
     scripts = {
         "setup.sh": (platforms.setup_script(args.torch_index), platforms.EXECUTABLE),
-        "grade.sh": (platforms.read("grade.sh"), platforms.EXECUTABLE),
+        "grade.sh": (platforms.read("grade.sh").replace("@LANG@", language()), platforms.EXECUTABLE),
         "Dockerfile": (platforms.read("Dockerfile"), 0o644),
     }
     try:

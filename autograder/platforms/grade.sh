@@ -7,6 +7,8 @@
 set -euo pipefail
 GRADE_DIR="${GRADE_DIR:-/grade}"
 KIT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# the language of the feedback, fixed when this folder was written (autograder prairielearn --lang)
+export AUTOGRADER_LANG="@LANG@"
 PYTHON="${PYTHON:-$KIT/venv/bin/python}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
