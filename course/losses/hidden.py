@@ -222,7 +222,7 @@ SCE_INPUTS = [(label, z, y) for label, z, y in _ce_inputs()] + [
 def test_softmax_cross_entropy_prime(student, case):
     """d cross_entropy(softmax(z), y) / dz against torch.autograd of F.cross_entropy"""
     case.run(student, "losses.softmax_cross_entropy_prime")
-    if "1000" in case.label:
+    if np.abs(case.args[0]).max() > st.EXP_LIMIT:  # logits a naive exp overflows on: no warning
         check_no_warnings(student)
 
 
