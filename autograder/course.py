@@ -54,6 +54,11 @@ class Function:
         return f"{self.module}.{self.name}"
 
 
+def module_of(tag: str) -> str:
+    """The module of a function named by its tag, "module.name" (`Function.tag`)."""
+    return tag.partition(".")[0]
+
+
 @dataclass(frozen=True)
 class Module:
     """One exercise module: its functions in file order, its title and what it builds."""

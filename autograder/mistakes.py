@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autograder.course import module_of
+
 
 @dataclass(frozen=True)
 class Planted:
@@ -23,7 +25,7 @@ class Planted:
 
     @property
     def module(self) -> str:
-        return self.function.partition(".")[0]
+        return module_of(self.function)
 
     def apply(self, source: str) -> str:
         """`source` (the module's reference, markers stripped) with the mistake made."""

@@ -184,10 +184,6 @@ NOT_STARTED_TEXT = N_("not started yet (every function still raises NotImplement
 STOPPED, STOPPED_SHOWN = ("timeout", "crash"), 3
 
 
-def _module_of(function: str) -> str:
-    return function.partition(".")[0]
-
-
 #: At most this many labels of the other checks that failed the same way are listed.
 MORE_LABELS = 6
 
@@ -529,7 +525,7 @@ def _module_states(result: SubmissionResult) -> dict[str, str]:
     of it passed) or NOT_STARTED (every case of every function still raises NotImplementedError)."""
     cases: dict[str, list[CaseResult]] = {}
     for case in result.cases:
-        cases.setdefault(_module_of(case.function), []).append(case)
+        cases.setdefault(courses.module_of(case.function), []).append(case)
     states = {}
     for module, own in cases.items():
         if any(c.passed for c in own):
@@ -545,7 +541,7 @@ def _modules(functions: list[FunctionView], result: SubmissionResult) -> list[Mo
     """Functions grouped by module, in order, each module with its state."""
     groups: dict[str, list[FunctionView]] = {}
     for view in functions:
-        groups.setdefault(_module_of(view.name), []).append(view)
+        groups.setdefault(courses.module_of(view.name), []).append(view)
     states = _module_states(result)
     return [ModuleView(name, views, states.get(name, ""), _printable(result.problems.get(name, "")))
             for name, views in groups.items()]
@@ -801,7 +797,7 @@ def _root_cause(case: CaseResult, states: dict[str, str], upstream: dict[str, li
     """Where a failed case's failure starts when that is not a mistake of its own: its module failed
     as a whole, its function stopped (timed out, crashed), or, with no known mistake of its own, it
     ran through a failing function of the student's."""
-    module = _module_of(case.function)
+    module = courses.module_of(case.function)
     if module in states:
         return gettext(ROOT_TEXT[states[module]]).format(file=f"{module}.py")
     if case.kind in STOPPED:
@@ -832,7 +828,7 @@ def _failures(graded: list[SubmissionResult]) -> tuple[list[Mistake], list[Mista
             mistake = groups.setdefault((text, hinted, bool(root)), Mistake(text, hinted))
             mistake.cases += 1
             mistake.submissions.add(result.id)
-            if _module_of(case.function) not in states:  # a whole file's row names no function
+            if courses.module_of(case.function) not in states:  # a whole file's row names no function
                 mistake.functions[case.function] += 1
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1].submissions), -kv[1].cases, kv[1].text))
     roots = [m for (_, _, root), m in ranked if root]
@@ -846,7 +842,8 @@ def _lost(result: SubmissionResult) -> str:
         return gettext("grading failed: {error}").format(error=_printable(result.error))
     states = _module_states(result)
     lost = [f"{m}.py ({_status_word(states[m])})" for m in states]
-    lost += [f for f, (s, top) in result.function_scores().items() if s < top and _module_of(f) not in states]
+    lost += [f for f, (s, top) in result.function_scores().items()
+             if s < top and courses.module_of(f) not in states]
     if not lost:
         return gettext("every function passes")
     return gettext("to fix: {functions}").format(functions=gettext(", ").join(lost))

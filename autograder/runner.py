@@ -236,7 +236,7 @@ class Calls:
     def _may_call(self, function: str) -> None:
         """StudentError when `function` cannot be called: its module is unusable, or the
         submission's time is used up."""
-        module = function.partition(".")[0]
+        module = courses.module_of(function)
         why = self.process.unusable(module)
         if why is not None:
             text = gettext("{module}.py is unusable: {why}")

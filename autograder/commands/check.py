@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from autograder.course import module_of
 from autograder.i18n import gettext
 from autograder.text import wrap
 
@@ -124,7 +125,7 @@ def chosen_function(name: str, functions: tuple[str, ...]) -> str:
     if matches:
         raise UsageError(gettext("--only {name}: several functions have that name: {functions}").format(
             name=name, functions=", ".join(matches)))
-    inside = [f for f in functions if f.partition(".")[0] == name]
+    inside = [f for f in functions if module_of(f) == name]
     if inside:
         text = gettext("--only {name}: that is a module; give one of its functions: {functions}")
         raise UsageError(text.format(name=name, functions=", ".join(inside)))
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             error=result.error or gettext("no public checks were found")))
     style = Style.of(sys.stdout)
     for module, why in submission.problems.items():
-        if only is None or only.partition(".")[0] == module:
+        if only is None or module_of(only) == module:
             line = gettext("{file}: {why}").format(file=f"{module}.py", why=why)
             print("\n".join(style.wrap(for_terminal(line), "", "  ")))
     print("\n".join(report_lines(result, style)))
