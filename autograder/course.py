@@ -130,14 +130,18 @@ class Course:
         return [path for m in self.names for kind in kinds
                 if (path := self.folder / m / f"{kind}.py").is_file()]
 
+    def importable(self) -> None:
+        """Let this process import the course's modules (`course.<module>.<part>`)."""
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+
     def python_module(self, module: str, part: str) -> types.ModuleType | None:
         """The course's Python module `course.<module>.<part>` (oracle, figures...), or
         `course.<part>` when `module` is "", or None if the course has none. Only the trusted
         grader, or the instructor's own tools, call this."""
         if not (self.folder / module / f"{part}.py").is_file():
             return None
-        if str(self.root) not in sys.path:
-            sys.path.insert(0, str(self.root))
+        self.importable()
         return importlib.import_module(".".join(p for p in ("course", module, part) if p))
 
     def oracle(self, tag: str):  # noqa: ANN201 - a torch function of the function's parameters

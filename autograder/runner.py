@@ -107,8 +107,7 @@ def collect(files: list[Path], seed: int = 0) -> list[GradedCase]:
     casekit.use_seed(seed)
     _forget_cases_of_another_seed(files, seed)
     course = courses.load()
-    if str(course.root) not in sys.path:
-        sys.path.insert(0, str(course.root))  # the cases import their course's modules
+    course.importable()  # the cases import their course's modules
     collector = _Collector()
     args = [str(f) for f in files] + [
         "--collect-only", "-q", "--rootdir", str(course.root), "-c", os.devnull, "-W", "ignore",
