@@ -376,9 +376,9 @@ def test_the_middle_process_path_starts_a_confined_child(tmp_path: Path) -> None
     from autograder.sandbox import protocol, session, wire, zygote
 
     scratch = tmp_path / "scratch"
-    (scratch / "src").mkdir(parents=True)
-    (scratch / "src" / "activations.py").write_text("import numpy as np\n\ndef relu(z):\n"
-                                                    "    return np.maximum(z, 0)\n")
+    scratch.mkdir()
+    sources = wire.source_bundle({"activations": "import numpy as np\n\ndef relu(z):\n"
+                                                "    return np.maximum(z, 0)\n"})
     # the "zygote" here is a fork of pytest, whose address space (torch, once loaded by an earlier
     # test) can exceed the usual 1 GB: the memory limit is not what this test is about
     request = {"scratch": str(scratch), "uid": None, "limits": {"memory_mb": 1 << 16}, "namespaces": True,
@@ -387,7 +387,7 @@ def test_the_middle_process_path_starts_a_confined_child(tmp_path: Path) -> None
     def probe(send: Send) -> None:
         ours, theirs = socket.socketpair()
         output, arena = os.pipe(), wire.Arena(1 << 16)
-        fds = zygote.ChildFds(os.dup(theirs.fileno()), os.dup(output[1]), os.dup(arena.fd))
+        fds = zygote.ChildFds(os.dup(theirs.fileno()), os.dup(output[1]), os.dup(arena.fd), os.dup(sources))
         reply = zygote.spawn(request, fds, home=None)
         theirs.close()
         os.close(output[1])

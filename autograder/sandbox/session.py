@@ -145,10 +145,11 @@ class Sandbox:
         )
         theirs.close()
 
-    def spawn(self, scratch: Path, limits: Limits, output: int,
-              arena: int) -> tuple[int, socket.socket, dict]:
-        """Fork a child for `scratch`, printing into the pipe `output`, its arguments in the
-        arena `arena`; return its pid, our end of its channel, and the zygote's report."""
+    def spawn(self, scratch: Path, limits: Limits, output: int, arena: int,
+              sources: int) -> tuple[int, socket.socket, dict]:
+        """Fork a child for `scratch` with the sources of the bundle `sources`, printing into the
+        pipe `output`, its arguments in the arena `arena`; return its pid, our end of its channel,
+        and the zygote's report."""
         group = self._cgroups.get(scratch)
         request = {
             "scratch": str(scratch), "uid": self.uid, "limits": asdict(limits),
@@ -158,7 +159,8 @@ class Sandbox:
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            socket.send_fds(self._control, [json.dumps(request).encode()], [theirs.fileno(), output, arena])
+            socket.send_fds(self._control, [json.dumps(request).encode()],
+                            [theirs.fileno(), output, arena, sources])
         finally:
             theirs.close()
         self._control.settimeout(START_TIMEOUT)
@@ -191,15 +193,12 @@ class Sandbox:
         already (intake), with why; `functions`, each module's exercise functions (one the
         student left out still imports elsewhere, as a stand-in that fails when called)."""
         scratch = self._free.pop() if self._free else self._new_scratch()
-        for module, text in sources.items():
-            (scratch / "src" / f"{module}.py").write_text(text)
         return StudentProcess(self, scratch, tuple(sources) if modules is None else modules, unusable or {},
-                              functions or {})
+                              functions or {}, wire.source_bundle(sources))
 
     def _new_scratch(self) -> Path:
         scratch = Path(tempfile.mkdtemp(dir=self.scratch_root))
         scratch.chmod(0o711)
-        (scratch / "src").mkdir()
         self._add_cgroup(scratch)
         return scratch
 
@@ -224,7 +223,7 @@ class Sandbox:
         are in `run` itself, and a folder that cannot be emptied completely is not reused."""
         if reusable:
             try:
-                for entry in [*(scratch / "src").iterdir(), *_entries(scratch / "run")]:
+                for entry in _entries(scratch / "run"):
                     if entry.is_dir() and not entry.is_symlink():
                         shutil.rmtree(entry)
                     else:
@@ -388,8 +387,9 @@ class StudentProcess(Process):
     answers_helpers = True
 
     def __init__(self, sandbox: Sandbox, scratch: Path, modules: tuple[str, ...],
-                 unusable: dict[str, str], functions: dict[str, tuple[str, ...]] | None = None) -> None:
+                 unusable: dict[str, str], functions: dict[str, tuple[str, ...]], sources: int) -> None:
         self.sandbox, self.scratch = sandbox, scratch
+        self.sources = sources  # the bundle (`wire.source_bundle`) each child's files are written from
         self.modules = tuple(modules)
         self.functions = dict(functions or {})
         self.helper: HelperAnswer | None = None  # answers the helpers of the call being awaited
@@ -455,7 +455,8 @@ class StudentProcess(Process):
         with contextlib.suppress(OSError):
             fcntl.fcntl(write_end, F_SETPIPE_SZ, PIPE_SIZE)
         try:
-            pid, channel, reply = self.sandbox.spawn(self.scratch, limits, write_end, self.arena.fd)
+            pid, channel, reply = self.sandbox.spawn(self.scratch, limits, write_end, self.arena.fd,
+                                                     self.sources)
         except BaseException:
             os.close(read_end)
             raise
@@ -821,4 +822,5 @@ class StudentProcess(Process):
         """Kill the child and give its scratch folder back (emptied) to the sandbox."""
         reusable = self._stop(charge=False)
         self.arena.close()
+        os.close(self.sources)
         self.sandbox.release(self.scratch, reusable=reusable)

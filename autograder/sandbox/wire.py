@@ -29,6 +29,7 @@ its arena; values coming back are always inline.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import mmap
 import os
@@ -101,6 +102,30 @@ class Arena:
     def close(self) -> None:
         self.map.close()
         os.close(self.fd)
+
+
+def source_bundle(sources: dict[str, str]) -> int:
+    """A memfd holding a submission's sources ({module: text}, as JSON), for the zygote to write
+    into each child's run folder: the sources never touch the grader's disk."""
+    fd = os.memfd_create("autograder-sources", os.MFD_CLOEXEC)
+    data = json.dumps(sources).encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return fd
+
+
+def read_source_bundle(fd: int) -> dict[str, str]:
+    """The sources `source_bundle` put in `fd` (read from its start, whatever its offset)."""
+    size = os.fstat(fd).st_size
+    chunks, done = [], 0
+    while done < size:
+        chunk = os.pread(fd, size - done, done)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        done += len(chunk)
+    return json.loads(b"".join(chunks))
 
 
 def describe(value: Any) -> str:

@@ -4,8 +4,8 @@ Started by the trusted grader with a scrubbed environment. It never imports
 torch, the hidden cases or the solutions, so nothing a child inherits from it is
 secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying three
 SCM_RIGHTS file descriptors for the child (`ChildFds`): its end of a fresh channel,
-the write end of the pipe the grader reads its output from, and the arena holding
-its calls' arguments.
+the write end of the pipe the grader reads its output from, the arena holding
+its calls' arguments, and the submission's sources (written into the child's run folder).
 
 As root, per request (`_spawn_here`): the zygote itself enters new PID, net,
 IPC, UTS and mount namespaces, mounts the child's tmpfs, forks the child (PID 1
@@ -35,7 +35,6 @@ import fcntl
 import gc
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -53,11 +52,13 @@ CHANNEL_FD, ARENA_FD = 3, 4
 
 
 class ChildFds(NamedTuple):
-    """What the grader hands over for one child: channel, output pipe, argument arena."""
+    """What the grader hands over for one child: channel, output pipe, argument arena, and the
+    submission's sources (`wire.source_bundle`)."""
 
     channel: int
     output: int
     arena: int
+    sources: int
 
     def close(self) -> None:
         for fd in self:
@@ -116,15 +117,15 @@ def _mount_scratch(run: Path, request: dict, isolated: bool) -> str:
     return f"tmpfs {size_mb} MB, {TMPFS_INODES} files"
 
 
-def _prepare_run_folder(request: dict, isolated: bool) -> tuple[str, str]:
-    """Create the child's writable folder (a bounded tmpfs where possible) with its sources;
-    return it and the tmpfs layer."""
-    scratch = Path(request["scratch"])
-    run = scratch / "run"
+def _prepare_run_folder(request: dict, isolated: bool, sources: int) -> tuple[str, str]:
+    """Create the child's writable folder (a bounded tmpfs where possible) with the sources
+    of the bundle `sources`; return it and the tmpfs layer."""
+    run = Path(request["scratch"]) / "run"
     run.mkdir(mode=0o700, exist_ok=True)
     tmpfs = _mount_scratch(run, request, isolated)
-    for source in (scratch / "src").glob("*.py"):
-        shutil.copyfile(source, run / source.name)
+    for module, text in child.wire.read_source_bundle(sources).items():
+        if module.isidentifier():  # the grader names modules; a name is never a path
+            (run / f"{module}.py").write_text(text, encoding="utf-8")
     uid = request.get("uid")
     if uid is not None and os.geteuid() == 0:
         for path in [run, *run.iterdir()]:
@@ -186,7 +187,7 @@ def _fork_child(request: dict, fds: ChildFds, isolated: bool,
     prepare its run folder, fork it, move it into its cgroup; return its pid and the layers
     set up here. `report_fd` is closed in the child (the zygote reads that pipe to its end)."""
     request, layers = _readable_uid(request, isolated)
-    run, tmpfs = _prepare_run_folder(request, isolated)
+    run, tmpfs = _prepare_run_folder(request, isolated, fds.sources)
     pid = os.fork()
     if pid == 0:
         if report_fd >= 0:
