@@ -212,6 +212,35 @@ class Raised:
 
 
 
+def _returned_head() -> tuple[bytes, bytes]:
+    """How the body of a Returned with only its value is laid out: these bytes, the id (i64),
+    then the second bytes (the key "value"), then the value's node."""
+    body = wire.body_of(wire.encode({"op": "returned", "id": 0, "value": None}))
+    at = body.index(b"value") - 4  # the key's u32 length
+    return body[:at - 8], body[at:-1]
+
+
+#: The fixed parts of the most common message, a Returned with nothing but its value.
+RETURNED_HEAD, RETURNED_VALUE = _returned_head()
+_ID = len(RETURNED_HEAD)
+_VALUE = _ID + 8 + len(RETURNED_VALUE)
+
+
+def returned_frame(call_id: int, value: Any, modified: list[bool], warnings: list[str]) -> bytes:
+    """The frame of a Returned response (`returned`); WireError for a value that may not cross."""
+    if any(modified) or warnings:
+        return wire.encode(returned(call_id, value, modified, warnings))
+    return wire.encode(value, RETURNED_HEAD + wire.int64(call_id) + RETURNED_VALUE, depth=1)
+
+
+def decode_body(body: bytes) -> Ready | Loaded | Help | Returned | Raised:
+    """The message of a frame's body from the child (`decode`); a Returned with only its value
+    is read from its fixed layout without building the dict first."""
+    if body.startswith(RETURNED_HEAD) and body.startswith(RETURNED_VALUE, _ID + 8):
+        return Returned(wire.int64_at(body, _ID), wire.decode(body, start=_VALUE, depth=1))
+    return decode(wire.decode(body))
+
+
 def returned(call_id: int, value: Any, modified: list[bool], warnings: list[str]) -> dict[str, Any]:
     """The wire form of a Returned response (empty fields left out: most calls have none)."""
     message: dict[str, Any] = {"op": "returned", "id": call_id, "value": value}

@@ -779,7 +779,7 @@ class StudentProcess(Process):
             if body is not wire.NOTHING:
                 if self.helper is not None and body.startswith(protocol.HELP_HEAD):
                     return protocol.HelpRequest(body)  # answered from its bytes if already known
-                return protocol.decode(wire.decode(body))
+                return protocol.decode_body(body)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise wire.ChannelTimeout()

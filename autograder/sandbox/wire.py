@@ -288,11 +288,25 @@ def _dtype_header(dtype: np.dtype) -> bytes:
     return bytes((len(text),)) + text
 
 
-def encode(value: Any) -> bytes:
-    """Serialise `value` into one frame; raises WireError for anything not allowed."""
+def encode(value: Any, head: bytes = b"", depth: int = 0) -> bytes:
+    """Serialise `value` into one frame; raises WireError for anything not allowed.
+
+    `head`: encoded nodes that come before `value` in the body (a message's fixed fields,
+    written once), `value` then being read at `depth` (see `decode`'s `start`)."""
     encoder = _Encoder()
-    encoder.node(value, 0)
+    encoder.out += head
+    encoder.node(value, depth)
     return encoder.frame()
+
+
+def int64(value: int) -> bytes:
+    """An i64 as a node's payload."""
+    return _I64.pack(value)
+
+
+def int64_at(body: bytes, pos: int) -> int:
+    """The i64 at `pos` of `body` (the caller checked it is there)."""
+    return _I64.unpack_from(body, pos)[0]
 
 
 def body_of(frame: bytes) -> bytes:
@@ -435,13 +449,15 @@ class _Decoder:
             raise WireError(f"malformed array: {exc}") from None
 
 
-def decode(body: bytes, arena: mmap.mmap | None = None) -> Any:
+def decode(body: bytes, arena: mmap.mmap | None = None, start: int = 0, depth: int = 0) -> Any:
     """Rebuild a value from a frame's body (never unpickles); WireError if it is malformed.
 
-    `arena` (the child's only) lets "r" nodes become views of that shared memory."""
+    `arena` (the child's only) lets "r" nodes become views of that shared memory. `start`:
+    read the one node there, at `depth` (the rest of a message already read), to the end."""
     decoder = _Decoder(body if type(body) is bytes else bytes(body), arena)
+    decoder.pos = start
     try:
-        value = decoder.node(0)
+        value = decoder.node(depth)
     except RecursionError:
         raise WireError("message nested too deeply") from None
     if decoder.pos != decoder.size:
