@@ -29,7 +29,7 @@ from pathlib import Path
 from autograder import callplan, figures, outputs, report, runner
 from autograder import course as courses
 from autograder.config import Settings
-from autograder.i18n import gettext
+from autograder.i18n import gettext, pinned
 from autograder.intake import Submission
 from autograder.results import SubmissionResult, sync_to_disk
 from autograder.sandbox import namespaces
@@ -101,6 +101,7 @@ def _pin_to_one_cpu(slot: int) -> None:
     os.sched_setaffinity(0, {cpus[slot % len(cpus)]})
 
 
+@pinned()  # grading, plots and reports look the language up once
 def _grade_one(submission: Submission) -> SubmissionResult:
     """In a worker: grade one submission and write its files. A fault of the grader itself
     (an exception here, OUT that cannot be written) makes it "could not be graded"."""

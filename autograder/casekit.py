@@ -197,9 +197,10 @@ def close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
     """Elementwise |got - expected| <= atol + rtol |expected|, NaN never close, same shape."""
     if got.shape != expected.shape:
         return False
+    if got.dtype != np.float64:
+        got = got.astype(np.complex128 if got.dtype.kind == "c" else np.float64)
     with np.errstate(all="ignore"):
-        diff = np.abs(got.astype(np.complex128 if got.dtype.kind == "c" else np.float64) - expected)
-        return bool(np.all(diff <= tol.atol + tol.rtol * np.abs(expected)))
+        return bool((np.abs(got - expected) <= tol.atol + tol.rtol * np.abs(expected)).all())
 
 
 def reproduces(got: np.ndarray, wrong: np.ndarray, tol: Tolerance) -> bool:
@@ -262,12 +263,14 @@ def check_array(got: Any, expected: Any, *, what: str | None = None, tol: Tolera
     `mistakes` maps a hint (marked N_, or made by `i18n.later`) to the output a known mistake would give;
     a failure's hint is in the language in use.
     """
-    what = what or gettext("output")
     expected = np.asarray(expected, dtype=np.float64)
     if tol is None:
         if settings is None:
             raise TypeError("check_array needs tol or settings")
         tol = settings.tolerance(dtype if dtype is not None else np.float64)
+    if type(got) is np.ndarray and got.dtype.kind in "biufc" and close(got, expected, tol):
+        return got  # the common case, before any text is made
+    what = what or gettext("output")
     got = as_array(got, what, expected)
     if got.dtype.kind in "biufc" and close(got, expected, tol):
         return got

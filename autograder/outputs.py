@@ -13,7 +13,7 @@ from typing import Any
 from autograder import course as courses
 from autograder.config import Settings
 from autograder.errors import UsageError
-from autograder.i18n import N_, gettext
+from autograder.i18n import N_, gettext, pinned
 from autograder.intake import FORMULA_START
 from autograder.results import SubmissionResult, dump_json, write_atomic
 
@@ -85,6 +85,7 @@ def write_grades_csv(out: Path, results: list[SubmissionResult]) -> Path:
     return out / "grades.csv"
 
 
+@pinned()  # the reports and results.json ask for hundreds of texts
 def write_submission(out: Path, result: SubmissionResult, settings: Settings,
                      plots: dict[str, str] | None = None) -> Path:
     """Write a submission's reports, then results.json last: its presence means "done"."""

@@ -243,8 +243,11 @@ def write_atomic(path: Path, text: str) -> None:
     Atomic against a killed grader (rename); not flushed to disk one file at a time, which
     cost 1 ms a file: a batch syncs once at its end (`sync_to_disk`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except FileNotFoundError:  # the folder is made the first time only
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -73,7 +73,11 @@ def _exit_call(exc: SystemExit) -> str:
 def _student_traceback(exc: BaseException, folder: str) -> str:
     """The traceback limited to frames in the student's own files, paths made relative."""
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
+        # only the student's frames have their lines read: the grader's own files are out of
+        # the child's reach, and each attempt to read one costs a refused open
+        theirs = ((frame, line) for frame, line in traceback.walk_tb(exc.__traceback__)
+                  if frame.f_code.co_filename.startswith(folder))
+        frames = traceback.StackSummary.extract(theirs)
         lines = [f'  {f.filename[len(folder):].lstrip("/")}, line {f.lineno}, in {f.name}\n'
                  f"    {f.line or ''}" for f in frames]
     except BaseException:  # noqa: BLE001 - a traceback that cannot be read costs only its detail
