@@ -217,3 +217,50 @@ def test_a_reader_refuses_a_frame_larger_than_asked_before_reading_it():
     assert refused.value.size > 8000
     ours.close()
     theirs.close()
+
+
+# --- the fixed layouts of the most common messages -----------------------------------------------
+
+FAST_VALUES = [np.arange(6.0).reshape(2, 3), 3.5, (np.zeros(2, np.float32), 1), {"W1": np.eye(2)}, None]
+
+
+@pytest.mark.parametrize("value", FAST_VALUES)
+def test_a_plain_returned_is_the_same_bytes_and_message_either_way(value):
+    """The child's shortcut writes exactly what the dict would encode to, and the grader's
+    shortcut reads exactly the message the general decoder makes of it."""
+    from autograder.sandbox import protocol
+
+    frame = protocol.returned_frame(7, value, [False, False], [])
+    assert frame == wire.encode(protocol.returned(7, value, [False, False], []))
+    fast, slow = protocol.decode_body(wire.body_of(frame)), protocol.decode(wire.decode_frame(frame))
+    assert (fast.id, fast.modified, fast.warnings) == (slow.id, slow.modified, slow.warnings) == (7, (), ())
+    assert repr(fast.value) == repr(slow.value)
+
+
+def test_returned_with_flags_or_warnings_and_other_messages_take_the_general_path():
+    from autograder.sandbox import protocol
+
+    flagged = protocol.returned_frame(3, 1.0, [True], ["RuntimeWarning: overflow"])
+    message = protocol.decode_body(wire.body_of(flagged))
+    assert (message.id, message.modified, message.warnings) == (3, (True,), ("RuntimeWarning: overflow",))
+    failure = protocol.Failure("exception", "ValueError: no")
+    raised = protocol.decode_body(wire.body_of(wire.encode(protocol.raised(4, failure))))
+    assert isinstance(raised, protocol.Raised) and raised.failure.message == "ValueError: no"
+
+
+@pytest.mark.parametrize("helpers", [(), ("losses.mse",)])
+def test_a_call_read_from_its_layout_is_the_general_decoders_call(helpers):
+    from autograder.sandbox import protocol
+
+    arena = wire.Arena(1 << 16)
+    layout = wire.Layout(0, arena.size)
+    args = (np.arange(12.0).reshape(4, 3), np.ones(3, np.float32), 0.5, {"b": np.zeros(2)})
+    frame, _ = protocol.Call(11, "linear.linear", args, helpers).frame(layout)
+    arena.write(0, bytes(layout.image))
+    body = wire.body_of(frame)
+    fast, slow = protocol.decode_call(body, arena.map), wire.decode(body, arena.map)
+    assert fast.keys() == slow.keys() and repr(fast) == repr(slow)
+    for cut in range(len(body)):  # a body cut anywhere is refused, never misread
+        with pytest.raises(wire.WireError):
+            protocol.decode_call(body[:cut], arena.map)
+    arena.close()

@@ -459,7 +459,8 @@ class Server:
         if type(count) is not int or not 0 <= count <= MAX_BATCH:
             return False
         try:
-            calls = [self.reader.receive() for _ in range(count)]
+            bodies = [self.reader.receive_body() for _ in range(count)]
+            calls = [protocol.decode_call(body, self.reader.arena) for body in bodies]
         except (wire.ChannelClosed, wire.WireError):
             return False
         for request in calls:

@@ -233,6 +233,31 @@ def returned_frame(call_id: int, value: Any, modified: list[bool], warnings: lis
     return wire.encode(value, RETURNED_HEAD + wire.int64(call_id) + RETURNED_VALUE, depth=1)
 
 
+def _call_head() -> tuple[bytes, bytes, bytes]:
+    """How the body of a Call without helpers is laid out: the first bytes, the id (i64), the
+    second (the key "function" and the text tag), the function's name, the third (the key
+    "args"), then the arguments' tuple."""
+    body = wire.body_of(wire.encode({"op": "call", "id": 0, "function": "", "args": ()}))
+    function, args = body.index(b"function") - 4, body.index(b"args") - 4
+    return body[:function - 8], body[function:args - 4], body[args:-5]
+
+
+CALL_HEAD, CALL_FUNCTION, CALL_ARGS = _call_head()
+
+
+def decode_call(body: bytes, arena: Any = None) -> Any:
+    """A message from the grader, in the child (`wire.decode`); a Call without helpers is read
+    from its fixed layout without building the dict first."""
+    at = len(CALL_HEAD) + 8
+    if body.startswith(CALL_HEAD) and body.startswith(CALL_FUNCTION, at):
+        name = wire.text_at(body, at + len(CALL_FUNCTION))
+        if name is not None and body.startswith(CALL_ARGS, name[1]):
+            args = wire.decode(body, arena, start=name[1] + len(CALL_ARGS), depth=1)
+            call_id = wire.int64_at(body, len(CALL_HEAD))
+            return {"op": "call", "id": call_id, "function": name[0], "args": args}
+    return wire.decode(body, arena)
+
+
 def decode_body(body: bytes) -> Ready | Loaded | Help | Returned | Raised:
     """The message of a frame's body from the child (`decode`); a Returned with only its value
     is read from its fixed layout without building the dict first."""

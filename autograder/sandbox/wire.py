@@ -309,6 +309,20 @@ def int64_at(body: bytes, pos: int) -> int:
     return _I64.unpack_from(body, pos)[0]
 
 
+def text_at(body: bytes, pos: int) -> tuple[str, int] | None:
+    """The text node payload (u32 length, UTF-8) at `pos` of `body` and where it ends; None if
+    it does not fit or is not UTF-8."""
+    if pos + 4 > len(body):
+        return None
+    end = pos + 4 + _U32.unpack_from(body, pos)[0]
+    if end > len(body):
+        return None
+    try:
+        return str(body[pos + 4:end], "utf-8", "surrogatepass"), end
+    except UnicodeDecodeError:
+        return None
+
+
 def body_of(frame: bytes) -> bytes:
     """A frame without its prefix: what `Reader.take_body` gives."""
     return frame[_PREFIX.size:]
@@ -497,11 +511,15 @@ class Reader:
 
         A frame announcing more than `max_size` bytes is refused (FrameTooLarge) before its
         body is read: the grader never holds more of a value than it is ready to check."""
+        return decode(self.receive_body(timeout, max_size), self.arena)
+
+    def receive_body(self, timeout: float | None = None, max_size: int = MAX_FRAME) -> bytes:
+        """The next message's body, undecoded (as `receive` waits for it)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self._fill(_PREFIX.size, deadline)
         self._check_prefix(max_size)
         self._fill(_PREFIX.size + _PREFIX.unpack_from(self.buffer)[1], deadline)
-        return self.take(max_size)
+        return self.take_body(max_size)  # type: ignore[return-value] - the buffer holds it all
 
     def take(self, max_size: int = MAX_FRAME) -> Any:
         """The next message if the buffer holds all of it, else NOTHING (reads nothing)."""
