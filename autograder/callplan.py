@@ -93,5 +93,5 @@ def record(runs: list[Callable[[Any], None]], settings: Settings,
             run(Student(answer, settings))
         except Exception:  # noqa: BLE001 - a case that stops early just plans fewer calls
             pass
-        cases.append(CasePlan(tuple(calls), bytes(layout.image)))
+        cases.append(CasePlan.of(tuple(calls), bytes(layout.image)))
     return Plan(tuple(cases))

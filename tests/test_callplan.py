@@ -106,9 +106,9 @@ class Counting:
             self.live.append(function)
             return live(process, function, args, timeout)
 
-        def counted_send(process, calls):
+        def counted_send(process, calls, frame=None):
             self.batches.append(len(calls))
-            return send(process, calls)
+            return send(process, calls, frame)
 
         monkeypatch.setattr(StudentProcess, "call", counted_call)
         monkeypatch.setattr(StudentProcess, "send_batch", counted_send)

@@ -391,10 +391,16 @@ class PlannedCall:
 
 @dataclass(frozen=True)
 class CasePlan:
-    """The planned calls of one case and its arguments as laid out in the arena (offset 0)."""
+    """The planned calls of one case and its arguments as laid out in the arena (offset 0);
+    `batch`, the frame that sends all of them (made once: most cases send all of theirs)."""
 
     calls: tuple[PlannedCall, ...] = ()
     image: bytes = b""
+    batch: bytes = field(default=b"", repr=False)
+
+    @classmethod
+    def of(cls, calls: tuple[PlannedCall, ...], image: bytes) -> CasePlan:
+        return cls(calls, image, Batch(tuple(c.outgoing.frame for c in calls)).frame() if calls else b"")
 
 
 @dataclass(frozen=True)

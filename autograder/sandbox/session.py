@@ -615,18 +615,20 @@ class StudentProcess(Process):
         starts = [c.outgoing.regions[0][0] for c in wanted if c.outgoing.regions]
         if starts:
             self.arena.write(starts[0], self.case.image[starts[0]:])
-        self.send_batch([c.outgoing for c in wanted])
+        whole = len(wanted) == len(self.case.calls) and self.case.batch
+        self.send_batch([c.outgoing for c in wanted], self.case.batch if whole else None)
 
     def _callable(self, call: PlannedCall) -> bool:
         return (self.unusable(call.function.partition(".")[0]) is None
                 and not self.has_failed(call.function) and call.outgoing.id not in self.lost)
 
-    def send_batch(self, calls: list[Outgoing]) -> None:
-        """Send calls as one batch: the child answers each, in order, unasked."""
+    def send_batch(self, calls: list[Outgoing], frame: bytes | None = None) -> None:
+        """Send calls as one batch (`frame`, if it is already made): the child answers each, in
+        order, unasked."""
         self._running()
         self.pending.extend(calls)
         try:
-            self._send(protocol.Batch(tuple(c.frame for c in calls)).frame())
+            self._send(frame or protocol.Batch(tuple(c.frame for c in calls)).frame())
         except (BrokenPipeError, ConnectionError):
             self._stop()  # the next read reports the crash against the call that caused it
 
