@@ -376,6 +376,8 @@ class Outgoing:
         if not self.regions:
             return ()
         base = self.regions[0][0]
+        if arena.unchanged(base, self.regions[-1][1], self.original):  # all at once: the common case
+            return (False,) * len(self.regions)
         return tuple(not arena.unchanged(start, end, self.original[start - base:end - base])
                      for start, end in self.regions)
 

@@ -674,6 +674,8 @@ class StudentProcess(Process):
         if isinstance(message, Raised):
             raise StudentError.of(message.failure, call.function)
         seen = call.changed(self.arena)
+        if not message.modified:
+            return Answer(message.value, seen, message.warnings)
         said = tuple(message.modified) + (False,) * (len(seen) - len(message.modified))
         # the child's own report can only add changes (a dict whose key was rebound): it costs
         # the student, so it is believed; its silence proves nothing, the arena does
