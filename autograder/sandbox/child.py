@@ -229,6 +229,7 @@ class Modules:
                  functions: dict[str, tuple[str, ...]] | None = None) -> None:
         self.folder, self.names = folder, names
         self.failed: dict[str, Failure] = {}
+        self.imported: dict[str, types.ModuleType] = {}  # name -> the module, once it imported
         self.unusable = dict(unusable)
         sys.meta_path.insert(0, SiblingFinder(set(names), folder, self.failed, self.unusable, functions))
 
@@ -246,9 +247,16 @@ class Modules:
         return self.failed.get(full)
 
     def get(self, name: str) -> types.ModuleType | Failure:
-        """The module `name`, or why it is unusable."""
+        """The module `name`, or why it is unusable (the module itself kept from its first
+        import: each call does not go through the import system again)."""
+        module = self.imported.get(name)
+        if module is not None:
+            return module
         failure = self.load(name)
-        return failure if failure is not None else sys.modules[f"{PACKAGE}.{name}"]
+        if failure is not None:
+            return failure
+        self.imported[name] = module = sys.modules[f"{PACKAGE}.{name}"]
+        return module
 
     def copies(self, name: str) -> list[types.ModuleType]:
         """Every imported copy of student module `name` (as `name` and as `exercises.name`)."""
