@@ -34,6 +34,8 @@ def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
 def printable(text: Any) -> str:
     """`text` as a string without control characters (which HTML and terminals mangle) or
     lone surrogates (a name that was not UTF-8, which no UTF-8 file can hold)."""
+    if type(text) is str and text.isprintable():  # no control character, no surrogate: as it is
+        return text
     return _CONTROL.sub("\ufffd", str(text))
 
 

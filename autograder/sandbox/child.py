@@ -85,6 +85,9 @@ def _student_traceback(exc: BaseException, folder: str) -> str:
     return ("\n".join(lines[-8:]) + "\n" + describe_exception(exc)).strip()[-MAX_TEXT:]
 
 
+_COMPILED: dict[str, types.CodeType] = {}  # a student file's path -> its code
+
+
 class SiblingLoader(importlib.abc.Loader):
     """Loads an exercise module; if its code fails, the module stays importable but broken.
 
@@ -100,10 +103,19 @@ class SiblingLoader(importlib.abc.Loader):
     def create_module(self, spec):  # noqa: ANN001 - importlib protocol
         return None
 
+    def _code(self, name: str) -> types.CodeType:
+        """The module's code, compiled once per file: a module imported both as `helpers` and as
+        `exercises.helpers` runs the same code twice, compiled the first time only."""
+        path = self.inner.get_filename(name)
+        code = _COMPILED.get(path)
+        if code is None:
+            code = _COMPILED[path] = self.inner.get_code(name)
+        return code
+
     def exec_module(self, module: types.ModuleType) -> None:
         name = module.__name__
         try:
-            self.inner.exec_module(module)
+            exec(self._code(name), module.__dict__)  # noqa: S102 - what importing the module does
         except BaseException as exc:  # noqa: BLE001 - any failure at import costs this module
             failure = _import_error(_short(name), exc, self.folder)
             self.failures[name] = failure
