@@ -29,7 +29,7 @@ import sys
 import tomllib
 import types
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -98,12 +98,12 @@ class Course:
     def examples(self) -> Path:
         return self.root / "examples" / "submissions"
 
-    @property
+    @cached_property  # asked for on every call of a re-run: made once
     def names(self) -> tuple[str, ...]:
         """The modules' names, in order."""
         return tuple(m.name for m in self.modules)
 
-    @property
+    @cached_property
     def functions(self) -> tuple[str, ...]:
         """Every exercise function as "module.name", module by module, in file order."""
         return tuple(f.tag for m in self.modules for f in m.functions)

@@ -264,3 +264,31 @@ def test_a_call_read_from_its_layout_is_the_general_decoders_call(helpers):
         with pytest.raises(wire.WireError):
             protocol.decode_call(body[:cut], arena.map)
     arena.close()
+
+
+@pytest.mark.parametrize("function, args, kwargs", [
+    ("losses.mse", (np.ones((4, 1)), np.zeros((4, 1))), {}),
+    ("activations.relu", (), {}),
+    ("网络.损失", ({"W1": np.eye(2)}, 3), {}),
+    ("losses.mse", (np.ones(2),), {"y": np.zeros(2)}),
+])
+def test_a_help_is_the_same_bytes_however_it_is_made(function, args, kwargs):
+    """The grader remembers the reference's answers by a Help's bytes: the child's shortcut
+    must write exactly what the dict encodes to."""
+    from autograder.sandbox import protocol
+
+    frame = protocol.help_frame(function, args, kwargs)
+    assert frame == wire.encode(protocol.help_request(function, args, kwargs))
+    assert wire.body_of(frame).startswith(protocol.HELP_HEAD)
+
+
+@pytest.mark.parametrize("reply", [{"value": np.float64(0.25)}, {"value": (np.ones(2), None)},
+                                   {"error": "no"}])
+def test_a_helped_read_from_its_layout_is_the_general_decoders(reply):
+    from autograder.sandbox import protocol
+
+    body = wire.body_of(wire.encode(protocol.helped(**reply)))
+    assert repr(protocol.decode_helped(body)) == repr(wire.decode(body))
+    for cut in range(len(body)):
+        with pytest.raises(wire.WireError):
+            protocol.decode_helped(body[:cut])

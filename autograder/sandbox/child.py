@@ -498,13 +498,13 @@ class Server:
         """The grader's answer to a helper call made by student code (see `answered_by_grader`)."""
         with self.asking:
             try:
-                frame = wire.encode(protocol.help_request(function, args, kwargs))
+                frame = protocol.help_frame(function, args, kwargs)
             except (wire.WireError, TypeError, ValueError) as exc:
                 raise TypeError(f"the arguments of {function} could not be sent to the grader: "
                                 f"{exc}") from None
             self.send(frame)
             try:
-                reply = self.reader.receive()
+                reply = protocol.decode_helped(self.reader.receive_body())
             except (wire.ChannelClosed, wire.WireError):
                 os._exit(0)  # the grader is gone or broke the channel: nothing left to answer
         if not isinstance(reply, dict) or reply.get("op") != "helped":

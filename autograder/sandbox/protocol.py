@@ -302,6 +302,39 @@ def _head(message: dict[str, Any]) -> bytes:
 HELP_HEAD = _head(help_request("", (), {}))
 
 
+def _help_layout() -> tuple[bytes, bytes, bytes]:
+    """How the body of a Help without keyword arguments is laid out: the first bytes (up to the
+    function's name), the name, the second (the key "args"), the arguments' tuple, the third
+    (the key "kwargs" and an empty dict)."""
+    body = wire.body_of(wire.encode(help_request("", (), {})))
+    function, args = body.index(b"function") + len("function") + 1, body.index(b"args") - 4
+    return body[:function], body[args:args + 8], body[body.index(b"kwargs") - 4:]
+
+
+HELP_FUNCTION, HELP_ARGS, HELP_NO_KWARGS = _help_layout()
+
+
+def help_frame(function: str, args: tuple, kwargs: dict[str, Any]) -> bytes:
+    """The frame of a Help (`help_request`), the same bytes however it is made: the grader
+    remembers its answers by them."""
+    if kwargs:
+        return wire.encode(help_request(function, args, kwargs))
+    head = HELP_FUNCTION + wire.text_node(function) + HELP_ARGS
+    return wire.encode(tuple(args), head, depth=1, tail=HELP_NO_KWARGS)
+
+
+#: The first bytes of a Helped with a value (the value's node follows).
+HELPED_VALUE = wire.body_of(wire.encode(helped(None)))[:-1]
+
+
+def decode_helped(body: bytes) -> Any:
+    """The grader's answer to a Help, in the child (`wire.decode`); one with a value is read from
+    its fixed layout."""
+    if body.startswith(HELPED_VALUE):
+        return {"op": "helped", "value": wire.decode(body, start=len(HELPED_VALUE), depth=1)}
+    return wire.decode(body)
+
+
 def decode(message: Any) -> Ready | Loaded | Help | Returned | Raised:
     """A decoded wire value from the child as a message type; ProtocolError if it is not one."""
     if not isinstance(message, dict):

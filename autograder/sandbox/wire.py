@@ -288,15 +288,22 @@ def _dtype_header(dtype: np.dtype) -> bytes:
     return bytes((len(text),)) + text
 
 
-def encode(value: Any, head: bytes = b"", depth: int = 0) -> bytes:
+def encode(value: Any, head: bytes = b"", depth: int = 0, tail: bytes = b"") -> bytes:
     """Serialise `value` into one frame; raises WireError for anything not allowed.
 
-    `head`: encoded nodes that come before `value` in the body (a message's fixed fields,
-    written once), `value` then being read at `depth` (see `decode`'s `start`)."""
+    `head` and `tail`: encoded nodes that come before and after `value` in the body (a message's
+    fixed fields, written once), `value` then being read at `depth` (see `decode`'s `start`)."""
     encoder = _Encoder()
     encoder.out += head
     encoder.node(value, depth)
+    encoder.out += tail
     return encoder.frame()
+
+
+def text_node(value: str) -> bytes:
+    """A text's payload as the encoder writes it (u32 length, UTF-8)."""
+    data = value.encode("utf-8", "surrogatepass")
+    return _U32.pack(len(data)) + data
 
 
 def int64(value: int) -> bytes:
