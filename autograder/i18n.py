@@ -227,6 +227,11 @@ def pinned() -> Iterator[None]:
         _PINNED.reset(token)
 
 
+def catalogs() -> _gettext.NullTranslations:
+    """The catalogs of the language in use (the pinned ones inside `pinned`)."""
+    return _PINNED.get() or current()
+
+
 def gettext(message: str) -> str:
     """`message` in the language in use."""
     return (_PINNED.get() or current()).gettext(message) if message else message

@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -325,27 +326,27 @@ class FunctionView:
     def anchor(self) -> str:
         return "fn-" + self.name.replace(".", "-")
 
-    @property
+    @cached_property
     def percent(self) -> float:
         return _percent(self.score, self.max_score)
 
-    @property
+    @cached_property  # asked for many times by the templates
     def passed(self) -> bool:
         return all(c.passed for c in self.cases)
 
-    @property
+    @cached_property
     def status(self) -> str:
         """"passed" (or "passed given correct helpers"), "partly passed" or "failed", by the cases passed."""
         if self.passed:
             return "passed given correct helpers" if self.knock_on else "passed"
         return "partly passed" if self.passed_count else "failed"
 
-    @property
+    @cached_property
     def checked(self) -> list[str]:
         """What the function's cases check, each description once."""
         return list(dict.fromkeys(c.checked for c in self.cases if c.checked))
 
-    @property
+    @cached_property
     def failures(self) -> list[tuple[CaseView, tuple[CaseView, ...]]]:
         """Each way of failing once: (the first case that failed so, the others that did)."""
         groups: dict[tuple, list[CaseView]] = {}
@@ -355,7 +356,7 @@ class FunctionView:
                 groups.setdefault(key, []).append(case)
         return [(cases[0], tuple(cases[1:])) for cases in groups.values()]
 
-    @property
+    @cached_property
     def passed_count(self) -> int:
         return sum(c.passed for c in self.cases)
 
@@ -377,19 +378,19 @@ class ModuleView:
     def anchor(self) -> str:
         return f"module-{self.name}"
 
-    @property
+    @cached_property
     def score(self) -> float:
         return sum(f.score for f in self.functions)
 
-    @property
+    @cached_property
     def max_score(self) -> float:
         return sum(f.max_score for f in self.functions)
 
-    @property
+    @cached_property
     def percent(self) -> float:
         return _percent(self.score, self.max_score)
 
-    @property
+    @cached_property
     def cases(self) -> int:
         return sum(len(f.cases) for f in self.functions)
 
@@ -650,6 +651,26 @@ def _feedback_context(result: SubmissionResult, settings: Settings,
         "hidden_revealed": settings.reveal_hidden_details,
         "has_hidden_failures": any(c.hidden and not c.passed for c in result.cases),
     }
+
+
+#: The rendered table of a function's checks, by what it shows and the language: most functions
+#: of most submissions show the same rows (every check passed), made once per run.
+_CASE_TABLES: dict[tuple, Markup] = {}
+
+
+def _cases_table(fn: FunctionView) -> Markup:
+    """The `cases` macro's table of `fn`'s checks, rendered once for the same rows."""
+    key = (id(i18n.catalogs()), tuple((c.label, c.redacted, c.outcome, c.kind, c.passed, c.points)
+                                      for c in fn.cases))
+    table = _CASE_TABLES.get(key)
+    if table is None:
+        if len(_CASE_TABLES) > 2048:
+            _CASE_TABLES.clear()
+        table = _CASE_TABLES[key] = ENV.get_template("_macros.html.j2").module.cases(fn)
+    return table
+
+
+ENV.globals["cases_table"] = _cases_table
 
 
 def warm() -> None:
