@@ -22,6 +22,7 @@ import functools
 import html
 import io
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,15 @@ def coord(value: float) -> str:
     """A pixel coordinate, to 0.1 px."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+_WHOLE = re.compile(r"\.0(?=[ ,]|$)")
+
+
+def coord_pairs(points: list) -> str:
+    """Points as "x,y x,y ..." written as `coord` writes each number (one pass over the text:
+    a line has hundreds of points)."""
+    return _WHOLE.sub("", " ".join(f"{x:.1f},{y:.1f}" for x, y in points))
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -344,7 +354,7 @@ def polyline(points: np.ndarray, style: str) -> str:
     if points.shape[0] > 1:
         keep = np.r_[True, np.any(points[1:] != points[:-1], axis=1)]
         points = points[keep]
-    coords = " ".join(f"{coord(x)},{coord(y)}" for x, y in points.tolist())
+    coords = coord_pairs(points.tolist())
     return f'<polyline points="{coords}" {style} stroke-linejoin="round"/>'
 
 

@@ -362,3 +362,12 @@ def test_decision_boundary_cells_follow_the_grid():
     image = _png(decision_boundary(grid, xs, xs))
     assert image.size == (5, 5)
     assert image.getpixel((0, 0))[0] > 200 > 30 > image.getpixel((0, 4))[0]  # cividis: yellow over blue
+
+
+def test_a_lines_points_are_written_as_each_coordinate_is():
+    """`coord_pairs` writes a whole line in one pass; each number must read as `coord` writes it."""
+    from autograder import svg
+
+    points = [[x / 7, -x / 3] for x in range(-300, 300)] + [[0.0, -0.0], [10.0, 0.96], [-0.04, 0.05],
+                                                           [float("nan"), float("inf")], [1e21, -2.5]]
+    assert svg.coord_pairs(points) == " ".join(f"{svg.coord(x)},{svg.coord(y)}" for x, y in points)
