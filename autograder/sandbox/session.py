@@ -548,7 +548,9 @@ class StudentProcess(Process):
         """Why calls of `function` are no longer made, if they are not: it timed out (an
         endless loop loops again: one wait is enough) or crashed twice (a crash may depend on
         the input, so it gets a second chance)."""
-        kinds = self.failures.get(function, [])
+        kinds = self.failures.get(function)
+        if not kinds:
+            return None
         if "timeout" in kinds:
             text = gettext("skipped: {function} already timed out")
             return StudentError("timeout", text.format(function=function))
@@ -594,7 +596,7 @@ class StudentProcess(Process):
             return self.call(function, args, timeout)
         self.refuse_if_failed(function)
         planned = self.case.calls[index].outgoing
-        if all(pending.id != planned.id for pending in self.pending):
+        if not any(pending is planned for pending in self.pending):
             self._stream_from(index)
         return self.response(planned, timeout, counted=True)
 
@@ -611,11 +613,12 @@ class StudentProcess(Process):
         """Send the wanted call `first` and every later call of the case that may still be asked,
         their arguments written afresh to the arena."""
         self.drain()
-        wanted = [self.case.calls[first]] + [c for c in self.case.calls[first + 1:] if self._callable(c)]
+        calls = self.case.calls
+        wanted = [calls[first]] + [c for c in calls[first + 1:] if self._callable(c)]
         starts = [c.outgoing.regions[0][0] for c in wanted if c.outgoing.regions]
         if starts:
-            self.arena.write(starts[0], self.case.image[starts[0]:])
-        whole = len(wanted) == len(self.case.calls) and self.case.batch
+            self.arena.write(starts[0], memoryview(self.case.image)[starts[0]:])
+        whole = len(wanted) == len(calls) and self.case.batch
         self.send_batch([c.outgoing for c in wanted], self.case.batch if whole else None)
 
     def _callable(self, call: PlannedCall) -> bool:
