@@ -1,6 +1,6 @@
 """Throughput of `autograder grade` against a naive one-pytest-process-per-submission baseline.
 
-    python benchmarks/throughput.py [--sizes 100,1000] [--jobs 2] [--baseline 5] [--n N]
+    python benchmarks/throughput.py [--sizes 200,1000] [--jobs 2] [--baseline 5] [--n N]
 
 Generates submissions into a temp dir (copies of examples/submissions/alice_correct,
 bob_buggy, alice with a syntax error in losses.py, and at most 1 per 100 whose
@@ -152,7 +152,8 @@ def autograder_cmd() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=None, help="a single size (overrides --sizes)")
-    ap.add_argument("--sizes", default="100,1000", help="comma-separated numbers of submissions")
+    ap.add_argument("--sizes", default="200,1000",
+                    help="comma-separated numbers of submissions (the targets are set at 200 and 1000)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--baseline", type=int, default=5, help="submissions for the naive baseline (at least 1)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
