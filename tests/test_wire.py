@@ -292,3 +292,13 @@ def test_a_helped_read_from_its_layout_is_the_general_decoders(reply):
     for cut in range(len(body)):
         with pytest.raises(wire.WireError):
             protocol.decode_helped(body[:cut])
+
+
+@pytest.mark.parametrize("count", [0, 1, 184, 10_000])
+def test_a_batch_header_read_from_its_layout_is_the_general_decoders(count):
+    from autograder.sandbox import protocol
+
+    header = wire.body_of(protocol.Batch((b"",) * count).frame())
+    assert protocol.decode_request(header) == wire.decode(header) == {"op": "batch", "count": count}
+    load = wire.body_of(protocol.Load(("linear",)).frame())
+    assert protocol.decode_request(load) == wire.decode(load)

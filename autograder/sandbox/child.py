@@ -451,7 +451,7 @@ class Server:
     def serve(self) -> None:
         while True:
             try:
-                message = self.reader.receive()
+                message = protocol.decode_request(self.reader.receive_body())
             except (wire.ChannelClosed, wire.WireError):
                 return
             if not isinstance(message, dict):

@@ -258,6 +258,18 @@ def decode_call(body: bytes, arena: Any = None) -> Any:
     return wire.decode(body, arena)
 
 
+#: The body of a Batch up to its count's value (an i64, which ends the body).
+BATCH_HEAD = wire.body_of(Batch(()).frame())[:-8]
+
+
+def decode_request(body: bytes) -> Any:
+    """A message from the grader between calls, in the child (`wire.decode`); a Batch is read
+    from its fixed layout."""
+    if len(body) == len(BATCH_HEAD) + 8 and body.startswith(BATCH_HEAD):
+        return {"op": "batch", "count": wire.int64_at(body, len(BATCH_HEAD))}
+    return wire.decode(body)
+
+
 def decode_body(body: bytes) -> Ready | Loaded | Help | Returned | Raised:
     """The message of a frame's body from the child (`decode`); a Returned with only its value
     is read from its fixed layout without building the dict first."""

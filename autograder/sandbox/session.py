@@ -668,7 +668,7 @@ class StudentProcess(Process):
         """The answer to `call`, reading (and dropping) the answers to the pending calls sent
         before it. A timeout or crash stops the child and raises StudentError; `counted` says
         whether it counts against the function (a case asked for it)."""
-        while self.pending and self.pending[0].id != call.id:
+        while self.pending and self.pending[0] is not call:
             self._skip(self.pending[0])
         if not self.pending or self.channel is None:
             raise self._crash_error(call.function, "the process had already stopped")
