@@ -764,6 +764,14 @@ class StudentProcess(Process):
         is full, read the child's output (it may be waiting for room in its pipe)."""
         assert self.channel is not None
         view = memoryview(frame)
+        if len(frame) <= 1 << 20:  # most frames go at once: no slicing then
+            try:
+                sent = self.channel.send(frame)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(frame):
+                return
+            view = view[sent:]
         while view:
             try:
                 view = view[self.channel.send(view[:1 << 20]):]
