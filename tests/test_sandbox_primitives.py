@@ -243,6 +243,52 @@ def test_restrict_confines_filesystem_and_tcp(tmp_path: Path, listener: int) -> 
         assert report["signal_outside"] == "PermissionError"
 
 
+@needs_landlock
+def test_a_slots_base_ruleset_confines_as_a_whole_one_does(tmp_path: Path, listener: int) -> None:
+    """The zygote makes a slot's base ruleset once (read the standard library, change files
+    beneath the slot's folder); each child enforces it under a layer of its own that narrows
+    writing to its run folder. Nothing but reading the slot's folder itself is allowed beyond
+    what a whole ruleset allows."""
+    slot = tmp_path / "slot"
+    run = slot / "run"
+    run.mkdir(parents=True)
+    (slot / "beside.txt").write_text("the slot's")
+    (tmp_path / "secret.txt").write_text("secret")
+    stdlib = sorted({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
+    base = landlock.base_ruleset(stdlib, str(slot))
+
+    def probe(send: Send) -> None:
+        abi = landlock.restrict([], [str(run)], base=base)
+        send({
+            "abi": abi,
+            "read_stdlib": attempt(Path(os.__file__).read_text),
+            "read_outside": attempt((tmp_path / "secret.txt").read_text),
+            "read_in_slot": attempt((slot / "beside.txt").read_text),
+            "write_in_slot": attempt(lambda: (slot / "beside.txt").write_text("x")),
+            "create_in_slot": attempt(lambda: (slot / "new.txt").write_text("x")),
+            "write_inside": attempt(lambda: (run / "new.txt").write_text("x")),
+            "mkdir_inside": attempt(lambda: (run / "sub").mkdir()),
+            "move_out": attempt(lambda: os.rename(run / "new.txt", slot / "moved.txt")),
+            "device_inside": attempt(lambda: os.mknod(run / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))),
+            "tcp_connect": attempt(lambda: tcp_connect(listener)),
+            "signal_outside": attempt(lambda: os.kill(os.getppid(), 0)),
+        })
+
+    with forked(probe) as child:
+        report = child.recv()
+    os.close(base)
+    assert report["abi"] == landlock.abi_version()
+    assert report["read_stdlib"] == report["read_in_slot"] == "ok"
+    assert report["write_inside"] == report["mkdir_inside"] == "ok"
+    for refused in ("read_outside", "write_in_slot", "create_in_slot", "move_out", "device_inside"):
+        assert report[refused] == "PermissionError", refused
+    assert (slot / "beside.txt").read_text() == "the slot's" and not (slot / "new.txt").exists()
+    if report["abi"] >= 4:
+        assert report["tcp_connect"] == "PermissionError"
+    if report["abi"] >= 6:
+        assert report["signal_outside"] == "PermissionError"
+
+
 @needs_landlock_net
 def test_restrict_allow_tcp_keeps_connect(tmp_path: Path, listener: int) -> None:
     def probe(send: Send) -> None:

@@ -172,8 +172,27 @@ def restrict_imports(folder: str, stdlib: frozenset[str]) -> None:
         del sys.modules[name]
 
 
-def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool) -> list[str]:
+_LANDLOCK_BASES: dict[str, int] = {}  # a scratch slot's folder -> its base ruleset (`landlock_base`)
+
+
+def landlock_base(scratch: str) -> int | None:
+    """The Landlock ruleset every child of the scratch slot `scratch` starts from: read the
+    standard library and NumPy, change files beneath `scratch` (`landlock.base_ruleset`). Made
+    once per slot by the process that forks the children (about 1 ms of 210 rules a child saves);
+    None where it cannot be made: the child then makes its ruleset whole (and says why not)."""
+    if scratch not in _LANDLOCK_BASES:
+        try:
+            _LANDLOCK_BASES[scratch] = landlock.base_ruleset(python_read_paths(), scratch)
+        except OSError:
+            return None
+    return _LANDLOCK_BASES[scratch]
+
+
+def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool,
+            landlock_base: int | None = None) -> list[str]:
     """Apply every layer to this process; return what holds and what is missing (`missing`).
+    `landlock_base`: the slot's base ruleset (see `landlock_base`), where the forking process
+    made one; `folder` lies beneath that slot.
 
     Raises OSError when Landlock or seccomp is required and unavailable.
     """
@@ -186,7 +205,7 @@ def confine(folder: str, limits: Limits, uid: int | None, require_landlock: bool
         drop_privileges(uid)
         held.append(f"uid {uid}")
     try:
-        abi = landlock.restrict(readable, [folder])
+        abi = landlock.restrict(readable, [folder], base=landlock_base)
         held.append(f"landlock ABI {abi}")
     except OSError as exc:
         if require_landlock:

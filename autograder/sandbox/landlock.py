@@ -221,17 +221,67 @@ def _add_rule(ruleset_fd: int, path: str, fd: int, is_dir: bool, access: int) ->
         raise _fail(f"landlock_add_rule({path!r})", -res)
 
 
-def _prepare(abi: int, allow_tcp: bool) -> tuple[int, int]:
-    """Set no_new_privs and create the ruleset; return (ruleset_fd, handled_fs)."""
+def _no_new_privs() -> None:
     if _libc.prctl(_PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0),
                    ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
         raise _fail("prctl(PR_SET_NO_NEW_PRIVS)", ctypes.get_errno())
-    attr, size = _ruleset_attr(abi, allow_tcp)
-    fd = _syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                  ctypes.c_uint32(0))
+
+
+def _create(attr: _RulesetAttr, size: int) -> int:
+    fd = _syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if fd < 0:
         raise _fail("landlock_create_ruleset", -fd)
-    return fd, attr.handled_access_fs
+    return fd
+
+
+def _prepare(abi: int, allow_tcp: bool) -> tuple[int, int]:
+    """Set no_new_privs and create the ruleset; return (ruleset_fd, handled_fs)."""
+    _no_new_privs()
+    attr, size = _ruleset_attr(abi, allow_tcp)
+    return _create(attr, size), attr.handled_access_fs
+
+
+def _restrict_self(ruleset_fd: int) -> None:
+    res = _syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0))
+    if res < 0:
+        raise _fail("landlock_restrict_self", -res)
+
+
+def base_ruleset(read_only: Iterable[str], folder: str) -> int:
+    """The ruleset of `restrict(read_only, [beneath folder])` made once, for every child whose
+    writable paths lie beneath `folder`: read rights on `read_only`, every handled right but
+    device nodes beneath `folder`. Not enforced here: `restrict(..., base=fd)` enforces it in
+    the child, under a second layer that narrows writing to the child's own paths. An fd at
+    PREOPEN_FLOOR or above (a child rewires the low ones); OSError on failure."""
+    abi = abi_version()
+    if abi <= 0:
+        raise LandlockUnavailable(errno.EOPNOTSUPP, "Landlock is not supported or disabled")
+    attr, size = _ruleset_attr(abi, allow_tcp=False)
+    ruleset_fd = _create(attr, size)
+    try:
+        for path in read_only:
+            _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & attr.handled_access_fs)
+        _add_path_rule(ruleset_fd, folder, attr.handled_access_fs & ~_DEVICE_RIGHTS)
+        return fcntl.fcntl(ruleset_fd, fcntl.F_DUPFD_CLOEXEC, PREOPEN_FLOOR)
+    finally:
+        os.close(ruleset_fd)
+
+
+def _restrict_on(base: int, abi: int, read_write: Iterable[str]) -> None:
+    """Enforce `base` (see `base_ruleset`), then a layer that handles only the rights of changing
+    files, allowed beneath `read_write`: Landlock grants an access only where every layer that
+    handles it allows it, so reading is as `base` says and writing as both say."""
+    _no_new_privs()
+    _restrict_self(base)
+    attr, size = _ruleset_attr(abi, allow_tcp=True)  # the base layer already refuses TCP
+    attr.handled_access_fs &= ~_READ_ONLY_RIGHTS
+    ruleset_fd = _create(attr, size)
+    try:
+        for path in read_write:
+            _add_path_rule(ruleset_fd, path, attr.handled_access_fs & ~_DEVICE_RIGHTS)
+        _restrict_self(ruleset_fd)
+    finally:
+        os.close(ruleset_fd)
 
 
 def restrict(
@@ -239,6 +289,7 @@ def restrict(
     read_write: Iterable[str],
     *,
     allow_tcp: bool = False,
+    base: int | None = None,
 ) -> int:
     """Irrevocably confine the calling process (and all its future children).
 
@@ -258,6 +309,10 @@ def restrict(
     A path that is not a directory receives only the file-applicable subset of its
     rights.  Nonexistent paths are skipped.  Returns the ABI version used.
 
+    With `base` (`base_ruleset(read_only, folder)`, a folder that holds every `read_write`
+    path), the same holds, except that `folder` itself may be read too; `read_only` and
+    `allow_tcp` are then the base's.
+
     Raises :class:`LandlockUnavailable` (an ``OSError``) if Landlock is unavailable
     or any syscall fails; in that case the process may already have no_new_privs set
     but is not yet confined, so the caller should refuse to run untrusted code.
@@ -265,15 +320,16 @@ def restrict(
     abi = abi_version()
     if abi <= 0:
         raise LandlockUnavailable(errno.EOPNOTSUPP, "Landlock is not supported or disabled")
+    if base is not None:
+        _restrict_on(base, abi, read_write)
+        return abi
     ruleset_fd, handled = _prepare(abi, allow_tcp)
     try:
         for path in read_only:
             _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & handled)
         for path in read_write:
             _add_path_rule(ruleset_fd, path, handled & ~_DEVICE_RIGHTS)
-        res = _syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0))
-        if res < 0:
-            raise _fail("landlock_restrict_self", -res)
+        _restrict_self(ruleset_fd)
     finally:
         os.close(ruleset_fd)
     return abi

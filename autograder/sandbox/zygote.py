@@ -46,7 +46,15 @@ from typing import NamedTuple, NoReturn
 import numpy  # noqa: F401 - loaded once here so that every child starts warm
 
 from autograder.sandbox import cgroups, child, namespaces
-from autograder.sandbox.confine import MISSING, Limits, confine, hidden_python, missing, prepare
+from autograder.sandbox.confine import (
+    MISSING,
+    Limits,
+    confine,
+    hidden_python,
+    landlock_base,
+    missing,
+    prepare,
+)
 
 CHANNEL_FD, ARENA_FD = 3, 4
 
@@ -158,23 +166,24 @@ def _wire_fds(fds: ChildFds) -> None:
     os.dup2(high[2], ARENA_FD)
 
 
-def _become_child(request: dict, fds: ChildFds, run: str) -> None:
-    """In the grandchild: wire up file descriptors, confine, say ready, and serve."""
+def _become_child(request: dict, fds: ChildFds, run: str, base: int | None) -> None:
+    """In the grandchild: wire up file descriptors, confine (from the slot's Landlock `base`,
+    if there is one), say ready, and serve."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _wire_fds(fds)
     limits = Limits(**request.get("limits", {}))
-    held = confine(run, limits, request.get("uid"), bool(request.get("require_landlock")))
+    held = confine(run, limits, request.get("uid"), bool(request.get("require_landlock")), base)
     os.closerange(ARENA_FD + 1, 1 << 16)  # after confine, which uses the zygote's open paths
     channel = socket.socket(fileno=CHANNEL_FD)
     channel.sendall(child.wire.encode(child.protocol.ready(held)))
     child.serve(channel, run, ARENA_FD)
 
 
-def _run_child(request: dict, fds: ChildFds, run: str) -> NoReturn:
+def _run_child(request: dict, fds: ChildFds, run: str, base: int | None) -> NoReturn:
     """In the freshly forked child: become the confined student process; never returns."""
     try:
-        _become_child(request, fds, run)
+        _become_child(request, fds, run, base)
     except BaseException:  # noqa: BLE001 - report why confinement failed, then die
         os.write(2, traceback.format_exc().encode()[-4000:])
     finally:
@@ -188,11 +197,12 @@ def _fork_child(request: dict, fds: ChildFds, isolated: bool,
     set up here. `report_fd` is closed in the child (the zygote reads that pipe to its end)."""
     request, layers = _readable_uid(request, isolated)
     run, tmpfs = _prepare_run_folder(request, isolated, fds.sources)
+    base = landlock_base(request["scratch"])
     pid = os.fork()
     if pid == 0:
         if report_fd >= 0:
             os.close(report_fd)
-        _run_child(request, fds, run)
+        _run_child(request, fds, run, base)
     return pid, [tmpfs, *_join_cgroup(request, pid), *layers]
 
 
