@@ -825,3 +825,30 @@ def test_the_probe_reports_every_layer_and_refuses_a_child_that_cannot_import() 
     with Sandbox(Policy(limits=Limits(open_files=4))) as sandbox, pytest.raises(SandboxUnavailable,
                                                                                match="cannot run Python"):
         sandbox.probe()
+
+
+def test_a_root_zygotes_children_share_one_network_namespace_apart_from_the_hosts() -> None:
+    """A root zygote moves into a network namespace of its own once; each child it forks
+    shares it (nothing to make or tear down per child) and gets new pid, mount, IPC and UTS
+    namespaces of its own. Student code can make no socket there (seccomp)."""
+    needs_namespaces()
+    if os.geteuid() != 0:
+        pytest.skip("the zygote's namespace round trip is the root path")
+    from autograder.sandbox.session import Sandbox
+
+    source = "import socket\n\ndef probe():\n    try:\n        socket.socket()\n    except OSError:\n" \
+             "        return 'refused'\n    return 'made'\n"
+    seen = []
+    with Sandbox() as box:
+        processes = [box.open({"m": source}) for _ in range(2)]  # both alive: namespace ids differ
+        for process in processes:
+            made = process.ask("m.probe", (), 5.0).value
+            spaces = {n: os.readlink(f"/proc/{process.pid}/ns/{n}") for n in ("net", "pid", "mnt", "ipc")}
+            seen.append((spaces, made))
+        for process in processes:
+            process.close()
+    (first, made_first), (second, made_second) = seen
+    assert made_first == made_second == "refused"
+    assert first["net"] == second["net"] != os.readlink("/proc/self/ns/net")
+    for name in ("pid", "mnt", "ipc"):
+        assert first[name] != second[name] and first[name] != os.readlink(f"/proc/self/ns/{name}"), name

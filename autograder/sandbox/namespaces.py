@@ -182,10 +182,13 @@ class Home:
     Needs CAP_SYS_ADMIN and a single-threaded caller; OSError otherwise.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: int = 0) -> None:
+        """`shared`: namespaces (CLONE_NEW* flags) that `leave` keeps, the caller's own being
+        already apart from the host's and shared by every child it prepares."""
         self.fds = {flag: os.open(f"/proc/self/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
                     for flag, name in _RETURNABLE}
         self.ids = self._ids()
+        self.fresh = _ISOLATION_FLAGS & ~shared
 
     @staticmethod
     def _ids() -> dict[int, str]:
@@ -194,8 +197,9 @@ class Home:
                 for flag, name in _RETURNABLE}
 
     def leave(self) -> str:
-        """Enter new namespaces, mounts made private; return their description."""
-        unshare(_ISOLATION_FLAGS)
+        """Enter new namespaces (the shared ones stay), mounts made private; return their
+        description: every one apart from the host's."""
+        unshare(self.fresh)
         try:
             mount(None, "/", None, MS_REC | MS_PRIVATE, None)
         except OSError:
