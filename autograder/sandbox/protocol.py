@@ -18,6 +18,11 @@ id it is waiting for. On the wire each message is a dict with an "op" (see `wire
 so that the grader never acts on a malformed message. Text that came from the child
 is cut to `MAX_TEXT` here, on the trusted side: the child's own limits do not count.
 
+The most common messages (a call without helpers, a Batch's header, a Returned with only its
+value, a Help without keyword arguments and its Helped) are also written and read at fixed
+offsets (`returned_frame`, `decode_call`, ...): the same bytes as the dicts encode to, read
+without building the dict. A body that does not have that layout goes through `wire.decode`.
+
 The child words nothing a person reads: a failure it reports names one of `TEXTS` and
 the values that fill it, and the grader words it in the language in use (`Failure.said`).
 Its English `message` stays beside them, for the logs and for a text with no key (an
@@ -211,6 +216,7 @@ class Raised:
     failure: Failure
 
 
+# --- fixed layouts of the most common messages (see the module's docstring) -------------------
 
 def _returned_head() -> tuple[bytes, bytes]:
     """How the body of a Returned with only its value is laid out: these bytes, the id (i64),
