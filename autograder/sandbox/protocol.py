@@ -216,6 +216,42 @@ class Raised:
     failure: Failure
 
 
+def returned(call_id: int, value: Any, modified: list[bool], warnings: list[str]) -> dict[str, Any]:
+    """The wire form of a Returned response (empty fields left out: most calls have none)."""
+    message: dict[str, Any] = {"op": "returned", "id": call_id, "value": value}
+    if any(modified):
+        message["modified"] = tuple(modified)
+    if warnings:
+        message["warnings"] = tuple(w[:300] for w in warnings[:MAX_WARNINGS])
+    return message
+
+
+def raised(call_id: int, failure: Failure) -> dict[str, Any]:
+    return {"op": "raised", "id": call_id, **failure.to_wire()}
+
+
+def loaded(module: str, failure: Failure | None) -> dict[str, Any]:
+    return {"op": "loaded", "module": module, **({"failure": failure.to_wire()} if failure else {})}
+
+
+def ready(layers: list[str]) -> dict[str, Any]:
+    return {"op": "ready", "layers": tuple(layers)}
+
+
+def help_request(function: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {"op": "help", "function": function, "args": tuple(args), "kwargs": dict(kwargs)}
+
+
+def _head(message: dict[str, Any]) -> bytes:
+    """How the body of every message with `message`'s fields and "op" starts on the wire."""
+    body = wire.body_of(wire.encode(message))
+    return body[:body.index(message["op"].encode()) + len(message["op"])]
+
+
+#: The first bytes of every Help's body.
+HELP_HEAD = _head(help_request("", (), {}))
+
+
 # --- fixed layouts of the most common messages (see the module's docstring) -------------------
 
 def _returned_head() -> tuple[bytes, bytes]:
@@ -284,42 +320,6 @@ def decode_body(body: bytes) -> Ready | Loaded | Help | Returned | Raised:
     return decode(wire.decode(body))
 
 
-def returned(call_id: int, value: Any, modified: list[bool], warnings: list[str]) -> dict[str, Any]:
-    """The wire form of a Returned response (empty fields left out: most calls have none)."""
-    message: dict[str, Any] = {"op": "returned", "id": call_id, "value": value}
-    if any(modified):
-        message["modified"] = tuple(modified)
-    if warnings:
-        message["warnings"] = tuple(w[:300] for w in warnings[:MAX_WARNINGS])
-    return message
-
-
-def raised(call_id: int, failure: Failure) -> dict[str, Any]:
-    return {"op": "raised", "id": call_id, **failure.to_wire()}
-
-
-def loaded(module: str, failure: Failure | None) -> dict[str, Any]:
-    return {"op": "loaded", "module": module, **({"failure": failure.to_wire()} if failure else {})}
-
-
-def ready(layers: list[str]) -> dict[str, Any]:
-    return {"op": "ready", "layers": tuple(layers)}
-
-
-def help_request(function: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {"op": "help", "function": function, "args": tuple(args), "kwargs": dict(kwargs)}
-
-
-def _head(message: dict[str, Any]) -> bytes:
-    """How the body of every message with `message`'s fields and "op" starts on the wire."""
-    body = wire.body_of(wire.encode(message))
-    return body[:body.index(message["op"].encode()) + len(message["op"])]
-
-
-#: The first bytes of every Help's body.
-HELP_HEAD = _head(help_request("", (), {}))
-
-
 def _help_layout() -> tuple[bytes, bytes, bytes]:
     """How the body of a Help without keyword arguments is laid out: the first bytes (up to the
     function's name), the name, the second (the key "args"), the arguments' tuple, the third
@@ -352,6 +352,8 @@ def decode_helped(body: bytes) -> Any:
         return {"op": "helped", "value": wire.decode(body, start=len(HELPED_VALUE), depth=1)}
     return wire.decode(body)
 
+
+# --- any message from the child ---------------------------------------------------------------
 
 def decode(message: Any) -> Ready | Loaded | Help | Returned | Raised:
     """A decoded wire value from the child as a message type; ProtocolError if it is not one."""
