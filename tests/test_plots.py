@@ -368,6 +368,7 @@ def test_a_lines_points_are_written_as_each_coordinate_is():
     """`coord_pairs` writes a whole line in one pass; each number must read as `coord` writes it."""
     from autograder import svg
 
-    points = [[x / 7, -x / 3] for x in range(-300, 300)] + [[0.0, -0.0], [10.0, 0.96], [-0.04, 0.05],
-                                                           [float("nan"), float("inf")], [1e21, -2.5]]
+    points = [[x / 7, -x / 3] for x in range(-300, 300)]
+    points += [[0.0, -0.0], [10.0, 0.96], [-0.04, 0.05], [float("nan"), float("inf")], [1e21, -2.5],
+               [3.0, 4.0]]  # the last number whole: the end of the text is a place too
     assert svg.coord_pairs(points) == " ".join(f"{svg.coord(x)},{svg.coord(y)}" for x, y in points)
