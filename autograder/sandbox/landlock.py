@@ -234,17 +234,41 @@ def _create(attr: _RulesetAttr, size: int) -> int:
     return fd
 
 
-def _prepare(abi: int, allow_tcp: bool) -> tuple[int, int]:
-    """Set no_new_privs and create the ruleset; return (ruleset_fd, handled_fs)."""
-    _no_new_privs()
-    attr, size = _ruleset_attr(abi, allow_tcp)
-    return _create(attr, size), attr.handled_access_fs
-
-
 def _restrict_self(ruleset_fd: int) -> None:
     res = _syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0))
     if res < 0:
         raise _fail("landlock_restrict_self", -res)
+
+
+def _abi() -> int:
+    """The running kernel's Landlock ABI; LandlockUnavailable when it has none."""
+    abi = abi_version()
+    if abi <= 0:
+        raise LandlockUnavailable(errno.EOPNOTSUPP, "Landlock is not supported or disabled")
+    return abi
+
+
+def _ruleset(attr: _RulesetAttr, size: int, read_only: Iterable[str], read_write: Iterable[str]) -> int:
+    """A new ruleset handling `attr`'s rights: the read rights beneath `read_only`, every handled
+    right but making device nodes beneath `read_write`."""
+    ruleset_fd = _create(attr, size)
+    try:
+        for path in read_only:
+            _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & attr.handled_access_fs)
+        for path in read_write:
+            _add_path_rule(ruleset_fd, path, attr.handled_access_fs & ~_DEVICE_RIGHTS)
+    except BaseException:
+        os.close(ruleset_fd)
+        raise
+    return ruleset_fd
+
+
+def _enforce(ruleset_fd: int) -> None:
+    """Enforce a ruleset on this process and close it."""
+    try:
+        _restrict_self(ruleset_fd)
+    finally:
+        os.close(ruleset_fd)
 
 
 def base_ruleset(read_only: Iterable[str], folder: str) -> int:
@@ -253,33 +277,10 @@ def base_ruleset(read_only: Iterable[str], folder: str) -> int:
     device nodes beneath `folder`. Not enforced here: `restrict(..., base=fd)` enforces it in
     the child, under a second layer that narrows writing to the child's own paths. An fd at
     PREOPEN_FLOOR or above (a child rewires the low ones); OSError on failure."""
-    abi = abi_version()
-    if abi <= 0:
-        raise LandlockUnavailable(errno.EOPNOTSUPP, "Landlock is not supported or disabled")
-    attr, size = _ruleset_attr(abi, allow_tcp=False)
-    ruleset_fd = _create(attr, size)
+    attr, size = _ruleset_attr(_abi(), allow_tcp=False)
+    ruleset_fd = _ruleset(attr, size, read_only, [folder])
     try:
-        for path in read_only:
-            _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & attr.handled_access_fs)
-        _add_path_rule(ruleset_fd, folder, attr.handled_access_fs & ~_DEVICE_RIGHTS)
         return fcntl.fcntl(ruleset_fd, fcntl.F_DUPFD_CLOEXEC, PREOPEN_FLOOR)
-    finally:
-        os.close(ruleset_fd)
-
-
-def _restrict_on(base: int, abi: int, read_write: Iterable[str]) -> None:
-    """Enforce `base` (see `base_ruleset`), then a layer that handles only the rights of changing
-    files, allowed beneath `read_write`: Landlock grants an access only where every layer that
-    handles it allows it, so reading is as `base` says and writing as both say."""
-    _no_new_privs()
-    _restrict_self(base)
-    attr, size = _ruleset_attr(abi, allow_tcp=True)  # the base layer already refuses TCP
-    attr.handled_access_fs &= ~_READ_ONLY_RIGHTS
-    ruleset_fd = _create(attr, size)
-    try:
-        for path in read_write:
-            _add_path_rule(ruleset_fd, path, attr.handled_access_fs & ~_DEVICE_RIGHTS)
-        _restrict_self(ruleset_fd)
     finally:
         os.close(ruleset_fd)
 
@@ -317,19 +318,17 @@ def restrict(
     or any syscall fails; in that case the process may already have no_new_privs set
     but is not yet confined, so the caller should refuse to run untrusted code.
     """
-    abi = abi_version()
-    if abi <= 0:
-        raise LandlockUnavailable(errno.EOPNOTSUPP, "Landlock is not supported or disabled")
-    if base is not None:
-        _restrict_on(base, abi, read_write)
+    abi = _abi()
+    _no_new_privs()
+    if base is None:
+        attr, size = _ruleset_attr(abi, allow_tcp)
+        _enforce(_ruleset(attr, size, read_only, read_write))
         return abi
-    ruleset_fd, handled = _prepare(abi, allow_tcp)
-    try:
-        for path in read_only:
-            _add_path_rule(ruleset_fd, path, _READ_ONLY_RIGHTS & handled)
-        for path in read_write:
-            _add_path_rule(ruleset_fd, path, handled & ~_DEVICE_RIGHTS)
-        _restrict_self(ruleset_fd)
-    finally:
-        os.close(ruleset_fd)
+    # the base, then a layer that handles only the rights of changing files: Landlock grants an
+    # access only where every layer that handles it allows it, so reading is as the base says
+    # and writing as both say
+    _restrict_self(base)
+    attr, size = _ruleset_attr(abi, allow_tcp=True)  # the base already refuses TCP
+    attr.handled_access_fs &= ~_READ_ONLY_RIGHTS
+    _enforce(_ruleset(attr, size, (), read_write))
     return abi

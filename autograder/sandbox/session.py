@@ -764,17 +764,9 @@ class StudentProcess(Process):
         is full, read the child's output (it may be waiting for room in its pipe)."""
         assert self.channel is not None
         view = memoryview(frame)
-        if len(frame) <= 1 << 20:  # most frames go at once: no slicing then
-            try:
-                sent = self.channel.send(frame)
-            except BlockingIOError:
-                sent = 0
-            if sent == len(frame):
-                return
-            view = view[sent:]
         while view:
-            try:
-                view = view[self.channel.send(view[:1 << 20]):]
+            try:  # a frame of up to 1 MB (most of them) goes as it is, without a slice
+                view = view[self.channel.send(view if len(view) <= 1 << 20 else view[:1 << 20]):]
                 continue
             except BlockingIOError:
                 pass

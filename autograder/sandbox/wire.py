@@ -199,9 +199,7 @@ class _Encoder:
         self.layout = layout
 
     def text(self, value: str) -> None:
-        data = value.encode("utf-8", "surrogatepass")
-        self.out += _U32.pack(len(data))
-        self.out += data
+        self.out += text_node(value)
 
     def node(self, value: Any, depth: int) -> None:
         self.items += 1
@@ -317,16 +315,13 @@ def int64_at(body: bytes, pos: int) -> int:
 
 
 def text_at(body: bytes, pos: int) -> tuple[str, int] | None:
-    """The text node payload (u32 length, UTF-8) at `pos` of `body` and where it ends; None if
-    it does not fit or is not UTF-8."""
-    if pos + 4 > len(body):
-        return None
-    end = pos + 4 + _U32.unpack_from(body, pos)[0]
-    if end > len(body):
-        return None
+    """The text node payload (`text_node`) at `pos` of `body` and where it ends; None if it does
+    not fit or is not UTF-8."""
+    decoder = _Decoder(body)
+    decoder.pos = pos
     try:
-        return str(body[pos + 4:end], "utf-8", "surrogatepass"), end
-    except UnicodeDecodeError:
+        return decoder.text(), decoder.pos
+    except WireError:
         return None
 
 

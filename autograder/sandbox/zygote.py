@@ -2,7 +2,7 @@
 
 Started by the trusted grader with a scrubbed environment. It never imports
 torch, the hidden cases or the solutions, so nothing a child inherits from it is
-secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying three
+secret. Requests arrive on a SOCK_SEQPACKET control socket, each carrying four
 SCM_RIGHTS file descriptors for the child (`ChildFds`): its end of a fresh channel,
 the write end of the pipe the grader reads its output from, the arena holding
 its calls' arguments, and the submission's sources (written into the child's run folder).
@@ -456,7 +456,7 @@ def main(control_fd: int) -> None:
         else:
             for fd in fds:
                 os.close(fd)
-            reply = {"error": "the request did not carry a channel, an output pipe and an arena"}
+            reply = {"error": "the request did not carry a channel, an output pipe, an arena and sources"}
         if request.get("namespaces") and not unavailable:
             unavailable = _why_no_namespaces(reply)
         control.send(json.dumps(reply).encode())
