@@ -464,17 +464,9 @@ def test_a_failure_text_from_the_child_is_a_known_key_with_values():
 
 
 def test_intake_words_its_notes_in_chinese_and_still_merges_a_rejected_zip(chinese, tmp_path):
-    from test_intake import module_files, source, write_folder, write_zip
+    from test_intake import rejected_zip_with_loose_file
 
-    from autograder.intake import discover
-
-    root = tmp_path / "subs"
-    root.mkdir()
-    write_zip(root / "cat_5_6_hw.zip", {**module_files(), "../evil.py": "x"})
-    write_folder(root, {"cat_5_7_linear.py": source("linear")})
-    [sub] = discover(root)
-    assert sub.sources == {"linear": source("linear")}
-    assert set(sub.problems) == set(MODULES) - {"linear"}
+    sub = rejected_zip_with_loose_file(tmp_path)
     assert all(p.startswith("zip 被拒绝：") for p in sub.problems.values())
     assert any(n.startswith("已忽略 hw.zip：zip 被拒绝") for n in sub.notes)
 
